@@ -1,0 +1,62 @@
+#include "actors/aggregation_actor.hpp"
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "messages/codec.hpp"
+
+namespace hypertide::actors {
+
+aggregation_actor::behavior_type
+aggregation_behavior(aggregation_actor::stateful_pointer<aggregation_state> self,
+                     buffer fragment, chunkstore::fragment decoded,
+                     chunkstore::table_schema schema, uint64_t snapshot,
+                     std::vector<chunk_actor> chunks) {
+  self->state.merger.emplace(decoded, schema);
+  return {
+    [=](run_atom) -> caf::result<buffer> {
+      auto& st = self->state;
+      st.promise = self->make_response_promise<buffer>();
+      auto finish = [self] {
+        auto& s = self->state;
+        s.promise.deliver(messages::encode_result(s.merger->finish()));
+        self->quit();
+      };
+      if (chunks.empty()) {
+        finish();
+        return st.promise;
+      }
+      st.pending = chunks.size();
+      for (const auto& c : chunks) {
+        self->request(c, caf::infinite, scan_atom_v, fragment, snapshot)
+          .then(
+            [self, finish](const buffer& part) {
+              auto& s = self->state;
+              if (s.failed)
+                return;
+              auto r = messages::decode_result(part, false);
+              if (auto* e = std::get_if<chunkstore::pg_error>(&r)) {
+                s.failed = true;
+                s.promise.deliver(make_pg_error(*e));
+                self->quit();
+                return;
+              }
+              s.merger->add(std::get<chunkstore::partial_result>(r));
+              if (--s.pending == 0)
+                finish();
+            },
+            [self](caf::error& err) {
+              auto& s = self->state;
+              if (s.failed)
+                return;
+              s.failed = true;
+              s.promise.deliver(std::move(err));
+              self->quit();
+            });
+      }
+      return st.promise;
+    },
+  };
+}
+
+} // namespace hypertide::actors

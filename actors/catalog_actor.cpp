@@ -1,0 +1,206 @@
+#include "actors/catalog_actor.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/aggregation_actor.hpp"
+#include "actors/chunk_actor.hpp"
+#include "messages/codec.hpp"
+
+namespace hypertide::actors {
+
+namespace {
+
+using self_ptr = catalog_actor::stateful_pointer<catalog_state>;
+
+template <class T>
+const chunkstore::pg_error* failed(const messages::result<T>& r) {
+  return std::get_if<chunkstore::pg_error>(&r);
+}
+
+std::vector<messages::chunk_info> to_info(const std::vector<planner::chunk_meta>& xs) {
+  std::vector<messages::chunk_info> out;
+  for (const auto& c : xs)
+    out.push_back(messages::chunk_info{c.id, std::string{planner::internal_schema},
+                                       c.table_name, c.range.start, c.range.end,
+                                       c.range.partition, 0, 0});
+  return out;
+}
+
+/// Marks `at` applied and makes every applied commit visible in LSN order.
+void on_applied(self_ptr self, uint64_t at) {
+  auto& st = self->state;
+  auto it = st.pending.find(at);
+  if (it == st.pending.end() || --it->second.remaining > 0)
+    return;
+  it->second.applied = true;
+  while (!st.pending.empty() && st.pending.begin()->second.applied) {
+    auto& [lsn, pc] = *st.pending.begin();
+    st.committed = lsn;
+    pc.promise.deliver(lsn, pc.rows);
+    st.pending.erase(st.pending.begin());
+  }
+}
+
+caf::result<uint64_t, uint64_t> insert(self_ptr self, const buffer& batch_buf) {
+  auto& st = self->state;
+  if (st.broken)
+    return make_pg_error(*st.broken);
+  auto view = messages::decode_insert(batch_buf, false);
+  if (auto* e = failed(view))
+    return make_pg_error(*e);
+  const auto& v = std::get<messages::insert_view>(view);
+  auto routes = st.cat.route(v.table, v.batch);
+  if (auto* e = failed(routes))
+    return make_pg_error(*e);
+  auto& parts = std::get<std::vector<planner::chunk_rows>>(routes);
+  if (parts.empty())
+    return {st.committed, uint64_t{0}};
+  const planner::table_meta* t = st.cat.find(v.table);
+  uint64_t at = st.next_lsn++;
+  uint64_t horizon = st.horizon();
+  pending_commit& pc = st.pending[at];
+  pc.remaining = parts.size();
+  pc.rows = v.batch.rows;
+  pc.promise = self->make_response_promise<uint64_t, uint64_t>();
+  for (auto& part : parts) {
+    auto& handle = st.chunks[part.chunk_id];
+    if (part.created)
+      handle = self->spawn(chunk_behavior, part.chunk_id, t->def.schema,
+                           t->def.time_column, t->def.series_column);
+    pc.chunks.push_back(handle);
+    auto part_buf = messages::encode_insert_part(
+      messages::insert_part{at, horizon, std::move(part.rows)});
+    self->request(handle, caf::infinite, append_atom_v, part_buf, batch_buf)
+      .then([self](uint64_t lsn) { on_applied(self, lsn); },
+            [self, at](caf::error& err) {
+              // A chunk that cannot apply its part leaves the statement
+              // neither committed nor safely abortable: stop taking work.
+              auto& s = self->state;
+              auto e = to_pg_error(err);
+              s.broken = chunkstore::pg_error{
+                "XX000", "chunk failed to apply an insert: " + e.message, {}};
+              if (auto it = s.pending.find(at); it != s.pending.end())
+                it->second.promise.deliver(make_pg_error(*s.broken));
+            });
+  }
+  return pc.promise;
+}
+
+caf::result<buffer> query(self_ptr self, const buffer& fragment_buf) {
+  auto& st = self->state;
+  if (st.broken)
+    return make_pg_error(*st.broken);
+  auto decoded = messages::decode_fragment(fragment_buf, false);
+  if (auto* e = failed(decoded))
+    return make_pg_error(*e);
+  auto& f = std::get<chunkstore::fragment>(decoded);
+  const planner::table_meta* t = st.cat.find(f.table);
+  if (t == nullptr)
+    return make_pg_error(planner::undefined_table(f.table));
+  if (auto e = chunkstore::validate(f, t->def.schema))
+    return make_pg_error(*e);
+  std::vector<chunk_actor> targets;
+  for (const planner::chunk_meta* c : st.cat.exclude(*t, f.filter))
+    targets.push_back(st.chunks.at(c->id));
+  uint64_t snapshot = st.committed;
+  st.snapshots.insert(snapshot);
+  auto agg = self->spawn(aggregation_behavior, fragment_buf, std::move(f),
+                         t->def.schema, snapshot, std::move(targets));
+  // Release the snapshot however the query ends.
+  agg->attach_functor(
+    [cat = caf::actor_cast<catalog_actor>(self), snapshot] {
+      caf::anon_send(cat, done_atom_v, snapshot);
+    });
+  return self->delegate(agg, run_atom_v);
+}
+
+} // namespace
+
+catalog_actor::behavior_type catalog_behavior(self_ptr self) {
+  return {
+    [=](create_atom, const buffer& b) -> caf::result<bool> {
+      auto x = messages::decode_create_table(b, false);
+      if (auto* e = failed(x))
+        return make_pg_error(*e);
+      auto r = self->state.cat.create_table(std::get<messages::create_table>(x));
+      if (auto* e = failed(r))
+        return make_pg_error(*e);
+      return true;
+    },
+    [=](hyper_atom, const buffer& b)
+      -> caf::result<int32_t, std::string, bool, std::string> {
+      auto x = messages::decode_create_hypertable(b, false);
+      if (auto* e = failed(x))
+        return make_pg_error(*e);
+      auto r = self->state.cat.create_hypertable(std::get<messages::create_hypertable>(x));
+      if (auto* e = failed(r))
+        return make_pg_error(*e);
+      auto& h = std::get<planner::hypertable_created>(r);
+      return {h.hypertable_id, h.table_name, h.created, h.notice};
+    },
+    [=](drop_atom, const buffer& b) -> caf::result<bool> {
+      auto x = messages::decode_drop_table(b, false);
+      if (auto* e = failed(x))
+        return make_pg_error(*e);
+      auto r = self->state.cat.drop_table(std::get<messages::drop_table>(x));
+      if (auto* e = failed(r))
+        return make_pg_error(*e);
+      // A chunk actor goes away once the last query holding it finishes.
+      for (int32_t id : std::get<std::vector<int32_t>>(r))
+        self->state.chunks.erase(id);
+      return true;
+    },
+    [=](insert_atom, const buffer& b) { return insert(self, b); },
+    [=](query_atom, const buffer& b) { return query(self, b); },
+    [=](chunks_atom, const buffer& b) -> caf::result<buffer> {
+      auto x = messages::decode_drop_chunks(b, false);
+      if (auto* e = failed(x))
+        return make_pg_error(*e);
+      const auto& d = std::get<messages::drop_chunks>(x);
+      auto r = self->state.cat.show_chunks(d.table, d.older_than, d.newer_than);
+      if (auto* e = failed(r))
+        return make_pg_error(*e);
+      return messages::encode(to_info(std::get<std::vector<planner::chunk_meta>>(r)));
+    },
+    [=](dropchunk_atom, const buffer& b) -> caf::result<buffer> {
+      auto x = messages::decode_drop_chunks(b, false);
+      if (auto* e = failed(x))
+        return make_pg_error(*e);
+      auto r = self->state.cat.drop_chunks(std::get<messages::drop_chunks>(x));
+      if (auto* e = failed(r))
+        return make_pg_error(*e);
+      const auto& dropped = std::get<std::vector<planner::chunk_meta>>(r);
+      for (const auto& c : dropped)
+        self->state.chunks.erase(c.id);
+      return messages::encode(to_info(dropped));
+    },
+    [=](schema_atom, const std::string& name) -> caf::result<buffer> {
+      const planner::table_meta* t = self->state.cat.find(name);
+      if (t == nullptr)
+        return make_pg_error(planner::undefined_table(name));
+      return messages::encode(messages::create_table{name, t->def.schema, false});
+    },
+    [=](done_atom, uint64_t snapshot) {
+      auto& s = self->state.snapshots;
+      if (auto it = s.find(snapshot); it != s.end())
+        s.erase(it);
+    },
+  };
+}
+
+catalog_actor spawn_catalog(caf::actor_system& sys) {
+  return sys.spawn(catalog_behavior);
+}
+
+chunkstore::pg_error to_pg_error(const caf::error& e) {
+  if (e.category() == error_category && e.context().match_elements<std::string, std::string, std::string>())
+    return chunkstore::pg_error{e.context().get_as<std::string>(0),
+                                e.context().get_as<std::string>(1),
+                                e.context().get_as<std::string>(2)};
+  return chunkstore::pg_error{"XX000", "internal error: " + caf::to_string(e), {}};
+}
+
+} // namespace hypertide::actors

@@ -1,0 +1,56 @@
+#pragma once
+
+// Every typed actor interface of hypertide. Payloads are FlatBuffers
+// (messages::buffer, schemas in messages/*.fbs); LSNs are uint64_t.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/type_ids.hpp"
+
+namespace hypertide::actors {
+
+using messages::buffer;
+
+/// One chunk of a hypertable (or the one chunk of a plain table).
+using chunk_actor = caf::typed_actor<
+  /// Appends rows of an InsertBatch (2nd) as an InsertPart (1st) says;
+  /// replies with the part's LSN.
+  caf::replies_to<append_atom, buffer, buffer>::with<uint64_t>,
+  /// Runs a Fragment over the rows visible at a snapshot LSN; replies with a
+  /// PartialResult.
+  caf::replies_to<scan_atom, buffer, uint64_t>::with<buffer>,
+  /// Rows visible at a snapshot, and bytes of memory used.
+  caf::replies_to<stats_atom, uint64_t>::with<uint64_t, uint64_t>>;
+
+/// Runs one query over a set of chunks of one node and reduces their partial
+/// results before it replies, once, with a PartialResult.
+using aggregation_actor = caf::typed_actor<
+  caf::replies_to<run_atom>::with<buffer>>;
+
+/// The catalog of a node: tables, hypertables, chunks; routes inserts,
+/// commits them in LSN order and starts queries at a snapshot.
+using catalog_actor = caf::typed_actor<
+  /// CreateTable.
+  caf::replies_to<create_atom, buffer>::with<bool>,
+  /// CreateHypertable; replies (hypertable_id, table_name, created, notice).
+  caf::replies_to<hyper_atom, buffer>::with<int32_t, std::string, bool, std::string>,
+  /// DropTable.
+  caf::replies_to<drop_atom, buffer>::with<bool>,
+  /// InsertBatch; replies (commit LSN, rows) once the batch is visible.
+  caf::replies_to<insert_atom, buffer>::with<uint64_t, uint64_t>,
+  /// Fragment; replies with the node's merged PartialResult.
+  caf::replies_to<query_atom, buffer>::with<buffer>,
+  /// show_chunks with DropChunks-shaped bounds; replies with a ChunkList.
+  caf::replies_to<chunks_atom, buffer>::with<buffer>,
+  /// DropChunks; replies with a ChunkList of the dropped chunks.
+  caf::replies_to<dropchunk_atom, buffer>::with<buffer>,
+  /// The CreateTable of a table (its schema).
+  caf::replies_to<schema_atom, std::string>::with<buffer>,
+  /// A query at this snapshot finished.
+  caf::reacts_to<done_atom, uint64_t>>;
+
+} // namespace hypertide::actors

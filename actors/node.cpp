@@ -1,0 +1,136 @@
+#include "actors/node.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "actors/catalog_actor.hpp"
+
+namespace hypertide::actors {
+
+struct node::impl {
+  caf::actor_system& sys;
+  catalog_actor cat;
+
+  /// Sends a request and waits; returns the reply or the error.
+  template <class... Rs, class... Ts>
+  std::variant<std::tuple<Rs...>, chunkstore::pg_error> ask(Ts&&... xs) {
+    if (!cat)
+      return chunkstore::pg_error{"57P01", "terminating connection due to "
+                                           "administrator command", {}};
+    caf::scoped_actor self{sys};
+    std::variant<std::tuple<Rs...>, chunkstore::pg_error> out
+      = chunkstore::pg_error{"XX000", "no reply", {}};
+    self->request(cat, caf::infinite, std::forward<Ts>(xs)...)
+      .receive([&](Rs&... rs) { out = std::tuple<Rs...>{std::move(rs)...}; },
+               [&](caf::error& e) { out = to_pg_error(e); });
+    return out;
+  }
+};
+
+namespace {
+
+template <class T>
+const chunkstore::pg_error* failed(const T& r) {
+  return std::get_if<chunkstore::pg_error>(&r);
+}
+
+} // namespace
+
+node::node(caf::actor_system& sys) : impl_(new impl{sys, spawn_catalog(sys)}) {
+}
+
+node::~node() {
+  stop();
+}
+
+void node::stop() {
+  if (impl_ && impl_->cat) {
+    caf::anon_send_exit(impl_->cat, caf::exit_reason::user_shutdown);
+    impl_->cat = nullptr;
+  }
+}
+
+catalog_actor node::catalog() const {
+  return impl_->cat;
+}
+
+result<std::monostate> node::create_table(const messages::create_table& x) {
+  auto r = impl_->ask<bool>(create_atom_v, messages::encode(x));
+  if (auto* e = failed(r))
+    return *e;
+  return std::monostate{};
+}
+
+result<planner::hypertable_created>
+node::create_hypertable(const messages::create_hypertable& x) {
+  auto r = impl_->ask<int32_t, std::string, bool, std::string>(hyper_atom_v,
+                                                               messages::encode(x));
+  if (auto* e = failed(r))
+    return *e;
+  auto& [id, name, created, notice] = std::get<0>(r);
+  planner::hypertable_created out;
+  out.hypertable_id = id;
+  out.table_name = name;
+  out.created = created;
+  out.notice = notice;
+  return out;
+}
+
+result<std::monostate> node::drop_table(const messages::drop_table& x) {
+  auto r = impl_->ask<bool>(drop_atom_v, messages::encode(x));
+  if (auto* e = failed(r))
+    return *e;
+  return std::monostate{};
+}
+
+result<chunkstore::table_schema> node::schema(std::string_view table) {
+  auto r = impl_->ask<buffer>(schema_atom_v, std::string{table});
+  if (auto* e = failed(r))
+    return *e;
+  auto ct = messages::decode_create_table(std::get<0>(std::get<0>(r)), false);
+  if (auto* e = failed(ct))
+    return *e;
+  return std::get<messages::create_table>(ct).schema;
+}
+
+result<insert_result> node::insert(std::string_view table,
+                                   const chunkstore::column_batch& batch) {
+  return insert(messages::encode_insert(table, batch));
+}
+
+result<insert_result> node::insert(const messages::buffer& b) {
+  auto r = impl_->ask<uint64_t, uint64_t>(insert_atom_v, b);
+  if (auto* e = failed(r))
+    return *e;
+  auto [lsn, rows] = std::get<0>(r);
+  return insert_result{lsn, rows};
+}
+
+result<chunkstore::partial_result> node::query(const chunkstore::fragment& f) {
+  auto r = impl_->ask<buffer>(query_atom_v, messages::encode_fragment(f));
+  if (auto* e = failed(r))
+    return *e;
+  return messages::decode_result(std::get<0>(std::get<0>(r)), false);
+}
+
+result<std::vector<messages::chunk_info>>
+node::show_chunks(std::string_view table, std::optional<int64_t> older_than,
+                  std::optional<int64_t> newer_than) {
+  auto r = impl_->ask<buffer>(chunks_atom_v,
+                              messages::encode(messages::drop_chunks{
+                                std::string{table}, older_than, newer_than}));
+  if (auto* e = failed(r))
+    return *e;
+  return messages::decode_chunk_list(std::get<0>(std::get<0>(r)), false);
+}
+
+result<std::vector<messages::chunk_info>>
+node::drop_chunks(const messages::drop_chunks& x) {
+  auto r = impl_->ask<buffer>(dropchunk_atom_v, messages::encode(x));
+  if (auto* e = failed(r))
+    return *e;
+  return messages::decode_chunk_list(std::get<0>(std::get<0>(r)), false);
+}
+
+} // namespace hypertide::actors

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "actors/interfaces.hpp"
+#include "chunkstore/column_batch.hpp"
+#include "chunkstore/fragment.hpp"
+#include "chunkstore/partial_result.hpp"
+#include "messages/codec.hpp"
+#include "planner/catalog.hpp"
+
+namespace hypertide::actors {
+
+using messages::result;
+
+/// What an insert returns once its rows are visible.
+struct insert_result {
+  uint64_t lsn = 0;
+  uint64_t rows = 0;
+};
+
+/// The embedding API: a node's actors inside a caller's `caf::actor_system`.
+/// Calls block the calling thread until the node answers; they are safe
+/// from any thread that is not one of the system's scheduler threads.
+/// Tests, benchmarks and simulation tools use it; the wire protocol will
+/// talk to the same catalog actor (`catalog()`).
+class node {
+public:
+  /// Starts a node's actors in `sys`.
+  explicit node(caf::actor_system& sys);
+  ~node();
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
+
+  result<std::monostate> create_table(const messages::create_table& x);
+  result<planner::hypertable_created> create_hypertable(const messages::create_hypertable& x);
+  result<std::monostate> drop_table(const messages::drop_table& x);
+
+  /// The columns of a table.
+  result<chunkstore::table_schema> schema(std::string_view table);
+
+  /// Inserts `batch` (one column per table column) into `table`.
+  result<insert_result> insert(std::string_view table, const chunkstore::column_batch& batch);
+  /// Inserts a ready InsertBatch FlatBuffer.
+  result<insert_result> insert(const messages::buffer& insert_batch);
+
+  /// Runs a fragment over the whole node; the result is merged over chunks.
+  result<chunkstore::partial_result> query(const chunkstore::fragment& f);
+
+  result<std::vector<messages::chunk_info>>
+  show_chunks(std::string_view table, std::optional<int64_t> older_than = {},
+              std::optional<int64_t> newer_than = {});
+  result<std::vector<messages::chunk_info>> drop_chunks(const messages::drop_chunks& x);
+
+  /// The catalog actor, for actors that talk to the node directly.
+  catalog_actor catalog() const;
+
+  /// Stops the node's actors; later calls fail.
+  void stop();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace hypertide::actors

@@ -1,0 +1,161 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "chunkstore/column_batch.hpp"
+#include "chunkstore/fragment.hpp"
+#include "chunkstore/partial_result.hpp"
+#include "chunkstore/types.hpp"
+
+namespace hypertide::chunkstore {
+
+/// Hashing for string-keyed maps that look up by `std::string_view`.
+struct string_hash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+/// A per-chunk dictionary of one text column: string <-> dense code.
+class text_dictionary {
+public:
+  /// The code of `s`, adding it when new.
+  uint32_t intern(std::string_view s);
+  /// The code of `s`, or -1.
+  int64_t find(std::string_view s) const;
+  std::string_view at(uint32_t code) const noexcept { return strings_[code]; }
+  size_t size() const noexcept { return strings_.size(); }
+  size_t memory_usage() const noexcept;
+
+private:
+  std::vector<std::string> strings_;
+  std::unordered_map<std::string, uint32_t, string_hash, std::equal_to<>> index_;
+};
+
+/// An append-only columnar chunk. Rows are grouped per *series* (one value
+/// of the series column, e.g. `hostname`); each series keeps its rows in
+/// fixed-size PAX blocks (one array per column inside the block).
+///
+/// Visibility: every append carries its commit LSN; each series keeps
+/// `(lsn, row count)` marks, so a reader at snapshot S sees in each series
+/// exactly the rows of commits `<= S`. Marks older than the oldest snapshot
+/// still in use (the *horizon*) are folded together, so their number stays
+/// at the number of commits in flight. See chunkstore/README.md.
+class chunk {
+public:
+  /// Rows per block: one block is `block_rows` values of every column.
+  static constexpr uint32_t block_rows = 256;
+  static constexpr uint32_t words_per_block = block_rows / 64;
+
+  /// A chunk of a table with `schema`; `time_column` (or -1) feeds the block
+  /// time ranges; `series_column` (a text column, or -1) groups the rows.
+  chunk(table_schema schema, int time_column, int series_column);
+  ~chunk();
+  chunk(const chunk&) = delete;
+  chunk& operator=(const chunk&) = delete;
+
+  /// Appends rows `sel` of `batch` (all rows when `sel` is empty), committed
+  /// at `at`. `at` must be larger than every earlier append's; `horizon` is
+  /// the oldest snapshot any reader may still use.
+  void append(const batch_view& batch, std::span<const uint32_t> sel, lsn at,
+              lsn horizon);
+
+  /// Runs fragment `f` over the rows visible at `snapshot`.
+  partial_result execute(const fragment& f, lsn snapshot) const;
+
+  /// Rows visible at `snapshot`.
+  size_t rows(lsn snapshot) const noexcept;
+  /// Rows appended, committed or not.
+  size_t total_rows() const noexcept { return total_rows_; }
+  size_t num_series() const noexcept { return series_.size(); }
+  /// Smallest and largest time appended (min > max while empty).
+  timestamp min_time() const noexcept { return tmin_; }
+  timestamp max_time() const noexcept { return tmax_; }
+  /// Smallest and largest non-NULL value of a numeric column (as double).
+  double column_min(size_t c) const noexcept { return col_min_[c]; }
+  double column_max(size_t c) const noexcept { return col_max_[c]; }
+  /// Bytes allocated for rows, dictionaries and bookkeeping.
+  size_t memory_usage() const noexcept;
+  const table_schema& schema() const noexcept { return schema_; }
+
+  // -- internals shared with the scan kernels (scan.cpp) ----------------
+
+  /// One PAX block: `block_rows` slots of every stored column.
+  struct block {
+    uint32_t rows = 0;
+    timestamp tmin = max_timestamp;
+    timestamp tmax = min_timestamp;
+    std::unique_ptr<std::byte[]> data;
+    std::unique_ptr<uint64_t[]> validity; ///< null while every value is valid
+  };
+
+  /// What a series looks like after one commit.
+  struct mark {
+    lsn at = 0;
+    uint32_t rows = 0;      ///< rows of the series visible at `at`
+    uint32_t first_row = 0; ///< row with the smallest time among them
+    uint32_t last_row = 0;  ///< row with the largest time among them
+  };
+
+  /// The rows of one value of the series column.
+  struct series {
+    uint32_t code = 0;   ///< the value's code in `series_dict_`
+    bool is_null = false;
+    uint32_t rows = 0;   ///< appended, committed or not
+    std::vector<std::unique_ptr<block>> blocks;
+    std::vector<mark> marks;
+    uint32_t first_row = 0, last_row = 0; ///< over all appended rows
+    timestamp first_time = max_timestamp, last_time = min_timestamp;
+    lsn touched = 0;     ///< last append that added rows
+  };
+
+  /// The mark a reader at `snapshot` uses, or nullptr when none is visible.
+  static const mark* visible(const series& s, lsn snapshot) noexcept;
+
+  const std::vector<series>& all_series() const noexcept { return series_; }
+  size_t column_offset(size_t c) const noexcept { return offsets_[c]; }
+  int time_column() const noexcept { return time_column_; }
+  int series_column() const noexcept { return series_column_; }
+  const text_dictionary& dictionary(size_t c) const noexcept { return dicts_[c]; }
+  const text_dictionary& series_dictionary() const noexcept { return series_dict_; }
+
+  template <class T>
+  static const T* values(const block& b, size_t offset) noexcept {
+    return reinterpret_cast<const T*>(b.data.get() + offset);
+  }
+  static const uint64_t* validity(const block& b, size_t c) noexcept {
+    return b.validity ? b.validity.get() + c * words_per_block : nullptr;
+  }
+
+private:
+  series& series_for(const column_view* col, uint32_t row,
+                     std::vector<int64_t>& cache, int64_t& null_series);
+  block& new_block(series& s);
+
+  table_schema schema_;
+  int time_column_;
+  int series_column_;
+  std::vector<size_t> offsets_;       ///< per column, inside a block
+  size_t block_bytes_ = 0;
+  std::vector<text_dictionary> dicts_;///< per column (text columns only)
+  text_dictionary series_dict_;
+  std::vector<series> series_;
+  std::vector<uint32_t> series_by_code_;
+  int64_t null_series_ = -1;
+  size_t total_rows_ = 0;
+  size_t blocks_ = 0;
+  size_t validity_blocks_ = 0;
+  timestamp tmin_ = max_timestamp;
+  timestamp tmax_ = min_timestamp;
+  std::vector<double> col_min_, col_max_;
+};
+
+} // namespace hypertide::chunkstore

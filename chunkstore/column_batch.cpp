@@ -1,0 +1,185 @@
+#include "chunkstore/column_batch.hpp"
+
+namespace hypertide::chunkstore {
+
+value column_view::at(size_t row) const {
+  if (!valid(row))
+    return value::null(type);
+  switch (type) {
+    case column_type::float8:
+      return value::of_float(f64[row]);
+    case column_type::text:
+      return value::of_text(std::string{dict[codes[row]]});
+    default:
+      return value::of_int(type, int_at(row));
+  }
+}
+
+column_batch::column_batch(std::span<const column_type> types) {
+  columns_.resize(types.size());
+  for (size_t i = 0; i < types.size(); ++i)
+    columns_[i].type = types[i];
+}
+
+column_batch::column_batch(const table_schema& schema) {
+  columns_.resize(schema.columns.size());
+  for (size_t i = 0; i < schema.columns.size(); ++i)
+    columns_[i].type = schema.columns[i].type;
+}
+
+void column_batch::reserve(size_t n) {
+  for (auto& c : columns_) {
+    switch (c.type) {
+      case column_type::int4:
+        c.i32.reserve(n);
+        break;
+      case column_type::float8:
+        c.f64.reserve(n);
+        break;
+      case column_type::boolean:
+        c.u8.reserve(n);
+        break;
+      case column_type::text:
+        c.codes.reserve(n);
+        break;
+      default:
+        c.i64.reserve(n);
+    }
+  }
+}
+
+void column_batch::mark_valid(column& c, size_t row, bool valid) {
+  if (!valid && !c.has_nulls) {
+    // First NULL: materialize the bitmap with every earlier row valid.
+    c.has_nulls = true;
+    c.validity.assign((row >> 3) + 1, 0xff);
+  }
+  if (c.has_nulls)
+    set_bit(c.validity, row, valid);
+}
+
+void column_batch::append_int(size_t ci, int64_t x) {
+  auto& c = columns_[ci];
+  size_t row = 0;
+  switch (c.type) {
+    case column_type::int4:
+      row = c.i32.size();
+      c.i32.push_back(static_cast<int32_t>(x));
+      break;
+    case column_type::boolean:
+      row = c.u8.size();
+      c.u8.push_back(x != 0 ? 1 : 0);
+      break;
+    case column_type::float8:
+      row = c.f64.size();
+      c.f64.push_back(static_cast<double>(x));
+      break;
+    default:
+      row = c.i64.size();
+      c.i64.push_back(x);
+  }
+  mark_valid(c, row, true);
+}
+
+void column_batch::append_float(size_t ci, double x) {
+  auto& c = columns_[ci];
+  if (c.type != column_type::float8) {
+    append_int(ci, static_cast<int64_t>(x));
+    return;
+  }
+  size_t row = c.f64.size();
+  c.f64.push_back(x);
+  mark_valid(c, row, true);
+}
+
+void column_batch::append_text(size_t ci, std::string_view x) {
+  auto& c = columns_[ci];
+  size_t row = c.codes.size();
+  auto [it, added] = c.dict_index.try_emplace(std::string{x},
+                                              static_cast<uint32_t>(c.dict.size()));
+  if (added)
+    c.dict.emplace_back(x);
+  c.codes.push_back(it->second);
+  mark_valid(c, row, true);
+}
+
+void column_batch::append_null(size_t ci) {
+  auto& c = columns_[ci];
+  size_t row = 0;
+  switch (c.type) {
+    case column_type::int4:
+      row = c.i32.size();
+      c.i32.push_back(0);
+      break;
+    case column_type::boolean:
+      row = c.u8.size();
+      c.u8.push_back(0);
+      break;
+    case column_type::float8:
+      row = c.f64.size();
+      c.f64.push_back(0);
+      break;
+    case column_type::text:
+      row = c.codes.size();
+      if (c.dict.empty()) {
+        c.dict.emplace_back();
+        c.dict_index.emplace(std::string{}, 0);
+      }
+      c.codes.push_back(0);
+      break;
+    default:
+      row = c.i64.size();
+      c.i64.push_back(0);
+  }
+  mark_valid(c, row, false);
+}
+
+void column_batch::append_value(size_t ci, const value& v) {
+  if (v.is_null)
+    append_null(ci);
+  else if (v.type == column_type::text)
+    append_text(ci, v.s);
+  else if (v.type == column_type::float8)
+    append_float(ci, v.f);
+  else
+    append_int(ci, v.i);
+}
+
+value column_batch::at(size_t row, size_t ci) const {
+  const auto& c = columns_[ci];
+  if (c.has_nulls && ((c.validity[row >> 3] >> (row & 7)) & 1) == 0)
+    return value::null(c.type);
+  switch (c.type) {
+    case column_type::int4:
+      return value::of_int(c.type, c.i32[row]);
+    case column_type::boolean:
+      return value::of_int(c.type, c.u8[row]);
+    case column_type::float8:
+      return value::of_float(c.f64[row]);
+    case column_type::text:
+      return value::of_text(c.dict[c.codes[row]]);
+    default:
+      return value::of_int(c.type, c.i64[row]);
+  }
+}
+
+batch_view column_batch::view() const {
+  batch_view v;
+  v.rows = static_cast<uint32_t>(rows_);
+  v.columns.resize(columns_.size());
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    const auto& c = columns_[i];
+    auto& cv = v.columns[i];
+    cv.type = c.type;
+    cv.i32 = c.i32.data();
+    cv.i64 = c.i64.data();
+    cv.f64 = c.f64.data();
+    cv.u8 = c.u8.data();
+    cv.codes = c.codes.data();
+    cv.dict.assign(c.dict.begin(), c.dict.end());
+    cv.validity = c.has_nulls ? c.validity.data() : nullptr;
+  }
+  return v;
+}
+
+} // namespace hypertide::chunkstore

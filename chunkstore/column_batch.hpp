@@ -1,0 +1,117 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "chunkstore/types.hpp"
+
+namespace hypertide::chunkstore {
+
+/// A read-only view of one column of a batch: a typed value array and a
+/// validity bitmap (bit `i` set = row `i` is not NULL; absent = no NULLs).
+/// Views point into a FlatBuffer or a `column_batch`; they own nothing.
+struct column_view {
+  column_type type = column_type::int8;
+  const int32_t* i32 = nullptr;    ///< int4
+  const int64_t* i64 = nullptr;    ///< timestamptz, int8
+  const double* f64 = nullptr;     ///< float8
+  const uint8_t* u8 = nullptr;     ///< boolean (0 or 1)
+  const uint32_t* codes = nullptr; ///< text: indexes into `dict`
+  std::vector<std::string_view> dict;
+  const uint8_t* validity = nullptr;
+
+  bool valid(size_t row) const noexcept {
+    return validity == nullptr || ((validity[row >> 3] >> (row & 7)) & 1) != 0;
+  }
+
+  /// The value at `row` as an integer (integral types only).
+  int64_t int_at(size_t row) const noexcept {
+    switch (type) {
+      case column_type::int4:
+        return i32[row];
+      case column_type::boolean:
+        return u8[row];
+      default:
+        return i64[row];
+    }
+  }
+
+  /// The value at `row` as a scalar.
+  value at(size_t row) const;
+};
+
+/// A read-only view of a batch of rows, one `column_view` per table column.
+struct batch_view {
+  uint32_t rows = 0;
+  std::vector<column_view> columns;
+};
+
+/// An owning, growable columnar batch: what a client builds before an insert
+/// and what a raw scan returns. Text is dictionary-encoded per batch.
+class column_batch {
+public:
+  /// One column's storage.
+  struct column {
+    column_type type = column_type::int8;
+    std::vector<int32_t> i32;
+    std::vector<int64_t> i64;
+    std::vector<double> f64;
+    std::vector<uint8_t> u8;
+    std::vector<uint32_t> codes;
+    std::vector<std::string> dict;
+    std::unordered_map<std::string, uint32_t> dict_index;
+    std::vector<uint8_t> validity; ///< bitmap; empty while no NULL was added
+    bool has_nulls = false;
+  };
+
+  column_batch() = default;
+  explicit column_batch(std::span<const column_type> types);
+  explicit column_batch(const table_schema& schema);
+
+  size_t rows() const noexcept { return rows_; }
+  size_t num_columns() const noexcept { return columns_.size(); }
+  const column& col(size_t i) const noexcept { return columns_[i]; }
+  column& col(size_t i) noexcept { return columns_[i]; }
+
+  /// Appends to column `c`; every column must get one value per row, then
+  /// `finish_row()` counts the row.
+  void append_int(size_t c, int64_t x);
+  void append_float(size_t c, double x);
+  void append_text(size_t c, std::string_view x);
+  void append_null(size_t c);
+  void append_value(size_t c, const value& v);
+  void finish_row() noexcept { ++rows_; }
+
+  /// Sets the row count when columns were filled directly (bulk builders).
+  void set_rows(size_t n) noexcept { rows_ = n; }
+
+  /// The value at (`row`, `c`).
+  value at(size_t row, size_t c) const;
+
+  /// A view of the whole batch.
+  batch_view view() const;
+
+  /// Reserves room for `n` rows in every column.
+  void reserve(size_t n);
+
+private:
+  void mark_valid(column& col, size_t row, bool valid);
+  size_t rows_ = 0;
+  std::vector<column> columns_;
+};
+
+/// Sets bit `i` of a validity bitmap.
+inline void set_bit(std::vector<uint8_t>& bits, size_t i, bool on) {
+  if (bits.size() <= (i >> 3))
+    bits.resize((i >> 3) + 1, 0);
+  if (on)
+    bits[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
+  else
+    bits[i >> 3] &= static_cast<uint8_t>(~(1u << (i & 7)));
+}
+
+} // namespace hypertide::chunkstore

@@ -1,0 +1,266 @@
+#include "chunkstore/partial_result.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+namespace hypertide::chunkstore {
+
+partial_result partial_result::make(const fragment& f, const table_schema& schema) {
+  partial_result r;
+  if (f.is_aggregate()) {
+    std::vector<column_type> kt;
+    for (const auto& k : f.keys)
+      kt.push_back(key_type(schema, k));
+    r.keys = column_batch{kt};
+    for (const auto& a : f.aggregates) {
+      r.kinds.push_back(a.kind);
+      r.input_types.push_back(a.column >= 0 ? schema.columns[a.column].type
+                                            : column_type::int8);
+    }
+    r.states.resize(f.aggregates.size());
+    r.texts.resize(f.aggregates.size());
+  } else {
+    std::vector<column_type> pt;
+    for (int c : f.projection)
+      pt.push_back(schema.columns[c].type);
+    r.rows = column_batch{pt};
+  }
+  return r;
+}
+
+void merge_state(agg_kind kind, column_type type, agg_state& a,
+                 const agg_state& b, std::string* a_text,
+                 const std::string* b_text) {
+  bool text = type == column_type::text;
+  bool flt = type == column_type::float8;
+  switch (kind) {
+    case agg_kind::count_star:
+    case agg_kind::count:
+      a.count += b.count;
+      return;
+    case agg_kind::sum:
+    case agg_kind::avg:
+      a.count += b.count;
+      a.f += b.f;
+      a.i += b.i;
+      return;
+    case agg_kind::min:
+    case agg_kind::max: {
+      if (b.count == 0)
+        return;
+      bool take = a.count == 0;
+      if (!take) {
+        int c = text ? a_text->compare(*b_text)
+                     : flt ? (b.f < a.f ? 1 : (b.f > a.f ? -1 : 0))
+                           : (b.i < a.i ? 1 : (b.i > a.i ? -1 : 0));
+        take = kind == agg_kind::min ? c > 0 : c < 0;
+      }
+      if (take) {
+        a = b;
+        if (text)
+          *a_text = *b_text;
+      }
+      return;
+    }
+    case agg_kind::first:
+    case agg_kind::last: {
+      if (b.count == 0)
+        return;
+      bool take = a.count == 0
+                  || (kind == agg_kind::first ? b.t < a.t : b.t > a.t);
+      if (take) {
+        a = b;
+        if (text)
+          *a_text = *b_text;
+      }
+      return;
+    }
+  }
+}
+
+value finalize(agg_kind kind, column_type type, const agg_state& s,
+               const std::string* text) {
+  switch (kind) {
+    case agg_kind::count_star:
+    case agg_kind::count:
+      return value::of_int(column_type::int8, s.count);
+    case agg_kind::sum:
+      if (s.count == 0)
+        return value::null(type == column_type::float8 ? column_type::float8
+                                                       : column_type::int8);
+      if (type == column_type::float8)
+        return value::of_float(s.f);
+      // TODO(#3): sum(int8) is numeric in PostgreSQL; an int8 result that
+      // does not fit is returned as float8 until numeric lands.
+      if (s.i > INT64_MAX || s.i < INT64_MIN)
+        return value::of_float(static_cast<double>(s.i));
+      return value::of_int(column_type::int8, static_cast<int64_t>(s.i));
+    case agg_kind::avg:
+      if (s.count == 0)
+        return value::null(column_type::float8);
+      if (type == column_type::float8)
+        return value::of_float(s.f / static_cast<double>(s.count));
+      return value::of_float(static_cast<double>(s.i)
+                             / static_cast<double>(s.count));
+    case agg_kind::min:
+    case agg_kind::max:
+    case agg_kind::first:
+    case agg_kind::last:
+      if (s.count == 0 || s.null_value)
+        return value::null(type);
+      if (type == column_type::text)
+        return value::of_text(*text);
+      if (type == column_type::float8)
+        return value::of_float(s.f);
+      return value::of_int(type, static_cast<int64_t>(s.i));
+  }
+  return value::null(type);
+}
+
+result_merger::result_merger(const fragment& f, const table_schema& schema)
+  : fragment_(f), acc_(partial_result::make(f, schema)) {
+}
+
+namespace {
+
+// Appends an unambiguous byte encoding of a key cell.
+void encode_cell(std::string& out, const value& v) {
+  out.push_back(v.is_null ? 'n' : 'v');
+  if (v.is_null)
+    return;
+  if (v.type == column_type::text) {
+    auto n = static_cast<uint32_t>(v.s.size());
+    out.append(reinterpret_cast<const char*>(&n), sizeof n);
+    out.append(v.s);
+  } else if (v.type == column_type::float8) {
+    double f = v.f == 0 ? 0.0 : v.f; // -0 and 0 group together
+    out.append(reinterpret_cast<const char*>(&f), sizeof f);
+  } else {
+    out.append(reinterpret_cast<const char*>(&v.i), sizeof v.i);
+  }
+}
+
+} // namespace
+
+uint32_t result_merger::group_of(const partial_result& r, size_t row) {
+  key_buf_.clear();
+  for (size_t c = 0; c < r.keys.num_columns(); ++c)
+    encode_cell(key_buf_, r.keys.at(row, c));
+  auto [it, added] = index_.try_emplace(key_buf_,
+                                        static_cast<uint32_t>(acc_.groups()));
+  if (added) {
+    for (size_t c = 0; c < r.keys.num_columns(); ++c)
+      acc_.keys.append_value(c, r.keys.at(row, c));
+    acc_.keys.finish_row();
+    for (size_t a = 0; a < acc_.states.size(); ++a) {
+      acc_.states[a].emplace_back();
+      acc_.texts[a].emplace_back();
+    }
+  }
+  return it->second;
+}
+
+void result_merger::add(const partial_result& r) {
+  acc_.stats += r.stats;
+  if (fragment_.is_aggregate()) {
+    for (size_t g = 0; g < r.groups(); ++g) {
+      uint32_t to = group_of(r, g);
+      for (size_t a = 0; a < acc_.states.size(); ++a) {
+        bool text = acc_.input_types[a] == column_type::text;
+        merge_state(acc_.kinds[a], acc_.input_types[a], acc_.states[a][to],
+                    r.states[a][g], text ? &acc_.texts[a][to] : nullptr,
+                    text ? &r.texts[a][g] : nullptr);
+      }
+    }
+    // A fragment without GROUP BY keys has exactly one group, even over no
+    // rows (`SELECT count(*)` of an empty table is 0, not no row).
+    return;
+  }
+  for (size_t row = 0; row < r.rows.rows(); ++row) {
+    for (size_t c = 0; c < r.rows.num_columns(); ++c)
+      acc_.rows.append_value(c, r.rows.at(row, c));
+    acc_.rows.finish_row();
+  }
+  if (fragment_.limit >= 0
+      && acc_.rows.rows() > static_cast<size_t>(2 * fragment_.limit + 1024))
+    top_n(acc_.rows, fragment_.order, fragment_.limit);
+}
+
+partial_result result_merger::finish() {
+  if (fragment_.is_aggregate() && fragment_.keys.empty() && acc_.groups() == 0) {
+    acc_.keys.finish_row();
+    for (size_t a = 0; a < acc_.states.size(); ++a) {
+      acc_.states[a].emplace_back();
+      acc_.texts[a].emplace_back();
+    }
+  }
+  if (!fragment_.is_aggregate() && fragment_.limit >= 0)
+    top_n(acc_.rows, fragment_.order, fragment_.limit);
+  index_.clear();
+  return std::move(acc_);
+}
+
+int compare_values(const value& a, const value& b) noexcept {
+  if (a.type == column_type::text)
+    return a.s.compare(b.s) < 0 ? -1 : (a.s == b.s ? 0 : 1);
+  if (a.type == column_type::float8 || b.type == column_type::float8) {
+    double x = a.as_double(), y = b.as_double();
+    return x < y ? -1 : (x > y ? 1 : 0);
+  }
+  return a.i < b.i ? -1 : (a.i > b.i ? 1 : 0);
+}
+
+void top_n(column_batch& rows, const std::vector<order_key>& order,
+           int64_t limit) {
+  size_t n = rows.rows();
+  size_t keep = limit < 0 ? n : std::min(n, static_cast<size_t>(limit));
+  if (order.empty() && keep == n)
+    return;
+  std::vector<uint32_t> perm(n);
+  std::iota(perm.begin(), perm.end(), 0u);
+  if (!order.empty()) {
+    // Materialize the sort keys once; rows compare by them in order.
+    std::vector<std::vector<value>> keys(order.size());
+    for (size_t k = 0; k < order.size(); ++k) {
+      keys[k].reserve(n);
+      for (size_t r = 0; r < n; ++r)
+        keys[k].push_back(rows.at(r, static_cast<size_t>(order[k].index)));
+    }
+    auto less = [&](uint32_t x, uint32_t y) {
+      for (size_t k = 0; k < order.size(); ++k) {
+        const value& a = keys[k][x];
+        const value& b = keys[k][y];
+        if (a.is_null || b.is_null) {
+          if (a.is_null && b.is_null)
+            continue;
+          // NULLs sort as larger than every value, as in PostgreSQL, unless
+          // NULLS FIRST says otherwise.
+          return a.is_null == order[k].nulls_first;
+        }
+        int c = compare_values(a, b);
+        if (c != 0)
+          return order[k].descending ? c > 0 : c < 0;
+      }
+      return x < y;
+    };
+    if (keep < n)
+      std::partial_sort(perm.begin(), perm.begin() + static_cast<long>(keep),
+                        perm.end(), less);
+    else
+      std::sort(perm.begin(), perm.end(), less);
+  }
+  std::vector<column_type> types;
+  for (size_t c = 0; c < rows.num_columns(); ++c)
+    types.push_back(rows.col(c).type);
+  column_batch out{types};
+  out.reserve(keep);
+  for (size_t i = 0; i < keep; ++i) {
+    for (size_t c = 0; c < rows.num_columns(); ++c)
+      out.append_value(c, rows.at(perm[i], c));
+    out.finish_row();
+  }
+  rows = std::move(out);
+}
+
+} // namespace hypertide::chunkstore

@@ -1,0 +1,552 @@
+#include "messages/codec.hpp"
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "catalog_generated.h"
+#include "column_generated.h"
+#include "ingest_generated.h"
+#include "query_generated.h"
+
+namespace hypertide::messages {
+
+namespace cs = chunkstore;
+using flatbuffers::FlatBufferBuilder;
+using flatbuffers::Offset;
+
+namespace {
+
+pg_error invalid(std::string what) {
+  return pg_error{"08P01", "invalid message: " + std::move(what), {}};
+}
+
+buffer finish(FlatBufferBuilder& fbb) {
+  return buffer::copy_of(fbb.GetBufferPointer(), fbb.GetSize());
+}
+
+template <class T>
+const T* root(const buffer& buf, bool verify) {
+  if (buf.empty())
+    return nullptr;
+  if (verify) {
+    flatbuffers::Verifier v{buf.data(), buf.size()};
+    if (!v.VerifyBuffer<T>(nullptr))
+      return nullptr;
+  }
+  return flatbuffers::GetRoot<T>(buf.data());
+}
+
+// -- columns --------------------------------------------------------------------
+
+Offset<fb::Column> encode_column(FlatBufferBuilder& fbb,
+                                 const cs::column_batch::column& c) {
+  Offset<flatbuffers::Vector<int32_t>> i32;
+  Offset<flatbuffers::Vector<int64_t>> i64;
+  Offset<flatbuffers::Vector<double>> f64;
+  Offset<flatbuffers::Vector<uint8_t>> u8;
+  Offset<flatbuffers::Vector<uint32_t>> codes;
+  Offset<flatbuffers::Vector<Offset<flatbuffers::String>>> dict;
+  Offset<flatbuffers::Vector<uint8_t>> validity;
+  switch (c.type) {
+    case cs::column_type::int4:
+      i32 = fbb.CreateVector(c.i32);
+      break;
+    case cs::column_type::float8:
+      f64 = fbb.CreateVector(c.f64);
+      break;
+    case cs::column_type::boolean:
+      u8 = fbb.CreateVector(c.u8);
+      break;
+    case cs::column_type::text:
+      codes = fbb.CreateVector(c.codes);
+      dict = fbb.CreateVectorOfStrings(c.dict);
+      break;
+    default:
+      i64 = fbb.CreateVector(c.i64);
+  }
+  if (c.has_nulls)
+    validity = fbb.CreateVector(c.validity);
+  return fb::CreateColumn(fbb, static_cast<fb::ColumnType>(c.type), i32, i64,
+                          f64, u8, codes, dict, validity);
+}
+
+Offset<flatbuffers::Vector<Offset<fb::Column>>>
+encode_columns(FlatBufferBuilder& fbb, const cs::column_batch& b) {
+  std::vector<Offset<fb::Column>> cols;
+  for (size_t i = 0; i < b.num_columns(); ++i)
+    cols.push_back(encode_column(fbb, b.col(i)));
+  return fbb.CreateVector(cols);
+}
+
+template <class V>
+bool long_enough(const V* v, size_t n) {
+  return v != nullptr && v->size() >= n;
+}
+
+/// A zero-copy view of a Column holding `rows` values, or an error.
+std::optional<std::string> view_column(const fb::Column* c, size_t rows,
+                                       cs::column_view& out) {
+  if (c == nullptr)
+    return "missing column";
+  auto t = static_cast<uint8_t>(c->type());
+  if (t > static_cast<uint8_t>(cs::column_type::text))
+    return "unknown column type " + std::to_string(t);
+  out.type = static_cast<cs::column_type>(t);
+  switch (out.type) {
+    case cs::column_type::int4:
+      if (!long_enough(c->i32(), rows))
+        return "short int4 column";
+      out.i32 = c->i32()->data();
+      break;
+    case cs::column_type::float8:
+      if (!long_enough(c->f64(), rows))
+        return "short float8 column";
+      out.f64 = c->f64()->data();
+      break;
+    case cs::column_type::boolean:
+      if (!long_enough(c->u8(), rows))
+        return "short boolean column";
+      out.u8 = c->u8()->data();
+      break;
+    case cs::column_type::text: {
+      if (!long_enough(c->codes(), rows))
+        return "short text column";
+      out.codes = c->codes()->data();
+      size_t nd = c->dict() ? c->dict()->size() : 0;
+      out.dict.clear();
+      out.dict.reserve(nd);
+      for (size_t i = 0; i < nd; ++i)
+        out.dict.push_back(c->dict()->Get(static_cast<flatbuffers::uoffset_t>(i))->string_view());
+      for (size_t i = 0; i < rows; ++i)
+        if (out.codes[i] >= nd)
+          return "text code out of range";
+      break;
+    }
+    default:
+      if (!long_enough(c->i64(), rows))
+        return "short int8 column";
+      out.i64 = c->i64()->data();
+  }
+  if (c->validity()) {
+    if (c->validity()->size() < (rows + 7) / 8)
+      return "short validity bitmap";
+    out.validity = c->validity()->data();
+  }
+  return std::nullopt;
+}
+
+/// An owning copy of serialized columns.
+std::optional<std::string> copy_columns(
+  const flatbuffers::Vector<Offset<fb::Column>>* cols, size_t rows,
+  cs::column_batch& out) {
+  if (cols == nullptr) {
+    out = cs::column_batch{};
+    out.set_rows(rows);
+    return std::nullopt;
+  }
+  std::vector<cs::column_view> views(cols->size());
+  std::vector<cs::column_type> types;
+  for (size_t i = 0; i < cols->size(); ++i) {
+    if (auto e = view_column(cols->Get(static_cast<flatbuffers::uoffset_t>(i)), rows, views[i]))
+      return e;
+    types.push_back(views[i].type);
+  }
+  out = cs::column_batch{types};
+  out.reserve(rows);
+  for (size_t r = 0; r < rows; ++r) {
+    for (size_t c = 0; c < views.size(); ++c)
+      out.append_value(c, views[c].at(r));
+    out.finish_row();
+  }
+  return std::nullopt;
+}
+
+// -- values and predicates ----------------------------------------------------------
+
+Offset<fb::Value> encode_value(FlatBufferBuilder& fbb, const cs::value& v) {
+  auto s = v.type == cs::column_type::text && !v.is_null ? fbb.CreateString(v.s)
+                                                         : Offset<flatbuffers::String>{};
+  return fb::CreateValue(fbb, static_cast<fb::ColumnType>(v.type), v.is_null, v.i,
+                         v.f, s);
+}
+
+cs::value decode_value(const fb::Value* v) {
+  cs::value out;
+  if (v == nullptr)
+    return out;
+  out.type = static_cast<cs::column_type>(
+    std::min<uint8_t>(static_cast<uint8_t>(v->type()),
+                      static_cast<uint8_t>(cs::column_type::text)));
+  out.is_null = v->is_null();
+  out.i = v->i();
+  out.f = v->f();
+  if (v->s())
+    out.s = v->s()->str();
+  return out;
+}
+
+Offset<fb::Predicate> encode_predicate(FlatBufferBuilder& fbb,
+                                       const cs::predicate& p) {
+  std::vector<Offset<fb::Predicate>> children;
+  for (const auto& c : p.children)
+    children.push_back(encode_predicate(fbb, c));
+  std::vector<Offset<fb::Value>> list;
+  for (const auto& v : p.list)
+    list.push_back(encode_value(fbb, v));
+  auto constant = encode_value(fbb, p.constant);
+  return fb::CreatePredicate(fbb, static_cast<fb::PredicateKind>(p.k), p.column,
+                             static_cast<fb::CmpOp>(p.op), constant,
+                             list.empty() ? 0 : fbb.CreateVector(list),
+                             children.empty() ? 0 : fbb.CreateVector(children));
+}
+
+std::optional<std::string> decode_predicate(const fb::Predicate* p,
+                                            cs::predicate& out, int depth) {
+  if (p == nullptr)
+    return "missing predicate";
+  if (depth > 1000)
+    return "predicate nested too deeply";
+  if (static_cast<uint8_t>(p->kind()) > static_cast<uint8_t>(cs::predicate::kind::constant)
+      || static_cast<uint8_t>(p->op()) > static_cast<uint8_t>(cs::cmp_op::ge))
+    return "unknown predicate kind";
+  out.k = static_cast<cs::predicate::kind>(p->kind());
+  out.column = p->column();
+  out.op = static_cast<cs::cmp_op>(p->op());
+  out.constant = decode_value(p->constant());
+  if (p->list())
+    for (const auto* v : *p->list())
+      out.list.push_back(decode_value(v));
+  if (p->children())
+    for (const auto* c : *p->children()) {
+      out.children.emplace_back();
+      if (auto e = decode_predicate(c, out.children.back(), depth + 1))
+        return e;
+    }
+  return std::nullopt;
+}
+
+} // namespace
+
+// -- ingest -----------------------------------------------------------------------
+
+buffer encode_insert(std::string_view table, const cs::column_batch& batch) {
+  FlatBufferBuilder fbb{1024 + batch.rows() * batch.num_columns() * 8};
+  auto name = fbb.CreateString(table.data(), table.size());
+  auto cols = encode_columns(fbb, batch);
+  fbb.Finish(fb::CreateInsertBatch(fbb, 1, name, static_cast<uint32_t>(batch.rows()),
+                                   cols),
+             fb::InsertBatchIdentifier());
+  return finish(fbb);
+}
+
+result<insert_view> decode_insert(const buffer& buf, bool verify) {
+  if (verify) {
+    flatbuffers::Verifier v{buf.data(), buf.size()};
+    if (buf.empty() || !fb::VerifyInsertBatchBuffer(v))
+      return invalid("InsertBatch fails verification");
+  }
+  const auto* b = fb::GetInsertBatch(buf.data());
+  insert_view out;
+  out.table = b->table() ? b->table()->string_view() : std::string_view{};
+  out.batch.rows = b->rows();
+  if (b->columns()) {
+    out.batch.columns.resize(b->columns()->size());
+    for (size_t i = 0; i < b->columns()->size(); ++i)
+      if (auto e = view_column(b->columns()->Get(static_cast<flatbuffers::uoffset_t>(i)),
+                               b->rows(), out.batch.columns[i]))
+        return invalid(*e);
+  }
+  return out;
+}
+
+buffer encode_insert_part(const insert_part& part) {
+  FlatBufferBuilder fbb{64 + part.rows.size() * 4};
+  auto rows = part.rows.empty() ? 0 : fbb.CreateVector(part.rows);
+  fbb.Finish(fb::CreateInsertPart(fbb, 1, part.at, part.horizon, rows));
+  return finish(fbb);
+}
+
+result<insert_part> decode_insert_part(const buffer& buf, bool verify) {
+  const auto* p = root<fb::InsertPart>(buf, verify);
+  if (p == nullptr)
+    return invalid("InsertPart fails verification");
+  insert_part out;
+  out.at = p->lsn();
+  out.horizon = p->horizon();
+  if (p->rows())
+    out.rows.assign(p->rows()->begin(), p->rows()->end());
+  return out;
+}
+
+// -- query ------------------------------------------------------------------------
+
+buffer encode_fragment(const cs::fragment& f) {
+  FlatBufferBuilder fbb{512};
+  auto table = fbb.CreateString(f.table);
+  Offset<fb::Predicate> filter;
+  if (f.filter)
+    filter = encode_predicate(fbb, *f.filter);
+  std::vector<Offset<fb::GroupKey>> keys;
+  for (const auto& k : f.keys)
+    keys.push_back(fb::CreateGroupKey(fbb, static_cast<fb::KeyKind>(k.k), k.column,
+                                      k.bucket.width, k.bucket.months, k.bucket.offset,
+                                      k.bucket.origin.has_value(),
+                                      k.bucket.origin.value_or(0)));
+  std::vector<Offset<fb::Aggregate>> aggs;
+  for (const auto& a : f.aggregates)
+    aggs.push_back(fb::CreateAggregate(fbb, static_cast<fb::AggKind>(a.kind), a.column,
+                                       a.time_column));
+  std::vector<Offset<fb::OrderKey>> order;
+  for (const auto& o : f.order)
+    order.push_back(fb::CreateOrderKey(fbb, o.index, o.descending, o.nulls_first));
+  fbb.Finish(fb::CreateFragment(fbb, 1, table, filter, fbb.CreateVector(keys),
+                                fbb.CreateVector(aggs), fbb.CreateVector(f.projection),
+                                fbb.CreateVector(order), f.limit),
+             fb::FragmentIdentifier());
+  return finish(fbb);
+}
+
+result<cs::fragment> decode_fragment(const buffer& buf, bool verify) {
+  if (verify) {
+    flatbuffers::Verifier v{buf.data(), buf.size()};
+    if (buf.empty() || !fb::VerifyFragmentBuffer(v))
+      return invalid("Fragment fails verification");
+  }
+  const auto* f = fb::GetFragment(buf.data());
+  cs::fragment out;
+  if (f->table())
+    out.table = f->table()->str();
+  if (f->filter()) {
+    out.filter.emplace();
+    if (auto e = decode_predicate(f->filter(), *out.filter, 0))
+      return invalid(*e);
+  }
+  if (f->keys())
+    for (const auto* k : *f->keys()) {
+      cs::group_key gk;
+      gk.k = k->kind() == fb::KeyKind::time_bucket ? cs::group_key::kind::time_bucket
+                                                   : cs::group_key::kind::column;
+      gk.column = k->column();
+      gk.bucket.width = k->width();
+      gk.bucket.months = k->months();
+      gk.bucket.offset = k->offset();
+      if (k->has_origin())
+        gk.bucket.origin = k->origin();
+      out.keys.push_back(gk);
+    }
+  if (f->aggregates())
+    for (const auto* a : *f->aggregates()) {
+      if (static_cast<uint8_t>(a->kind()) > static_cast<uint8_t>(cs::agg_kind::last))
+        return invalid("unknown aggregate");
+      out.aggregates.push_back(cs::aggregate{static_cast<cs::agg_kind>(a->kind()),
+                                             a->column(), a->time_column()});
+    }
+  if (f->projection())
+    out.projection.assign(f->projection()->begin(), f->projection()->end());
+  if (f->order())
+    for (const auto* o : *f->order())
+      out.order.push_back(cs::order_key{o->index(), o->descending(), o->nulls_first()});
+  out.limit = f->limit();
+  return out;
+}
+
+buffer encode_result(const cs::partial_result& r) {
+  FlatBufferBuilder fbb{1024};
+  auto keys = encode_columns(fbb, r.keys);
+  std::vector<Offset<fb::AggStates>> states;
+  for (size_t a = 0; a < r.states.size(); ++a) {
+    const auto& st = r.states[a];
+    std::vector<int64_t> count, t, i_hi;
+    std::vector<double> f;
+    std::vector<uint64_t> i_lo;
+    std::vector<uint8_t> nv;
+    for (const auto& s : st) {
+      count.push_back(s.count);
+      t.push_back(s.t);
+      f.push_back(s.f);
+      auto u = static_cast<unsigned __int128>(s.i);
+      i_lo.push_back(static_cast<uint64_t>(u));
+      i_hi.push_back(static_cast<int64_t>(static_cast<uint64_t>(u >> 64)));
+      nv.push_back(s.null_value ? 1 : 0);
+    }
+    bool text = r.input_types[a] == cs::column_type::text;
+    states.push_back(fb::CreateAggStates(
+      fbb, static_cast<fb::AggKind>(r.kinds[a]),
+      static_cast<fb::ColumnType>(r.input_types[a]), fbb.CreateVector(count),
+      fbb.CreateVector(t), fbb.CreateVector(f), fbb.CreateVector(i_lo),
+      fbb.CreateVector(i_hi), fbb.CreateVector(nv),
+      text ? fbb.CreateVectorOfStrings(r.texts[a]) : 0));
+  }
+  auto rows = encode_columns(fbb, r.rows);
+  auto stats = fb::CreateScanStats(fbb, r.stats.rows_scanned, r.stats.rows_matched,
+                                   r.stats.chunks);
+  fbb.Finish(fb::CreatePartialResult(fbb, 1, static_cast<uint32_t>(r.groups()), keys,
+                                     fbb.CreateVector(states),
+                                     static_cast<uint32_t>(r.rows.rows()), rows, stats));
+  return finish(fbb);
+}
+
+result<cs::partial_result> decode_result(const buffer& buf, bool verify) {
+  const auto* p = root<fb::PartialResult>(buf, verify);
+  if (p == nullptr)
+    return invalid("PartialResult fails verification");
+  cs::partial_result out;
+  const size_t groups = p->groups();
+  if (auto e = copy_columns(p->keys(), groups, out.keys))
+    return invalid(*e);
+  if (p->states())
+    for (const auto* s : *p->states()) {
+      if (!long_enough(s->count(), groups) || !long_enough(s->t(), groups)
+          || !long_enough(s->f(), groups) || !long_enough(s->i_lo(), groups)
+          || !long_enough(s->i_hi(), groups) || !long_enough(s->null_value(), groups))
+        return invalid("short aggregate states");
+      out.kinds.push_back(static_cast<cs::agg_kind>(s->kind()));
+      out.input_types.push_back(static_cast<cs::column_type>(s->input_type()));
+      std::vector<cs::agg_state> st(groups);
+      std::vector<std::string> texts;
+      for (size_t g = 0; g < groups; ++g) {
+        auto gi = static_cast<flatbuffers::uoffset_t>(g);
+        st[g].count = s->count()->Get(gi);
+        st[g].t = s->t()->Get(gi);
+        st[g].f = s->f()->Get(gi);
+        auto u = (static_cast<unsigned __int128>(static_cast<uint64_t>(s->i_hi()->Get(gi))) << 64)
+                 | s->i_lo()->Get(gi);
+        st[g].i = static_cast<__int128>(u);
+        st[g].null_value = s->null_value()->Get(gi) != 0;
+      }
+      if (out.input_types.back() == cs::column_type::text) {
+        if (!long_enough(s->texts(), groups))
+          return invalid("short aggregate texts");
+        for (size_t g = 0; g < groups; ++g)
+          texts.push_back(s->texts()->Get(static_cast<flatbuffers::uoffset_t>(g))->str());
+      }
+      out.states.push_back(std::move(st));
+      out.texts.push_back(std::move(texts));
+    }
+  if (auto e = copy_columns(p->row_columns(), p->rows(), out.rows))
+    return invalid(*e);
+  if (p->stats()) {
+    out.stats.rows_scanned = p->stats()->rows_scanned();
+    out.stats.rows_matched = p->stats()->rows_matched();
+    out.stats.chunks = p->stats()->chunks();
+  }
+  return out;
+}
+
+// -- catalog ------------------------------------------------------------------------
+
+buffer encode(const create_table& x) {
+  FlatBufferBuilder fbb{256};
+  std::vector<Offset<fb::ColumnDef>> cols;
+  for (const auto& c : x.schema.columns)
+    cols.push_back(fb::CreateColumnDef(fbb, fbb.CreateString(c.name),
+                                       static_cast<fb::ColumnType>(c.type), c.not_null));
+  fbb.Finish(fb::CreateCreateTable(fbb, 1, fbb.CreateString(x.name),
+                                   fbb.CreateVector(cols), x.if_not_exists),
+             fb::CreateTableIdentifier());
+  return finish(fbb);
+}
+
+result<create_table> decode_create_table(const buffer& buf, bool verify) {
+  if (verify) {
+    flatbuffers::Verifier v{buf.data(), buf.size()};
+    if (buf.empty() || !fb::VerifyCreateTableBuffer(v))
+      return invalid("CreateTable fails verification");
+  }
+  const auto* t = fb::GetCreateTable(buf.data());
+  create_table out;
+  out.name = t->name() ? t->name()->str() : std::string{};
+  out.if_not_exists = t->if_not_exists();
+  if (t->columns())
+    for (const auto* c : *t->columns()) {
+      if (static_cast<uint8_t>(c->type()) > static_cast<uint8_t>(cs::column_type::text))
+        return invalid("unknown column type");
+      out.schema.columns.push_back(cs::column_def{c->name() ? c->name()->str() : "",
+                                                  static_cast<cs::column_type>(c->type()),
+                                                  c->not_null()});
+    }
+  return out;
+}
+
+buffer encode(const create_hypertable& x) {
+  FlatBufferBuilder fbb{256};
+  fbb.Finish(fb::CreateCreateHypertable(fbb, 1, fbb.CreateString(x.table),
+                                        fbb.CreateString(x.time_column), x.chunk_interval,
+                                        fbb.CreateString(x.partitioning_column),
+                                        x.number_partitions, x.if_not_exists));
+  return finish(fbb);
+}
+
+result<create_hypertable> decode_create_hypertable(const buffer& buf, bool verify) {
+  const auto* h = root<fb::CreateHypertable>(buf, verify);
+  if (h == nullptr)
+    return invalid("CreateHypertable fails verification");
+  create_hypertable out;
+  out.table = h->table() ? h->table()->str() : "";
+  out.time_column = h->time_column() ? h->time_column()->str() : "";
+  out.chunk_interval = h->chunk_interval();
+  out.partitioning_column = h->partitioning_column() ? h->partitioning_column()->str() : "";
+  out.number_partitions = h->number_partitions();
+  out.if_not_exists = h->if_not_exists();
+  return out;
+}
+
+buffer encode(const drop_chunks& x) {
+  FlatBufferBuilder fbb{128};
+  fbb.Finish(fb::CreateDropChunks(fbb, 1, fbb.CreateString(x.table),
+                                  x.older_than.has_value(), x.older_than.value_or(0),
+                                  x.newer_than.has_value(), x.newer_than.value_or(0)));
+  return finish(fbb);
+}
+
+result<drop_chunks> decode_drop_chunks(const buffer& buf, bool verify) {
+  const auto* d = root<fb::DropChunks>(buf, verify);
+  if (d == nullptr)
+    return invalid("DropChunks fails verification");
+  drop_chunks out;
+  out.table = d->table() ? d->table()->str() : "";
+  if (d->has_older_than())
+    out.older_than = d->older_than();
+  if (d->has_newer_than())
+    out.newer_than = d->newer_than();
+  return out;
+}
+
+buffer encode(const drop_table& x) {
+  FlatBufferBuilder fbb{128};
+  fbb.Finish(fb::CreateDropTable(fbb, 1, fbb.CreateString(x.name), x.if_exists));
+  return finish(fbb);
+}
+
+result<drop_table> decode_drop_table(const buffer& buf, bool verify) {
+  const auto* d = root<fb::DropTable>(buf, verify);
+  if (d == nullptr)
+    return invalid("DropTable fails verification");
+  return drop_table{d->name() ? d->name()->str() : "", d->if_exists()};
+}
+
+buffer encode(const std::vector<chunk_info>& xs) {
+  FlatBufferBuilder fbb{256};
+  std::vector<Offset<fb::ChunkInfo>> cs_;
+  for (const auto& x : xs)
+    cs_.push_back(fb::CreateChunkInfo(fbb, x.id, fbb.CreateString(x.schema_name),
+                                      fbb.CreateString(x.table_name), x.range_start,
+                                      x.range_end, x.partition, x.rows, x.memory_bytes));
+  fbb.Finish(fb::CreateChunkList(fbb, 1, fbb.CreateVector(cs_)));
+  return finish(fbb);
+}
+
+result<std::vector<chunk_info>> decode_chunk_list(const buffer& buf, bool verify) {
+  const auto* l = root<fb::ChunkList>(buf, verify);
+  if (l == nullptr)
+    return invalid("ChunkList fails verification");
+  std::vector<chunk_info> out;
+  if (l->chunks())
+    for (const auto* c : *l->chunks())
+      out.push_back(chunk_info{c->id(), c->schema_name() ? c->schema_name()->str() : "",
+                               c->table_name() ? c->table_name()->str() : "",
+                               c->range_start(), c->range_end(), c->partition(),
+                               c->rows(), c->memory_bytes()});
+  return out;
+}
+
+} // namespace hypertide::messages

@@ -1,0 +1,115 @@
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "chunkstore/column_batch.hpp"
+#include "chunkstore/fragment.hpp"
+#include "chunkstore/hypertable.hpp"
+#include "chunkstore/partial_result.hpp"
+#include "chunkstore/types.hpp"
+#include "messages/buffer.hpp"
+
+// Builders and readers for the FlatBuffers in messages/*.fbs. Readers verify
+// a buffer only when told to: at a trust boundary (network, disk), not
+// between actors of one process.
+namespace hypertide::messages {
+
+using chunkstore::pg_error;
+
+/// A value or a PostgreSQL error.
+template <class T>
+using result = std::variant<T, pg_error>;
+
+// -- ingest -------------------------------------------------------------------
+
+/// An InsertBatch of `batch` for table `table`.
+buffer encode_insert(std::string_view table, const chunkstore::column_batch& batch);
+
+/// A read view of an InsertBatch; it points into the buffer it was made of.
+struct insert_view {
+  std::string_view table;
+  chunkstore::batch_view batch;
+};
+
+/// Reads an InsertBatch.
+result<insert_view> decode_insert(const buffer& buf, bool verify);
+
+/// What one chunk takes of a batch: rows (all when empty) at commit `at`.
+struct insert_part {
+  chunkstore::lsn at = 0;
+  chunkstore::lsn horizon = 0;
+  std::vector<uint32_t> rows;
+};
+
+buffer encode_insert_part(const insert_part& part);
+result<insert_part> decode_insert_part(const buffer& buf, bool verify);
+
+// -- query --------------------------------------------------------------------
+
+buffer encode_fragment(const chunkstore::fragment& f);
+result<chunkstore::fragment> decode_fragment(const buffer& buf, bool verify);
+
+buffer encode_result(const chunkstore::partial_result& r);
+result<chunkstore::partial_result> decode_result(const buffer& buf, bool verify);
+
+// -- catalog ------------------------------------------------------------------
+
+/// CREATE TABLE.
+struct create_table {
+  std::string name;
+  chunkstore::table_schema schema;
+  bool if_not_exists = false;
+};
+
+/// create_hypertable(relation, time_column_name, chunk_time_interval,
+/// partitioning_column, number_partitions, if_not_exists).
+struct create_hypertable {
+  std::string table;
+  std::string time_column;
+  int64_t chunk_interval = chunkstore::default_chunk_time_interval;
+  std::string partitioning_column;
+  int32_t number_partitions = 0;
+  bool if_not_exists = false;
+};
+
+/// drop_chunks(relation, older_than, newer_than).
+struct drop_chunks {
+  std::string table;
+  std::optional<chunkstore::timestamp> older_than;
+  std::optional<chunkstore::timestamp> newer_than;
+};
+
+/// DROP TABLE.
+struct drop_table {
+  std::string name;
+  bool if_exists = false;
+};
+
+/// A row of show_chunks / timescaledb_information.chunks.
+struct chunk_info {
+  int32_t id = 0;
+  std::string schema_name;
+  std::string table_name;
+  chunkstore::timestamp range_start = 0;
+  chunkstore::timestamp range_end = 0;
+  int32_t partition = -1;
+  uint64_t rows = 0;
+  uint64_t memory_bytes = 0;
+};
+
+buffer encode(const create_table& x);
+buffer encode(const create_hypertable& x);
+buffer encode(const drop_chunks& x);
+buffer encode(const drop_table& x);
+buffer encode(const std::vector<chunk_info>& x);
+result<create_table> decode_create_table(const buffer& buf, bool verify);
+result<create_hypertable> decode_create_hypertable(const buffer& buf, bool verify);
+result<drop_chunks> decode_drop_chunks(const buffer& buf, bool verify);
+result<drop_table> decode_drop_table(const buffer& buf, bool verify);
+result<std::vector<chunk_info>> decode_chunk_list(const buffer& buf, bool verify);
+
+} // namespace hypertide::messages

@@ -1,0 +1,309 @@
+#include "planner/catalog.hpp"
+
+#include <algorithm>
+
+#include "planner/chunk_exclusion.hpp"
+
+namespace hypertide::planner {
+
+namespace cs = chunkstore;
+
+pg_error undefined_table(std::string_view name) {
+  return pg_error{"42P01", "relation \"" + std::string{name} + "\" does not exist", {}};
+}
+
+namespace {
+
+pg_error undefined_column(std::string_view name) {
+  return pg_error{"42703", "column \"" + std::string{name} + "\" does not exist", {}};
+}
+
+} // namespace
+
+table_meta* catalog::find_mut(std::string_view name) {
+  auto it = tables_.find(name);
+  return it == tables_.end() ? nullptr : &it->second;
+}
+
+const table_meta* catalog::find(std::string_view name) const {
+  auto it = tables_.find(name);
+  return it == tables_.end() ? nullptr : &it->second;
+}
+
+result<std::monostate> catalog::create_table(const messages::create_table& x) {
+  if (x.name.empty())
+    return pg_error{"42602", "zero-length delimited identifier", {}};
+  if (find(x.name) != nullptr) {
+    if (x.if_not_exists)
+      return std::monostate{};
+    return pg_error{"42P07", "relation \"" + x.name + "\" already exists", {}};
+  }
+  if (x.schema.columns.empty())
+    return pg_error{"0A000", "tables without columns are not supported", {}};
+  if (x.schema.columns.size() > 1600)
+    return pg_error{"54011", "tables can have at most 1600 columns", {}};
+  for (size_t i = 0; i < x.schema.columns.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (x.schema.columns[i].name == x.schema.columns[j].name)
+        return pg_error{"42701",
+                        "column \"" + x.schema.columns[i].name
+                          + "\" specified more than once",
+                        {}};
+  table_meta t;
+  t.def.name = x.name;
+  t.def.schema = x.schema;
+  tables_.emplace(x.name, std::move(t));
+  return std::monostate{};
+}
+
+result<hypertable_created>
+catalog::create_hypertable(const messages::create_hypertable& x) {
+  table_meta* t = find_mut(x.table);
+  if (t == nullptr)
+    return undefined_table(x.table);
+  hypertable_created out;
+  out.table_name = x.table;
+  if (t->def.is_hypertable()) {
+    if (x.if_not_exists) {
+      out.hypertable_id = t->id;
+      out.notice = "table \"" + x.table + "\" is already a hypertable, skipping";
+      return out;
+    }
+    return pg_error{"TS110", "table \"" + x.table + "\" is already a hypertable", {}};
+  }
+  int tc = t->def.schema.find(x.time_column);
+  if (tc < 0)
+    return undefined_column(x.time_column);
+  auto ttype = t->def.schema.columns[static_cast<size_t>(tc)].type;
+  if (ttype != cs::column_type::timestamptz && ttype != cs::column_type::int4
+      && ttype != cs::column_type::int8)
+    return pg_error{"22023",
+                    "invalid type for dimension \"" + x.time_column + "\"",
+                    "Use an integer, timestamp, or date type."};
+  if (x.chunk_interval <= 0)
+    return pg_error{"22023", "invalid interval: must be between 1 and "
+                             "9223372036854775807", {}};
+  int sc = -1;
+  if (!x.partitioning_column.empty()) {
+    sc = t->def.schema.find(x.partitioning_column);
+    if (sc < 0)
+      return undefined_column(x.partitioning_column);
+    if (x.number_partitions < 1 || x.number_partitions > 32767)
+      return pg_error{"22023", "invalid number of partitions: must be between 1 "
+                               "and 32767", {}};
+  } else if (x.number_partitions != 0) {
+    return pg_error{"22023", "number_partitions needs a partitioning_column", {}};
+  }
+  if (!t->chunks.empty())
+    return pg_error{"TS102", "table \"" + x.table + "\" is not empty",
+                    "You can migrate data by specifying 'migrate_data => true' "
+                    "when calling this function."};
+  t->id = next_table_id_++;
+  t->def.time_column = tc;
+  t->def.chunk_interval = x.chunk_interval;
+  t->def.schema.columns[static_cast<size_t>(tc)].not_null = true;
+  t->def.space_column = sc;
+  t->def.partitions = sc >= 0 ? x.number_partitions : 0;
+  // Rows are grouped per series: the space column when it is text, else
+  // the first text column (a tag such as `hostname`).
+  if (sc >= 0 && t->def.schema.columns[static_cast<size_t>(sc)].type == cs::column_type::text) {
+    t->def.series_column = sc;
+  } else {
+    t->def.series_column = -1;
+    for (size_t c = 0; c < t->def.schema.columns.size(); ++c)
+      if (t->def.schema.columns[c].type == cs::column_type::text) {
+        t->def.series_column = static_cast<int>(c);
+        break;
+      }
+  }
+  out.hypertable_id = t->id;
+  out.created = true;
+  return out;
+}
+
+result<std::vector<int32_t>> catalog::drop_table(const messages::drop_table& x) {
+  auto it = tables_.find(x.name);
+  if (it == tables_.end()) {
+    if (x.if_exists)
+      return std::vector<int32_t>{};
+    return pg_error{"42P01", "table \"" + x.name + "\" does not exist", {}};
+  }
+  std::vector<int32_t> ids;
+  for (const auto& [_, c] : it->second.chunks)
+    ids.push_back(c.id);
+  tables_.erase(it);
+  return ids;
+}
+
+result<std::vector<chunk_rows>> catalog::route(std::string_view name,
+                                               const cs::batch_view& batch) {
+  table_meta* t = find_mut(name);
+  if (t == nullptr)
+    return undefined_table(name);
+  const auto& cols = t->def.schema.columns;
+  if (batch.columns.size() != cols.size())
+    return pg_error{"42601", "INSERT has " + std::to_string(batch.columns.size())
+                               + " columns but table \"" + t->def.name + "\" has "
+                               + std::to_string(cols.size()),
+                    {}};
+  for (size_t c = 0; c < cols.size(); ++c) {
+    const auto& col = batch.columns[c];
+    bool same = col.type == cols[c].type
+                || (cols[c].type == cs::column_type::int8 && col.type == cs::column_type::int4)
+                || (cols[c].type == cs::column_type::int4 && col.type == cs::column_type::int8);
+    if (!same)
+      return pg_error{"42804", "column \"" + cols[c].name + "\" is of type "
+                                 + cs::pg_type_name(cols[c].type)
+                                 + " but expression is of type "
+                                 + cs::pg_type_name(col.type),
+                      {}};
+    if (cols[c].not_null && col.validity)
+      for (uint32_t r = 0; r < batch.rows; ++r)
+        if (!col.valid(r))
+          return pg_error{"23502", "null value in column \"" + cols[c].name
+                                     + "\" of relation \"" + t->def.name
+                                     + "\" violates not-null constraint",
+                          {}};
+    if (cols[c].type == cs::column_type::int4 && col.type == cs::column_type::int8)
+      for (uint32_t r = 0; r < batch.rows; ++r)
+        if (col.valid(r) && (col.i64[r] > INT32_MAX || col.i64[r] < INT32_MIN))
+          return pg_error{"22003", "integer out of range", {}};
+  }
+  std::vector<chunk_rows> out;
+  if (batch.rows == 0)
+    return out;
+
+  auto chunk_for = [&](cs::timestamp start, int32_t partition,
+                       const cs::chunk_range& range) -> size_t {
+    auto key = std::make_pair(start, partition);
+    auto it = t->chunks.find(key);
+    bool created = false;
+    if (it == t->chunks.end()) {
+      chunk_meta m;
+      m.id = next_chunk_id_++;
+      m.range = range;
+      m.table_name = t->def.is_hypertable()
+                       ? "_hyper_" + std::to_string(t->id) + "_" + std::to_string(m.id)
+                           + "_chunk"
+                       : t->def.name;
+      it = t->chunks.emplace(key, std::move(m)).first;
+      created = true;
+    }
+    for (size_t i = 0; i < out.size(); ++i)
+      if (out[i].chunk_id == it->second.id)
+        return i;
+    out.push_back(chunk_rows{it->second.id, created, it->second.range, {}});
+    return out.size() - 1;
+  };
+
+  if (!t->def.is_hypertable()) {
+    chunk_for(cs::min_timestamp, -1, cs::chunk_range{});
+    return out;
+  }
+  const auto& tcol = batch.columns[static_cast<size_t>(t->def.time_column)];
+  const cs::column_view* scol
+    = t->def.space_column >= 0 ? &batch.columns[static_cast<size_t>(t->def.space_column)]
+                               : nullptr;
+  // Partition per dictionary code of a text space column, computed once.
+  std::vector<int32_t> part_by_code;
+  if (scol && scol->type == cs::column_type::text) {
+    part_by_code.resize(scol->dict.size());
+    for (size_t i = 0; i < scol->dict.size(); ++i)
+      part_by_code[i] = cs::partition_of(t->def.partitions,
+                                         cs::partition_hash_text(scol->dict[i]));
+  }
+  std::vector<uint32_t> slot_of_row(batch.rows);
+  cs::timestamp cached_start = 0, cached_end = 0;
+  bool have_cached = false;
+  for (uint32_t r = 0; r < batch.rows; ++r) {
+    cs::timestamp ts = tcol.int_at(r);
+    int32_t p = -1;
+    if (scol) {
+      if (!scol->valid(r))
+        p = 0;
+      else if (!part_by_code.empty())
+        p = part_by_code[scol->codes[r]];
+      else
+        p = cs::partition_of(t->def.partitions, cs::partition_hash(scol->at(r)));
+    }
+    if (!have_cached || ts < cached_start || ts >= cached_end) {
+      auto range = cs::time_slice(t->def.chunk_interval, ts);
+      cached_start = range.start;
+      cached_end = range.end;
+      have_cached = true;
+    }
+    cs::chunk_range range{cached_start, cached_end, p};
+    slot_of_row[r] = static_cast<uint32_t>(chunk_for(cached_start, p, range));
+  }
+  if (out.size() > 1) {
+    for (uint32_t r = 0; r < batch.rows; ++r)
+      out[slot_of_row[r]].rows.push_back(r);
+  }
+  return out;
+}
+
+std::vector<const chunk_meta*>
+catalog::exclude(const table_meta& t,
+                 const std::optional<cs::predicate>& filter) const {
+  std::vector<const chunk_meta*> out;
+  chunk_filter cf = derive_chunk_filter(t.def, filter);
+  for (const auto& [_, c] : t.chunks)
+    if (cf.keeps(c.range))
+      out.push_back(&c);
+  return out;
+}
+
+result<std::vector<chunk_meta>> catalog::drop_chunks(const messages::drop_chunks& x) {
+  table_meta* t = find_mut(x.table);
+  if (t == nullptr)
+    return undefined_table(x.table);
+  if (!t->def.is_hypertable())
+    return pg_error{"TS001", "\"" + x.table + "\" is not a hypertable or a "
+                                              "continuous aggregate", {}};
+  if (!x.older_than && !x.newer_than)
+    return pg_error{"22023", "invalid time range for dropping chunks",
+                    "At least one of older_than and newer_than must be provided."};
+  if (x.older_than && x.newer_than && *x.older_than < *x.newer_than)
+    return pg_error{"22023", "invalid time range for dropping chunks",
+                    "When both older_than and newer_than are specified, older_than "
+                    "must refer to a time that is greater than newer_than so that a "
+                    "valid overlapping range is specified."};
+  std::vector<chunk_meta> dropped;
+  for (auto it = t->chunks.begin(); it != t->chunks.end();) {
+    const auto& r = it->second.range;
+    bool old = !x.older_than || r.end <= *x.older_than;
+    bool young = !x.newer_than || r.start >= *x.newer_than;
+    if (old && young) {
+      dropped.push_back(it->second);
+      it = t->chunks.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return dropped;
+}
+
+result<std::vector<chunk_meta>>
+catalog::show_chunks(std::string_view name, std::optional<cs::timestamp> older_than,
+                     std::optional<cs::timestamp> newer_than) const {
+  const table_meta* t = find(name);
+  if (t == nullptr)
+    return undefined_table(name);
+  if (!t->def.is_hypertable())
+    return pg_error{"TS001", "\"" + std::string{name}
+                               + "\" is not a hypertable or a continuous aggregate",
+                    {}};
+  std::vector<chunk_meta> out;
+  for (const auto& [_, c] : t->chunks) {
+    if (older_than && c.range.end > *older_than)
+      continue;
+    if (newer_than && c.range.start < *newer_than)
+      continue;
+    out.push_back(c);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const chunk_meta& a, const chunk_meta& b) { return a.id < b.id; });
+  return out;
+}
+
+} // namespace hypertide::planner
