@@ -26,6 +26,20 @@ aggregation_behavior(aggregation_actor::stateful_pointer<aggregation_state> self
         finish();
         return st.promise;
       }
+      if (chunks.size() == 1) {
+        // One chunk's result is already the node's: pass its bytes on.
+        self->request(chunks.front(), caf::infinite, scan_atom_v, fragment, snapshot)
+          .then(
+            [self](buffer& part) {
+              self->state.promise.deliver(std::move(part));
+              self->quit();
+            },
+            [self](caf::error& err) {
+              self->state.promise.deliver(std::move(err));
+              self->quit();
+            });
+        return st.promise;
+      }
       st.pending = chunks.size();
       for (const auto& c : chunks) {
         self->request(c, caf::infinite, scan_atom_v, fragment, snapshot)
@@ -41,7 +55,7 @@ aggregation_behavior(aggregation_actor::stateful_pointer<aggregation_state> self
                 self->quit();
                 return;
               }
-              s.merger->add(std::get<chunkstore::partial_result>(r));
+              s.merger->add(std::move(std::get<chunkstore::partial_result>(r)));
               if (--s.pending == 0)
                 finish();
             },

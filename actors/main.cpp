@@ -72,9 +72,7 @@ void print(const char* title, const cs::fragment& f, const cs::partial_result& r
     for (size_t k = 0; k < r.keys.num_columns(); ++k)
       line += show(r.keys.at(g, k)) + " | ";
     for (size_t a = 0; a < f.aggregates.size(); ++a)
-      line += show(cs::finalize(r.kinds[a], r.input_types[a], r.states[a][g],
-                                &r.texts[a][g]))
-              + (a + 1 < f.aggregates.size() ? " | " : "");
+      line += show(r.final_value(a, g)) + (a + 1 < f.aggregates.size() ? " | " : "");
     std::printf("%s\n", line.c_str());
   }
   if (r.groups() > max_rows)

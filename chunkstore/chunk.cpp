@@ -98,8 +98,8 @@ chunk::series& chunk::series_for(const column_view* col, uint32_t row,
 namespace {
 
 template <class T>
-inline void put(chunk::block* b, size_t off, uint32_t pos, T x) noexcept {
-  reinterpret_cast<T*>(b->data.get() + off)[pos] = x;
+inline void put(std::byte* data, size_t off, uint32_t pos, T x) noexcept {
+  reinterpret_cast<T*>(data + off)[pos] = x;
 }
 
 } // namespace
@@ -120,6 +120,7 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
                         : nullptr;
   std::vector<int64_t> series_cache(scol ? scol->dict.size() : 0, -1);
   std::vector<block*> dst_block(n);
+  std::vector<std::byte*> dst_data(n);
   std::vector<uint16_t> dst_pos(n);
   std::vector<uint32_t> touched;
 
@@ -139,6 +140,8 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
                  : s.blocks.back().get();
     uint32_t pos = b->rows++;
     timestamp t = tcol ? tcol->int_at(r) : 0;
+    if (t < b->tmax)
+      b->sorted = false;
     if (t < b->tmin)
       b->tmin = t;
     if (t > b->tmax)
@@ -153,6 +156,7 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
       s.last_row = row_index;
     }
     dst_block[i] = b;
+    dst_data[i] = b->data.get();
     dst_pos[i] = static_cast<uint16_t>(pos);
   }
 
@@ -169,7 +173,7 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
           int32_t x = col.type == column_type::int4
                         ? col.i32[row_at(i)]
                         : static_cast<int32_t>(col.int_at(row_at(i)));
-          put(dst_block[i], off, dst_pos[i], x);
+          put(dst_data[i], off, dst_pos[i], x);
           if (col.valid(row_at(i))) {
             lo = std::min(lo, static_cast<double>(x));
             hi = std::max(hi, static_cast<double>(x));
@@ -180,7 +184,7 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
       case column_type::int8:
         for (size_t i = 0; i < n; ++i) {
           int64_t x = col.int_at(row_at(i));
-          put(dst_block[i], off, dst_pos[i], x);
+          put(dst_data[i], off, dst_pos[i], x);
           if (col.valid(row_at(i))) {
             lo = std::min(lo, static_cast<double>(x));
             hi = std::max(hi, static_cast<double>(x));
@@ -190,14 +194,14 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
       case column_type::float8:
         for (size_t i = 0; i < n; ++i) {
           double x = col.f64[row_at(i)];
-          put(dst_block[i], off, dst_pos[i], x);
+          put(dst_data[i], off, dst_pos[i], x);
           lo = std::min(lo, x);
           hi = std::max(hi, x);
         }
         break;
       case column_type::boolean:
         for (size_t i = 0; i < n; ++i)
-          put(dst_block[i], off, dst_pos[i],
+          put(dst_data[i], off, dst_pos[i],
               static_cast<uint8_t>(col.u8[row_at(i)] != 0));
         break;
       case column_type::text: {
@@ -207,7 +211,7 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
           uint32_t bc = col.codes[r];
           if (remap[bc] < 0)
             remap[bc] = dicts_[c].intern(col.dict[bc]);
-          put(dst_block[i], off, dst_pos[i], static_cast<uint32_t>(remap[bc]));
+          put(dst_data[i], off, dst_pos[i], static_cast<uint32_t>(remap[bc]));
         }
         break;
       }

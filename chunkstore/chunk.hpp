@@ -91,6 +91,7 @@ public:
   /// One PAX block: `block_rows` slots of every stored column.
   struct block {
     uint32_t rows = 0;
+    bool sorted = true; ///< times never decrease from row to row
     timestamp tmin = max_timestamp;
     timestamp tmax = min_timestamp;
     std::unique_ptr<std::byte[]> data;

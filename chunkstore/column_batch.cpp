@@ -95,6 +95,11 @@ void column_batch::append_float(size_t ci, double x) {
 void column_batch::append_text(size_t ci, std::string_view x) {
   auto& c = columns_[ci];
   size_t row = c.codes.size();
+  if (c.dict_index.size() != c.dict.size()) {
+    c.dict_index.clear();
+    for (uint32_t i = 0; i < c.dict.size(); ++i)
+      c.dict_index.emplace(c.dict[i], i);
+  }
   auto [it, added] = c.dict_index.try_emplace(std::string{x},
                                               static_cast<uint32_t>(c.dict.size()));
   if (added)
@@ -121,6 +126,7 @@ void column_batch::append_null(size_t ci) {
       break;
     case column_type::text:
       row = c.codes.size();
+      // A NULL's code is any valid one; a column of only NULLs gets "".
       if (c.dict.empty()) {
         c.dict.emplace_back();
         c.dict_index.emplace(std::string{}, 0);

@@ -63,6 +63,8 @@ public:
     std::vector<uint8_t> u8;
     std::vector<uint32_t> codes;
     std::vector<std::string> dict;
+    /// Index of `dict`, built on the first append_text(): columns filled in
+    /// bulk (decoders, generators) never pay for it.
     std::unordered_map<std::string, uint32_t> dict_index;
     std::vector<uint8_t> validity; ///< bitmap; empty while no NULL was added
     bool has_nulls = false;

@@ -13,7 +13,7 @@ chunk_range time_slice(int64_t interval, timestamp t) noexcept {
   if (r.start > max_timestamp - interval)
     r.end = max_timestamp;
   else
-    r.end = (q * interval) + interval;
+    r.end = (q + 1) * interval; // q * interval overflows when start clamped
   return r;
 }
 
@@ -78,7 +78,8 @@ uint32_t pg_hash_bytes(const void* data, size_t keylen) noexcept {
     len -= 12;
   }
   // The last 11 bytes; the lowest byte of c is left for the length, as in
-  // PostgreSQL's little-endian path.
+  // PostgreSQL's little-endian path. Unlike lookup3's hashlittle(),
+  // PostgreSQL mixes even when no byte is left (len 0, 12, 24, ...).
   switch (len) {
     case 11: c += uint32_t{k[10]} << 24; [[fallthrough]];
     case 10: c += uint32_t{k[9]} << 16; [[fallthrough]];
@@ -91,7 +92,7 @@ uint32_t pg_hash_bytes(const void* data, size_t keylen) noexcept {
     case 3: a += uint32_t{k[2]} << 16; [[fallthrough]];
     case 2: a += uint32_t{k[1]} << 8; [[fallthrough]];
     case 1: a += k[0]; break;
-    case 0: return c;
+    case 0: break;
   }
   final_mix(a, b, c);
   return c;

@@ -29,6 +29,11 @@ partial_result partial_result::make(const fragment& f, const table_schema& schem
   return r;
 }
 
+value partial_result::final_value(size_t a, size_t g) const {
+  return finalize(kinds[a], input_types[a], states[a][g],
+                  input_types[a] == column_type::text ? &texts[a][g] : nullptr);
+}
+
 void merge_state(agg_kind kind, column_type type, agg_state& a,
                  const agg_state& b, std::string* a_text,
                  const std::string* b_text) {
@@ -124,29 +129,54 @@ result_merger::result_merger(const fragment& f, const table_schema& schema)
 
 namespace {
 
-// Appends an unambiguous byte encoding of a key cell.
-void encode_cell(std::string& out, const value& v) {
-  out.push_back(v.is_null ? 'n' : 'v');
-  if (v.is_null)
+// Appends an unambiguous byte encoding of key cell (`row`, `c`).
+void encode_cell(std::string& out, const column_batch& b, size_t row, size_t c) {
+  const auto& col = b.col(c);
+  bool null = col.has_nulls && ((col.validity[row >> 3] >> (row & 7)) & 1) == 0;
+  out.push_back(null ? 'n' : 'v');
+  if (null)
     return;
-  if (v.type == column_type::text) {
-    auto n = static_cast<uint32_t>(v.s.size());
-    out.append(reinterpret_cast<const char*>(&n), sizeof n);
-    out.append(v.s);
-  } else if (v.type == column_type::float8) {
-    double f = v.f == 0 ? 0.0 : v.f; // -0 and 0 group together
-    out.append(reinterpret_cast<const char*>(&f), sizeof f);
-  } else {
-    out.append(reinterpret_cast<const char*>(&v.i), sizeof v.i);
+  auto put = [&out](const auto& x) {
+    out.append(reinterpret_cast<const char*>(&x), sizeof x);
+  };
+  switch (col.type) {
+    case column_type::text: {
+      const std::string& s = col.dict[col.codes[row]];
+      put(static_cast<uint32_t>(s.size()));
+      out.append(s);
+      break;
+    }
+    case column_type::float8: {
+      double f = col.f64[row] == 0 ? 0.0 : col.f64[row]; // -0 groups with 0
+      put(f);
+      break;
+    }
+    case column_type::int4:
+      put(static_cast<int64_t>(col.i32[row]));
+      break;
+    case column_type::boolean:
+      put(static_cast<int64_t>(col.u8[row]));
+      break;
+    default:
+      put(col.i64[row]);
   }
 }
 
 } // namespace
 
+void result_merger::build_index() {
+  for (size_t g = index_.size(); g < acc_.groups(); ++g) {
+    key_buf_.clear();
+    for (size_t c = 0; c < acc_.keys.num_columns(); ++c)
+      encode_cell(key_buf_, acc_.keys, g, c);
+    index_.emplace(key_buf_, static_cast<uint32_t>(g));
+  }
+}
+
 uint32_t result_merger::group_of(const partial_result& r, size_t row) {
   key_buf_.clear();
   for (size_t c = 0; c < r.keys.num_columns(); ++c)
-    encode_cell(key_buf_, r.keys.at(row, c));
+    encode_cell(key_buf_, r.keys, row, c);
   auto [it, added] = index_.try_emplace(key_buf_,
                                         static_cast<uint32_t>(acc_.groups()));
   if (added) {
@@ -155,15 +185,30 @@ uint32_t result_merger::group_of(const partial_result& r, size_t row) {
     acc_.keys.finish_row();
     for (size_t a = 0; a < acc_.states.size(); ++a) {
       acc_.states[a].emplace_back();
-      acc_.texts[a].emplace_back();
+      if (acc_.input_types[a] == column_type::text)
+        acc_.texts[a].emplace_back();
     }
   }
   return it->second;
 }
 
+void result_merger::add(partial_result&& r) {
+  if (empty_ && fragment_.is_aggregate() && r.states.size() == acc_.states.size()) {
+    // Groups within one result are distinct: nothing to merge yet.
+    scan_stats stats = acc_.stats;
+    acc_ = std::move(r);
+    acc_.stats += stats;
+    empty_ = false;
+    return;
+  }
+  add(static_cast<const partial_result&>(r));
+}
+
 void result_merger::add(const partial_result& r) {
+  empty_ = false;
   acc_.stats += r.stats;
   if (fragment_.is_aggregate()) {
+    build_index();
     for (size_t g = 0; g < r.groups(); ++g) {
       uint32_t to = group_of(r, g);
       for (size_t a = 0; a < acc_.states.size(); ++a) {
@@ -174,7 +219,8 @@ void result_merger::add(const partial_result& r) {
       }
     }
     // A fragment without GROUP BY keys has exactly one group, even over no
-    // rows (`SELECT count(*)` of an empty table is 0, not no row).
+    // rows (`SELECT count(*)` of an empty table is 0, not no row): finish()
+    // adds it.
     return;
   }
   for (size_t row = 0; row < r.rows.rows(); ++row) {
@@ -192,12 +238,15 @@ partial_result result_merger::finish() {
     acc_.keys.finish_row();
     for (size_t a = 0; a < acc_.states.size(); ++a) {
       acc_.states[a].emplace_back();
-      acc_.texts[a].emplace_back();
+      if (acc_.input_types[a] == column_type::text)
+        acc_.texts[a].emplace_back();
     }
   }
-  if (!fragment_.is_aggregate() && fragment_.limit >= 0)
+  // ORDER BY without LIMIT sorts too: top_n with limit -1 keeps every row.
+  if (!fragment_.is_aggregate() && (fragment_.limit >= 0 || !fragment_.order.empty()))
     top_n(acc_.rows, fragment_.order, fragment_.limit);
   index_.clear();
+  empty_ = true;
   return std::move(acc_);
 }
 

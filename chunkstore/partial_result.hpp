@@ -42,11 +42,15 @@ struct partial_result {
   std::vector<agg_kind> kinds;                ///< per aggregate
   std::vector<column_type> input_types;       ///< per aggregate
   std::vector<std::vector<agg_state>> states; ///< [aggregate][group]
-  std::vector<std::vector<std::string>> texts;///< [aggregate][group], text only
+  /// [aggregate][group] for aggregates over text; empty for the others.
+  std::vector<std::vector<std::string>> texts;
   column_batch rows;                          ///< raw scans
   scan_stats stats;
 
   size_t groups() const noexcept { return keys.rows(); }
+
+  /// The final value of aggregate `a` for group `g` (see finalize()).
+  value final_value(size_t a, size_t g) const;
 
   /// An empty result shaped for `f` over `schema`.
   static partial_result make(const fragment& f, const table_schema& schema);
@@ -60,14 +64,18 @@ public:
 
   /// Folds `r` in.
   void add(const partial_result& r);
+  /// Folds `r` in; the first result of an aggregate is taken over whole.
+  void add(partial_result&& r);
 
   /// The merged result (leaves the merger empty).
   partial_result finish();
 
 private:
   uint32_t group_of(const partial_result& r, size_t row);
+  void build_index();
   fragment fragment_;
   partial_result acc_;
+  bool empty_ = true;
   std::unordered_map<std::string, uint32_t> index_;
   std::string key_buf_;
 };

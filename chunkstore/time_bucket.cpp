@@ -27,7 +27,7 @@ void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) noexcept {
 
 std::optional<pg_error> validate(const bucket_spec& spec) {
   if (spec.months != 0 && spec.width != 0)
-    return pg_error{"22023", "month intervals cannot have day or time component",
+    return pg_error{"0A000", "month intervals cannot have day or time component",
                     {}};
   if (spec.months < 0 || spec.width < 0 || (spec.months == 0 && spec.width == 0))
     return pg_error{"22023", "period must be greater than 0", {}};
@@ -62,11 +62,12 @@ timestamp time_bucket(const bucket_spec& spec, timestamp t) noexcept {
     return time_bucket_fixed(spec.width, origin, t);
   }
   // Calendar months: bucket months counted from the origin's month; the
-  // offset (or an origin inside a month) shifts the boundaries.
+  // offset shifts the boundaries. As in TimescaleDB's bucket_month(), only
+  // the origin's year and month count, not its day or time.
   timestamp origin = spec.origin.value_or(default_month_origin);
   int64_t origin_into = 0;
   int64_t origin_month = month_index(origin, origin_into);
-  int64_t shift = origin_into + spec.offset;
+  int64_t shift = spec.offset;
   int64_t into = 0;
   int64_t month = month_index(t - shift, into);
   int64_t bucket = origin_month + floor_div(month - origin_month, spec.months)

@@ -213,6 +213,9 @@ result<std::vector<chunk_rows>> catalog::route(std::string_view name,
                                          cs::partition_hash_text(scol->dict[i]));
   }
   std::vector<uint32_t> slot_of_row(batch.rows);
+  // Rows mostly arrive in time order: remember, for the current time slice,
+  // the output slot of each partition, and look chunks up only on a miss.
+  std::vector<int64_t> slot_cache(static_cast<size_t>(std::max(t->def.partitions, 0)) + 1, -1);
   cs::timestamp cached_start = 0, cached_end = 0;
   bool have_cached = false;
   for (uint32_t r = 0; r < batch.rows; ++r) {
@@ -231,9 +234,13 @@ result<std::vector<chunk_rows>> catalog::route(std::string_view name,
       cached_start = range.start;
       cached_end = range.end;
       have_cached = true;
+      std::fill(slot_cache.begin(), slot_cache.end(), -1);
     }
-    cs::chunk_range range{cached_start, cached_end, p};
-    slot_of_row[r] = static_cast<uint32_t>(chunk_for(cached_start, p, range));
+    int64_t& slot = slot_cache[static_cast<size_t>(p + 1)];
+    if (slot < 0)
+      slot = static_cast<int64_t>(
+        chunk_for(cached_start, p, cs::chunk_range{cached_start, cached_end, p}));
+    slot_of_row[r] = static_cast<uint32_t>(slot);
   }
   if (out.size() > 1) {
     for (uint32_t r = 0; r < batch.rows; ++r)

@@ -1,0 +1,363 @@
+#include "chunkstore/filter_kernel.hpp"
+
+#include <algorithm>
+#include <string_view>
+
+namespace hypertide::chunkstore::detail {
+
+namespace {
+
+mask first_bits(uint32_t m) noexcept {
+  mask r{};
+  for (uint32_t w = 0; w < W; ++w) {
+    uint32_t base = w * 64;
+    if (m >= base + 64)
+      r[w] = ~uint64_t{0};
+    else if (m > base)
+      r[w] = (uint64_t{1} << (m - base)) - 1;
+  }
+  return r;
+}
+
+template <class A, class B>
+inline bool compare(cmp_op op, A a, B b) noexcept {
+  switch (op) {
+    case cmp_op::eq: return a == b;
+    case cmp_op::ne: return a != b;
+    case cmp_op::lt: return a < b;
+    case cmp_op::le: return a <= b;
+    case cmp_op::gt: return a > b;
+    case cmp_op::ge: return a >= b;
+  }
+  return false;
+}
+
+} // namespace
+
+
+
+bound_pred bind(const predicate& p, const chunk& ch) {
+  bound_pred b;
+  b.k = p.k;
+  b.column = p.column;
+  b.op = p.op;
+  using K = predicate::kind;
+  if (p.k == K::and_ || p.k == K::or_ || p.k == K::not_) {
+    for (const auto& c : p.children)
+      b.children.push_back(bind(c, ch));
+    return b;
+  }
+  if (p.k == K::constant) {
+    b.constant = p.constant.is_null ? tri::n
+                 : (p.constant.type == column_type::float8 ? p.constant.f != 0
+                                                            : p.constant.i != 0)
+                   ? tri::t
+                   : tri::f;
+    return b;
+  }
+  b.type = ch.schema().columns[static_cast<size_t>(p.column)].type;
+  b.on_series = p.column == ch.series_column();
+  b.on_time = p.column == ch.time_column();
+  if (p.k == K::is_null || p.k == K::is_not_null)
+    return b;
+  if (b.type == column_type::text) {
+    const text_dictionary& dict = b.on_series
+                                    ? ch.series_dictionary()
+                                    : ch.dictionary(static_cast<size_t>(p.column));
+    b.truth.resize(dict.size());
+    for (uint32_t code = 0; code < dict.size(); ++code) {
+      std::string_view s = dict.at(code);
+      uint8_t r = 0;
+      if (p.k == K::compare) {
+        r = p.constant.is_null ? 2 : compare(p.op, s.compare(p.constant.s), 0);
+      } else {
+        bool null_in_list = false;
+        for (const auto& v : p.list) {
+          if (v.is_null)
+            null_in_list = true;
+          else if (v.s == s)
+            r = 1;
+        }
+        if (r == 0 && null_in_list)
+          r = 2;
+      }
+      b.truth[code] = r;
+    }
+    return b;
+  }
+  bool col_float = b.type == column_type::float8;
+  if (p.k == K::compare) {
+    b.const_null = p.constant.is_null;
+    b.use_float = col_float || p.constant.type == column_type::float8;
+    b.ci = p.constant.i;
+    b.cf = p.constant.as_double();
+  } else {
+    b.use_float = col_float;
+    for (const auto& v : p.list)
+      if (!v.is_null && v.type == column_type::float8)
+        b.use_float = true;
+    for (const auto& v : p.list) {
+      if (v.is_null) {
+        b.in_null = true;
+        continue;
+      }
+      b.in_i.push_back(v.i);
+      b.in_f.push_back(v.as_double());
+    }
+  }
+  return b;
+}
+
+tri and_of(tri a, tri b) noexcept {
+  if (a == tri::f || b == tri::f)
+    return tri::f;
+  if (a == tri::v || b == tri::v)
+    return tri::v;
+  if (a == tri::n || b == tri::n)
+    return tri::n;
+  return tri::t;
+}
+
+tri or_of(tri a, tri b) noexcept {
+  if (a == tri::t || b == tri::t)
+    return tri::t;
+  if (a == tri::v || b == tri::v)
+    return tri::v;
+  if (a == tri::n || b == tri::n)
+    return tri::n;
+  return tri::f;
+}
+
+tri not_of(tri a) noexcept {
+  return a == tri::t ? tri::f : a == tri::f ? tri::t : a;
+}
+
+tri from_truth(uint8_t x) noexcept {
+  return x == 1 ? tri::t : x == 0 ? tri::f : tri::n;
+}
+
+/// The time-range answer of a comparison of the time column over a block.
+tri time_range_test(const bound_pred& p, timestamp lo, timestamp hi) noexcept {
+  if (p.const_null)
+    return tri::n;
+  auto in = [&](auto c) -> tri {
+    using C = decltype(c);
+    C l = static_cast<C>(lo), h = static_cast<C>(hi);
+    switch (p.op) {
+      case cmp_op::eq:
+        return (l == c && h == c) ? tri::t : (c < l || c > h) ? tri::f : tri::v;
+      case cmp_op::ne:
+        return (l == c && h == c) ? tri::f : (c < l || c > h) ? tri::t : tri::v;
+      case cmp_op::lt:
+        return h < c ? tri::t : l >= c ? tri::f : tri::v;
+      case cmp_op::le:
+        return h <= c ? tri::t : l > c ? tri::f : tri::v;
+      case cmp_op::gt:
+        return l > c ? tri::t : h <= c ? tri::f : tri::v;
+      case cmp_op::ge:
+        return l >= c ? tri::t : h < c ? tri::f : tri::v;
+    }
+    return tri::v;
+  };
+  return p.use_float ? in(p.cf) : in(p.ci);
+}
+
+/// What a predicate says of a whole series (`b` null) or of one block.
+tri eval_coarse(const bound_pred& p, const series& s, const block* b) {
+  using K = predicate::kind;
+  switch (p.k) {
+    case K::and_: {
+      tri r = tri::t;
+      for (const auto& c : p.children)
+        if ((r = and_of(r, eval_coarse(c, s, b))) == tri::f)
+          break;
+      return r;
+    }
+    case K::or_: {
+      tri r = tri::f;
+      for (const auto& c : p.children)
+        if ((r = or_of(r, eval_coarse(c, s, b))) == tri::t)
+          break;
+      return r;
+    }
+    case K::not_:
+      return not_of(eval_coarse(p.children[0], s, b));
+    case K::constant:
+      return p.constant;
+    default:
+      break;
+  }
+  if (p.on_series) {
+    if (s.is_null)
+      return p.k == K::is_null ? tri::t : p.k == K::is_not_null ? tri::f : tri::n;
+    if (p.k == K::is_null)
+      return tri::f;
+    if (p.k == K::is_not_null)
+      return tri::t;
+    return from_truth(p.truth[s.code]);
+  }
+  if (p.on_time && b != nullptr) {
+    // The time dimension is NOT NULL in every hypertable.
+    if (p.k == K::is_null)
+      return tri::f;
+    if (p.k == K::is_not_null)
+      return tri::t;
+    if (p.k == K::compare)
+      return time_range_test(p, b->tmin, b->tmax);
+  }
+  return tri::v;
+}
+
+template <class T, class Test>
+void leaf_bits(const T* v, uint32_t m, mask& out, Test test) noexcept {
+  for (uint32_t w = 0; w < W; ++w) {
+    uint32_t base = w * 64;
+    uint64_t bits = 0;
+    uint32_t end = m > base ? std::min<uint32_t>(64, m - base) : 0;
+    for (uint32_t j = 0; j < end; ++j)
+      bits |= uint64_t{test(v[base + j])} << j;
+    out[w] = bits;
+  }
+}
+
+template <class T>
+void numeric_leaf(const bound_pred& p, const T* v, uint32_t m, mask& out) {
+  using K = predicate::kind;
+  if (p.k == K::compare) {
+    if (p.use_float) {
+      double c = p.cf;
+      cmp_op op = p.op;
+      leaf_bits(v, m, out, [=](T x) { return compare(op, static_cast<double>(x), c); });
+    } else {
+      int64_t c = p.ci;
+      cmp_op op = p.op;
+      leaf_bits(v, m, out, [=](T x) { return compare(op, static_cast<int64_t>(x), c); });
+    }
+    return;
+  }
+  if (p.use_float) {
+    leaf_bits(v, m, out, [&](T x) {
+      return std::find(p.in_f.begin(), p.in_f.end(), static_cast<double>(x))
+             != p.in_f.end();
+    });
+  } else {
+    leaf_bits(v, m, out, [&](T x) {
+      return std::find(p.in_i.begin(), p.in_i.end(), static_cast<int64_t>(x))
+             != p.in_i.end();
+    });
+  }
+}
+
+/// Per-row TRUE and FALSE masks of a predicate over the first `m` rows.
+void eval_rows(const bound_pred& p, const chunk& ch, const series& s,
+               const block& b, uint32_t m, mask& t, mask& f) {
+  using K = predicate::kind;
+  const mask all = first_bits(m);
+  auto fill = [&](tri x) {
+    t = x == tri::t ? all : mask{};
+    f = x == tri::f ? all : mask{};
+  };
+  switch (p.k) {
+    case K::and_:
+    case K::or_: {
+      bool is_and = p.k == K::and_;
+      t = is_and ? all : mask{};
+      f = is_and ? mask{} : all;
+      for (const auto& c : p.children) {
+        mask ct, cf;
+        eval_rows(c, ch, s, b, m, ct, cf);
+        for (uint32_t w = 0; w < W; ++w) {
+          if (is_and) {
+            t[w] &= ct[w];
+            f[w] |= cf[w];
+          } else {
+            t[w] |= ct[w];
+            f[w] &= cf[w];
+          }
+        }
+      }
+      return;
+    }
+    case K::not_:
+      eval_rows(p.children[0], ch, s, b, m, f, t);
+      return;
+    case K::constant:
+      fill(p.constant);
+      return;
+    default:
+      break;
+  }
+  tri coarse = eval_coarse(p, s, &b);
+  if (coarse != tri::v) {
+    fill(coarse);
+    return;
+  }
+  const auto col = static_cast<size_t>(p.column);
+  const uint64_t* valid = chunk::validity(b, col);
+  mask vm = all;
+  if (valid)
+    for (uint32_t w = 0; w < W; ++w)
+      vm[w] &= valid[w];
+  if (p.k == K::is_null || p.k == K::is_not_null) {
+    mask nulls;
+    for (uint32_t w = 0; w < W; ++w)
+      nulls[w] = all[w] & ~vm[w];
+    t = p.k == K::is_null ? nulls : vm;
+    f = p.k == K::is_null ? vm : nulls;
+    return;
+  }
+  if (p.const_null) {
+    t = f = mask{};
+    return;
+  }
+  const size_t off = ch.column_offset(col);
+  mask r{};
+  switch (p.type) {
+    case column_type::int4:
+      numeric_leaf(p, chunk::values<int32_t>(b, off), m, r);
+      break;
+    case column_type::float8:
+      numeric_leaf(p, chunk::values<double>(b, off), m, r);
+      break;
+    case column_type::boolean:
+      numeric_leaf(p, chunk::values<uint8_t>(b, off), m, r);
+      break;
+    case column_type::text: {
+      const uint32_t* codes = chunk::values<uint32_t>(b, off);
+      mask rf{};
+      for (uint32_t i = 0; i < m; ++i) {
+        uint8_t x = p.truth[codes[i]];
+        r[i / 64] |= uint64_t{x == 1} << (i % 64);
+        rf[i / 64] |= uint64_t{x == 0} << (i % 64);
+      }
+      for (uint32_t w = 0; w < W; ++w) {
+        t[w] = r[w] & vm[w];
+        f[w] = rf[w] & vm[w];
+      }
+      return;
+    }
+    default:
+      numeric_leaf(p, chunk::values<int64_t>(b, off), m, r);
+  }
+  if (p.k == K::in_list && p.in_null) {
+    // x IN (..., NULL) is TRUE or NULL, never FALSE.
+    for (uint32_t w = 0; w < W; ++w) {
+      t[w] = r[w] & vm[w];
+      f[w] = 0;
+    }
+    return;
+  }
+  for (uint32_t w = 0; w < W; ++w) {
+    t[w] = r[w] & vm[w];
+    f[w] = ~r[w] & vm[w];
+  }
+}
+
+bool only_series(const bound_pred& p) {
+  using K = predicate::kind;
+  if (p.k == K::and_ || p.k == K::or_ || p.k == K::not_)
+    return std::all_of(p.children.begin(), p.children.end(), only_series);
+  return p.k == K::constant || p.on_series;
+}
+
+} // namespace hypertide::chunkstore::detail
