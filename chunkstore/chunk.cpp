@@ -53,14 +53,14 @@ chunk::chunk(table_schema schema, int time_column, int series_column)
       off += width * block_rows;
     }
   }
-  block_bytes_ = off == 0 ? 8 : off;
+  block_bytes_ = off == 0 ? 64 : off; // a multiple of 256: arena blocks stay aligned
 }
 
 chunk::~chunk() = default;
 
 chunk::block& chunk::new_block(series& s) {
   auto b = std::make_unique<block>();
-  b->data = std::make_unique_for_overwrite<std::byte[]>(block_bytes_);
+  b->data = arena_.allocate(block_bytes_);
   s.blocks.push_back(std::move(b));
   ++blocks_;
   return *s.blocks.back();
@@ -156,7 +156,7 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
       s.last_row = row_index;
     }
     dst_block[i] = b;
-    dst_data[i] = b->data.get();
+    dst_data[i] = b->data;
     dst_pos[i] = static_cast<uint16_t>(pos);
   }
 
@@ -284,7 +284,7 @@ size_t chunk::rows(lsn snapshot) const noexcept {
 
 size_t chunk::memory_usage() const noexcept {
   size_t n = sizeof(*this);
-  n += blocks_ * (block_bytes_ + sizeof(block) + sizeof(void*));
+  n += arena_.reserved() + blocks_ * (sizeof(block) + sizeof(void*));
   n += validity_blocks_ * schema_.columns.size() * words_per_block * 8;
   n += series_.capacity() * sizeof(series);
   for (const auto& s : series_)

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "chunkstore/block_arena.hpp"
 #include "chunkstore/column_batch.hpp"
 #include "chunkstore/fragment.hpp"
 #include "chunkstore/partial_result.hpp"
@@ -94,7 +95,7 @@ public:
     bool sorted = true; ///< times never decrease from row to row
     timestamp tmin = max_timestamp;
     timestamp tmax = min_timestamp;
-    std::unique_ptr<std::byte[]> data;
+    std::byte* data = nullptr; ///< in the chunk's block_arena
     std::unique_ptr<uint64_t[]> validity; ///< null while every value is valid
   };
 
@@ -130,7 +131,7 @@ public:
 
   template <class T>
   static const T* values(const block& b, size_t offset) noexcept {
-    return reinterpret_cast<const T*>(b.data.get() + offset);
+    return reinterpret_cast<const T*>(b.data + offset);
   }
   static const uint64_t* validity(const block& b, size_t c) noexcept {
     return b.validity ? b.validity.get() + c * words_per_block : nullptr;
@@ -144,6 +145,7 @@ private:
   table_schema schema_;
   int time_column_;
   int series_column_;
+  block_arena arena_;                 ///< block data; outlives the blocks
   std::vector<size_t> offsets_;       ///< per column, inside a block
   size_t block_bytes_ = 0;
   std::vector<text_dictionary> dicts_;///< per column (text columns only)

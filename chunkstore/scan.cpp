@@ -317,46 +317,73 @@ partial_result chunk::execute(const fragment& f, lsn snapshot) const {
     return out;
   }
 
-  // Emit one row of keys and states per group.
+  // Emit one row of keys and states per group, column by column. Text keys
+  // keep this chunk's dictionary codes, renumbered densely.
   const size_t ng = groups.size();
-  out.keys.reserve(ng);
-  for (size_t a = 0; a < na; ++a) {
-    out.states[a].resize(ng);
-    if (out.input_types[a] == column_type::text)
-      out.texts[a].resize(ng);
-  }
-  for (uint32_t g = 0; g < ng; ++g) {
-    const uint64_t* key = groups.key(g);
-    for (size_t k = 0; k < nk; ++k) {
-      if ((groups.nulls(g) >> k) & 1) {
-        out.keys.append_null(k);
-        continue;
+  for (size_t k = 0; k < nk; ++k) {
+    auto& col = out.keys.col(k);
+    const bound_key& key = keys[k];
+    const text_dictionary* dict = key.type != column_type::text ? nullptr
+                                  : key.on_series
+                                    ? &series_dict_
+                                    : &dicts_[static_cast<size_t>(key.column)];
+    std::vector<int64_t> remap(dict ? dict->size() : 0, -1);
+    for (uint32_t g = 0; g < ng; ++g) {
+      uint64_t x = groups.key(g)[k];
+      bool null = ((groups.nulls(g) >> k) & 1) != 0;
+      if (null && !col.has_nulls) {
+        col.has_nulls = true;
+        col.validity.assign((ng + 7) / 8, 0xff);
       }
-      switch (keys[k].type) {
-        case column_type::text:
-          out.keys.append_text(k, keys[k].on_series
-                                    ? series_dict_.at(static_cast<uint32_t>(key[k]))
-                                    : dicts_[static_cast<size_t>(keys[k].column)].at(static_cast<uint32_t>(key[k])));
+      if (col.has_nulls)
+        set_bit(col.validity, g, !null);
+      switch (key.type) {
+        case column_type::text: {
+          if (null) {
+            x = 0;
+            if (col.dict.empty())
+              col.dict.emplace_back();
+            col.codes.push_back(0);
+            break;
+          }
+          int64_t& code = remap[x];
+          if (code < 0) {
+            code = static_cast<int64_t>(col.dict.size());
+            col.dict.emplace_back(dict->at(static_cast<uint32_t>(x)));
+          }
+          col.codes.push_back(static_cast<uint32_t>(code));
           break;
+        }
         case column_type::float8:
-          out.keys.append_float(k, std::bit_cast<double>(key[k]));
+          col.f64.push_back(null ? 0.0 : std::bit_cast<double>(x));
+          break;
+        case column_type::int4:
+          col.i32.push_back(static_cast<int32_t>(x));
+          break;
+        case column_type::boolean:
+          col.u8.push_back(static_cast<uint8_t>(x));
           break;
         default:
-          out.keys.append_int(k, static_cast<int64_t>(key[k]));
+          col.i64.push_back(static_cast<int64_t>(x));
       }
     }
-    out.keys.finish_row();
-    for (size_t a = 0; a < na; ++a) {
-      const agg_state& s = states[g * na + a];
-      out.states[a][g] = s;
-      if (out.input_types[a] == column_type::text && s.count > 0 && !s.null_value
-          && aggs[a].kind != agg_kind::count && aggs[a].kind != agg_kind::count_star) {
-        const text_dictionary& d = aggs[a].on_series
-                                     ? series_dict_
-                                     : dicts_[static_cast<size_t>(aggs[a].column)];
-        out.texts[a][g] = std::string{d.at(static_cast<uint32_t>(s.i))};
-      }
-    }
+  }
+  out.keys.set_rows(ng);
+  for (size_t a = 0; a < na; ++a) {
+    auto& st = out.states[a];
+    st.resize(ng);
+    for (uint32_t g = 0; g < ng; ++g)
+      st[g] = states[g * na + a];
+    if (out.input_types[a] != column_type::text)
+      continue;
+    out.texts[a].resize(ng);
+    const text_dictionary& d = aggs[a].on_series
+                                 ? series_dict_
+                                 : dicts_[static_cast<size_t>(aggs[a].column)];
+    for (uint32_t g = 0; g < ng; ++g)
+      if (st[g].count > 0 && !st[g].null_value && aggs[a].kind != agg_kind::count
+          && aggs[a].kind != agg_kind::count_star)
+        out.texts[a][g] = std::string{d.at(static_cast<uint32_t>(st[g].i))};
   }
   return out;
 }

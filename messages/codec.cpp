@@ -374,27 +374,44 @@ buffer encode_result(const cs::partial_result& r) {
   auto keys = encode_columns(fbb, r.keys);
   std::vector<Offset<fb::AggStates>> states;
   for (size_t a = 0; a < r.states.size(); ++a) {
+    // Only the fields the aggregate uses travel; absent vectors read as 0.
     const auto& st = r.states[a];
+    const cs::agg_kind kind = r.kinds[a];
+    const cs::column_type type = r.input_types[a];
+    const bool text = type == cs::column_type::text;
+    const bool counting = kind == cs::agg_kind::count || kind == cs::agg_kind::count_star;
+    const bool timed = kind == cs::agg_kind::first || kind == cs::agg_kind::last;
+    const bool uses_f = !counting && !text && type == cs::column_type::float8;
+    const bool uses_i = !counting && !text && type != cs::column_type::float8;
     std::vector<int64_t> count, t, i_hi;
     std::vector<double> f;
     std::vector<uint64_t> i_lo;
     std::vector<uint8_t> nv;
-    for (const auto& s : st) {
-      count.push_back(s.count);
-      t.push_back(s.t);
-      f.push_back(s.f);
-      auto u = static_cast<unsigned __int128>(s.i);
-      i_lo.push_back(static_cast<uint64_t>(u));
-      i_hi.push_back(static_cast<int64_t>(static_cast<uint64_t>(u >> 64)));
-      nv.push_back(s.null_value ? 1 : 0);
+    count.reserve(st.size());
+    for (const auto& x : st) {
+      count.push_back(x.count);
+      if (timed) {
+        t.push_back(x.t);
+        nv.push_back(x.null_value ? 1 : 0);
+      }
+      if (uses_f)
+        f.push_back(x.f);
+      if (uses_i) {
+        auto u = static_cast<unsigned __int128>(x.i);
+        i_lo.push_back(static_cast<uint64_t>(u));
+        i_hi.push_back(static_cast<int64_t>(static_cast<uint64_t>(u >> 64)));
+      }
     }
-    bool text = r.input_types[a] == cs::column_type::text;
-    states.push_back(fb::CreateAggStates(
-      fbb, static_cast<fb::AggKind>(r.kinds[a]),
-      static_cast<fb::ColumnType>(r.input_types[a]), fbb.CreateVector(count),
-      fbb.CreateVector(t), fbb.CreateVector(f), fbb.CreateVector(i_lo),
-      fbb.CreateVector(i_hi), fbb.CreateVector(nv),
-      text ? fbb.CreateVectorOfStrings(r.texts[a]) : 0));
+    auto cv = fbb.CreateVector(count);
+    auto tv = timed ? fbb.CreateVector(t) : 0;
+    auto fv = uses_f ? fbb.CreateVector(f) : 0;
+    auto lov = uses_i ? fbb.CreateVector(i_lo) : 0;
+    auto hiv = uses_i ? fbb.CreateVector(i_hi) : 0;
+    auto nvv = timed ? fbb.CreateVector(nv) : 0;
+    auto txt = text && !counting ? fbb.CreateVectorOfStrings(r.texts[a]) : 0;
+    states.push_back(fb::CreateAggStates(fbb, static_cast<fb::AggKind>(kind),
+                                         static_cast<fb::ColumnType>(type), cv, tv, fv,
+                                         lov, hiv, nvv, txt));
   }
   auto rows = encode_columns(fbb, r.rows);
   auto stats = fb::CreateScanStats(fbb, r.stats.rows_scanned, r.stats.rows_matched,
@@ -415,29 +432,41 @@ result<cs::partial_result> decode_result(const buffer& buf, bool verify) {
     return invalid(*e);
   if (p->states())
     for (const auto* s : *p->states()) {
-      if (!long_enough(s->count(), groups) || !long_enough(s->t(), groups)
-          || !long_enough(s->f(), groups) || !long_enough(s->i_lo(), groups)
-          || !long_enough(s->i_hi(), groups) || !long_enough(s->null_value(), groups))
+      // A vector is either absent (all zero) or holds one entry per group.
+      auto fits = [groups](const auto* v) { return v == nullptr || v->size() >= groups; };
+      if (!long_enough(s->count(), groups) || !fits(s->t()) || !fits(s->f())
+          || !fits(s->i_lo()) || !fits(s->i_hi()) || !fits(s->null_value()))
         return invalid("short aggregate states");
+      if (static_cast<uint8_t>(s->kind()) > static_cast<uint8_t>(cs::agg_kind::last)
+          || static_cast<uint8_t>(s->input_type()) > static_cast<uint8_t>(cs::column_type::text))
+        return invalid("unknown aggregate");
       out.kinds.push_back(static_cast<cs::agg_kind>(s->kind()));
       out.input_types.push_back(static_cast<cs::column_type>(s->input_type()));
       std::vector<cs::agg_state> st(groups);
-      std::vector<std::string> texts;
       for (size_t g = 0; g < groups; ++g) {
         auto gi = static_cast<flatbuffers::uoffset_t>(g);
         st[g].count = s->count()->Get(gi);
-        st[g].t = s->t()->Get(gi);
-        st[g].f = s->f()->Get(gi);
-        auto u = (static_cast<unsigned __int128>(static_cast<uint64_t>(s->i_hi()->Get(gi))) << 64)
-                 | s->i_lo()->Get(gi);
-        st[g].i = static_cast<__int128>(u);
-        st[g].null_value = s->null_value()->Get(gi) != 0;
+        if (s->t())
+          st[g].t = s->t()->Get(gi);
+        if (s->f())
+          st[g].f = s->f()->Get(gi);
+        if (s->i_lo() && s->i_hi()) {
+          auto u = (static_cast<unsigned __int128>(static_cast<uint64_t>(s->i_hi()->Get(gi))) << 64)
+                   | s->i_lo()->Get(gi);
+          st[g].i = static_cast<__int128>(u);
+        }
+        if (s->null_value())
+          st[g].null_value = s->null_value()->Get(gi) != 0;
       }
+      std::vector<std::string> texts;
       if (out.input_types.back() == cs::column_type::text) {
-        if (!long_enough(s->texts(), groups))
-          return invalid("short aggregate texts");
-        for (size_t g = 0; g < groups; ++g)
-          texts.push_back(s->texts()->Get(static_cast<flatbuffers::uoffset_t>(g))->str());
+        texts.resize(groups);
+        if (s->texts()) {
+          if (s->texts()->size() < groups)
+            return invalid("short aggregate texts");
+          for (size_t g = 0; g < groups; ++g)
+            texts[g] = s->texts()->Get(static_cast<flatbuffers::uoffset_t>(g))->str();
+        }
       }
       out.states.push_back(std::move(st));
       out.texts.push_back(std::move(texts));
