@@ -10,6 +10,6 @@ target_compile_options(hypertide_options INTERFACE
 option(HYPERTIDE_SANITIZE "Build with AddressSanitizer and UBSan" OFF)
 if(HYPERTIDE_SANITIZE)
   target_compile_options(hypertide_options INTERFACE
-    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+    -fsanitize=address,undefined -fno-omit-frame-pointer)
   target_link_options(hypertide_options INTERFACE -fsanitize=address,undefined)
 endif()
