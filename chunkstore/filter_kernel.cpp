@@ -108,14 +108,17 @@ bound_pred bind(const predicate& p, const chunk& ch) {
   return b;
 }
 
+// `x` ("FALSE or NULL, never TRUE") arises from AND of NULL with a
+// varying operand: such a series or block is skipped like FALSE, but its
+// negation is not TRUE, so it needs a state of its own.
 tri and_of(tri a, tri b) noexcept {
   if (a == tri::f || b == tri::f)
     return tri::f;
-  if (a == tri::v || b == tri::v)
-    return tri::v;
-  if (a == tri::n || b == tri::n)
-    return tri::n;
-  return tri::t;
+  bool a_unknown = a == tri::n || a == tri::x;
+  bool b_unknown = b == tri::n || b == tri::x;
+  if (a_unknown || b_unknown)
+    return (a == tri::x || b == tri::x || a == tri::v || b == tri::v) ? tri::x : tri::n;
+  return (a == tri::v || b == tri::v) ? tri::v : tri::t;
 }
 
 tri or_of(tri a, tri b) noexcept {
@@ -124,12 +127,19 @@ tri or_of(tri a, tri b) noexcept {
   if (a == tri::v || b == tri::v)
     return tri::v;
   if (a == tri::n || b == tri::n)
-    return tri::n;
+    return tri::n;          // NULL OR (FALSE or NULL) is NULL
+  if (a == tri::x || b == tri::x)
+    return tri::x;
   return tri::f;
 }
 
 tri not_of(tri a) noexcept {
-  return a == tri::t ? tri::f : a == tri::f ? tri::t : a;
+  switch (a) {
+    case tri::t: return tri::f;
+    case tri::f: return tri::t;
+    case tri::x: return tri::v; // TRUE or NULL
+    default: return a;
+  }
 }
 
 tri from_truth(uint8_t x) noexcept {

@@ -19,8 +19,14 @@ constexpr uint32_t W = chunk::words_per_block;
 /// One bit per row of a block.
 using mask = std::array<uint64_t, W>;
 
-/// Three-valued logic plus "varies from row to row".
-enum class tri : uint8_t { t, f, n, v };
+/// Three-valued logic plus "varies from row to row" (`v`) and "FALSE or
+/// NULL, never TRUE" (`x`).
+enum class tri : uint8_t { t, f, n, v, x };
+
+/// True when no row can pass: FALSE, NULL, or never TRUE.
+constexpr bool never_true(tri x) noexcept {
+  return x == tri::f || x == tri::n || x == tri::x;
+}
 
 /// A predicate bound to one chunk.
 struct bound_pred {

@@ -124,7 +124,7 @@ value finalize(agg_kind kind, column_type type, const agg_state& s,
 }
 
 result_merger::result_merger(const fragment& f, const table_schema& schema)
-  : fragment_(f), acc_(partial_result::make(f, schema)) {
+  : fragment_(f), schema_(schema), acc_(partial_result::make(f, schema)) {
 }
 
 namespace {
@@ -247,7 +247,9 @@ partial_result result_merger::finish() {
     top_n(acc_.rows, fragment_.order, fragment_.limit);
   index_.clear();
   empty_ = true;
-  return std::move(acc_);
+  partial_result out = std::move(acc_);
+  acc_ = partial_result::make(fragment_, schema_);
+  return out;
 }
 
 int compare_values(const value& a, const value& b) noexcept {

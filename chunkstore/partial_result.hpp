@@ -67,13 +67,14 @@ public:
   /// Folds `r` in; the first result of an aggregate is taken over whole.
   void add(partial_result&& r);
 
-  /// The merged result (leaves the merger empty).
+  /// The merged result; the merger starts over empty.
   partial_result finish();
 
 private:
   uint32_t group_of(const partial_result& r, size_t row);
   void build_index();
   fragment fragment_;
+  table_schema schema_;
   partial_result acc_;
   bool empty_ = true;
   std::unordered_map<std::string, uint32_t> index_;

@@ -149,7 +149,7 @@ partial_result chunk::execute(const fragment& f, lsn snapshot) const {
     if (mk == nullptr || mk->rows == 0)
       continue;
     tri st = filter ? eval_coarse(*filter, s, nullptr) : tri::t;
-    if (st == tri::f || st == tri::n)
+    if (never_true(st))
       continue;
     // Constant key parts of this series.
     uint32_t series_nulls = 0;
@@ -185,7 +185,7 @@ partial_result chunk::execute(const fragment& f, lsn snapshot) const {
       selection sel{m, nullptr, 0};
       if (filter && st == tri::v) {
         tri bt = eval_coarse(*filter, s, &b);
-        if (bt == tri::f || bt == tri::n)
+        if (never_true(bt))
           continue;
         if (bt == tri::v) {
           mask t, fm;
