@@ -34,6 +34,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(hypertide, caf::first_custom_type_id)
   CAF_ADD_ATOM(hypertide, hypertide::actors, chunks_atom, "chunks")
   CAF_ADD_ATOM(hypertide, hypertide::actors, dropchunk_atom, "dropchunk")
   CAF_ADD_ATOM(hypertide, hypertide::actors, schema_atom, "schema")
+  CAF_ADD_ATOM(hypertide, hypertide::actors, listen_atom, "listen")
 
 CAF_END_TYPE_ID_BLOCK(hypertide)
 

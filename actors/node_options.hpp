@@ -1,0 +1,30 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hypertide::actors {
+
+/// The options of a node, from the `[hypertide]` section of its config file
+/// (and `--hypertide.*` on the command line).
+struct node_options {
+  std::string node_name = "hypertide";
+  std::string listen_address = "127.0.0.1";
+  uint16_t port = 5433;         ///< PostgreSQL wire protocol
+  uint16_t cluster_port = 0;    ///< node-to-node; 0 = off
+  std::string data_dir;         ///< empty: in memory only
+};
+
+/// Checks the text of a config file the way CAF does not: CAF drops a value
+/// of the wrong type or out of range without a word, and ignores
+/// `policy="sharing"` (atoms need single quotes). Every problem is returned
+/// as one line that names the file's line and the key; `out` gets the
+/// values of the `[hypertide]` section.
+std::vector<std::string> check_config_text(std::string_view text, node_options& out);
+
+/// Checks option values however they were given (file or command line).
+std::vector<std::string> check_options(const node_options& o);
+
+} // namespace hypertide::actors

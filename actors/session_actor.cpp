@@ -1,0 +1,311 @@
+#include "actors/session_actor.hpp"
+
+#include <random>
+
+#include <caf/io/receive_policy.hpp>
+#include <caf/io/system_messages.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/pg_protocol.hpp"
+#include "messages/codec.hpp"
+
+namespace hypertide::actors {
+
+namespace {
+
+using self_ptr = caf::io::stateful_broker<session_state>*;
+using caf::io::connection_handle;
+using caf::io::receive_policy;
+
+void send_bytes(self_ptr self, connection_handle hdl, const std::vector<char>& bytes) {
+  self->write(hdl, bytes.size(), bytes.data());
+  self->flush(hdl);
+}
+
+void close(self_ptr self, connection_handle hdl) {
+  self->state.at = session_state::phase::closing;
+  self->close(hdl);
+  self->quit();
+}
+
+void fatal(self_ptr self, connection_handle hdl, const chunkstore::pg_error& e) {
+  std::vector<char> out;
+  pg::writer{out}.error(e, 0, true);
+  send_bytes(self, hdl, out);
+  close(self, hdl);
+}
+
+void write_result(std::vector<char>& out, const planner::statement_result& r) {
+  pg::writer w{out};
+  for (const auto& n : r.notices)
+    w.notice(n);
+  if (r.columns.empty() && r.tag.empty()) {
+    w.empty_query_response();
+    return;
+  }
+  if (!r.columns.empty()) {
+    std::vector<pg::field> fields;
+    for (const auto& c : r.columns)
+      fields.push_back(pg::field{c.name, static_cast<pg::type_oid>(c.type_oid), -1});
+    w.row_description(fields);
+    for (const auto& row : r.rows)
+      w.data_row(row);
+  }
+  w.command_complete(r.tag);
+}
+
+void run_statements(self_ptr self, connection_handle hdl);
+void handle_message(self_ptr self, connection_handle hdl, char type, std::vector<char> body);
+
+/// Ends the running query: ReadyForQuery, then whatever waited.
+void finish_query(self_ptr self, connection_handle hdl, std::vector<char>& out) {
+  auto& st = self->state;
+  pg::writer{out}.ready_for_query('I');
+  send_bytes(self, hdl, out);
+  st.query.reset();
+  st.busy = false;
+  while (!st.busy && !st.waiting.empty() && st.at != session_state::phase::closing) {
+    auto [type, body] = std::move(st.waiting.front());
+    st.waiting.pop_front();
+    handle_message(self, hdl, type, std::move(body));
+  }
+}
+
+void fail_query(self_ptr self, connection_handle hdl, const planner::statement_error& e) {
+  std::vector<char> out;
+  pg::writer{out}.error(e.error, e.position);
+  finish_query(self, hdl, out);
+}
+
+/// Runs the catalog request of one statement; the reply continues the query.
+void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_request& req) {
+  auto& cat = self->state.catalog;
+  auto on_error = [self, hdl](caf::error& err) {
+    fail_query(self, hdl, planner::statement_error{to_pg_error(err), 0});
+  };
+  auto next = [self, hdl](const planner::statement_result& r) {
+    std::vector<char> out;
+    write_result(out, r);
+    send_bytes(self, hdl, out);
+    ++self->state.next_statement;
+    run_statements(self, hdl);
+  };
+  if (auto* ct = std::get_if<messages::create_table>(&req)) {
+    self->request(cat, caf::infinite, create_atom_v, messages::encode(*ct))
+      .then([next](bool) { next(planner::statement_result{{}, {}, "CREATE TABLE", {}}); },
+            on_error);
+  } else if (auto* dt = std::get_if<messages::drop_table>(&req)) {
+    self->request(cat, caf::infinite, drop_atom_v, messages::encode(*dt))
+      .then([next](bool) { next(planner::statement_result{{}, {}, "DROP TABLE", {}}); },
+            on_error);
+  } else if (auto* ch = std::get_if<messages::create_hypertable>(&req)) {
+    self->request(cat, caf::infinite, hyper_atom_v, messages::encode(*ch))
+      .then(
+        [next](int32_t id, const std::string& table, bool created, const std::string& notice) {
+          planner::statement_result r;
+          r.columns = {{"create_hypertable", 2249}};
+          r.rows = {{planner::sql_session::hypertable_record(id, table, created)}};
+          r.tag = "SELECT 1";
+          if (!notice.empty())
+            r.notices.push_back(notice);
+          next(r);
+        },
+        on_error);
+  }
+}
+
+void run_statements(self_ptr self, connection_handle hdl) {
+  auto& st = self->state;
+  std::vector<char> out;
+  while (st.next_statement < st.query->size()) {
+    auto planned = st.sql.plan(*st.query, st.next_statement);
+    if (auto* e = std::get_if<planner::statement_error>(&planned)) {
+      send_bytes(self, hdl, out);
+      fail_query(self, hdl, *e);
+      return;
+    }
+    if (auto* req = std::get_if<planner::catalog_request>(&planned)) {
+      send_bytes(self, hdl, out);
+      run_catalog(self, hdl, *req);
+      return;
+    }
+    write_result(out, std::get<planner::statement_result>(planned));
+    ++st.next_statement;
+  }
+  finish_query(self, hdl, out);
+}
+
+void handle_message(self_ptr self, connection_handle hdl, char type, std::vector<char> body) {
+  auto& st = self->state;
+  if (st.busy) {
+    st.waiting.emplace_back(type, std::move(body));
+    return;
+  }
+  switch (type) {
+    case 'Q': {
+      if (body.empty() || body.back() != '\0') {
+        fatal(self, hdl, {"08P01", "invalid message format", {}});
+        return;
+      }
+      st.query = std::make_unique<planner::parsed_query>(std::string_view{body.data(), body.size() - 1});
+      st.next_statement = 0;
+      st.busy = true;
+      if (st.query->error()) {
+        fail_query(self, hdl, *st.query->error());
+        return;
+      }
+      if (st.query->size() == 0) {
+        std::vector<char> out;
+        pg::writer{out}.empty_query_response();
+        finish_query(self, hdl, out);
+        return;
+      }
+      run_statements(self, hdl);
+      return;
+    }
+    case 'X':
+      close(self, hdl);
+      return;
+    default: {
+      // The extended query protocol and COPY arrive with the rest of #3.
+      std::vector<char> out;
+      pg::writer w{out};
+      w.error({"0A000", std::string{"protocol message '"} + type + "' is not supported yet", {}});
+      w.ready_for_query('I');
+      send_bytes(self, hdl, out);
+    }
+  }
+}
+
+void on_startup(self_ptr self, connection_handle hdl, const std::vector<char>& body) {
+  auto& st = self->state;
+  auto p = pg::parse_startup(body.data(), body.size());
+  if (!p) {
+    fatal(self, hdl, {"08P01", "invalid startup packet layout", {}});
+    return;
+  }
+  if (p->code == pg::ssl_request_code || p->code == pg::gssenc_request_code) {
+    // No TLS or GSS encryption: 'N', and the client goes on in the clear.
+    send_bytes(self, hdl, std::vector<char>{'N'});
+    st.at = session_state::phase::startup_length;
+    self->configure_read(hdl, receive_policy::exactly(4));
+    return;
+  }
+  if (p->code == pg::cancel_request_code) {
+    close(self, hdl); // TODO(#3): cancel the running query of that session
+    return;
+  }
+  if (p->code != pg::protocol_3_0) {
+    fatal(self, hdl, {"0A000", "unsupported frontend protocol " + std::to_string(p->code >> 16)
+                                 + "." + std::to_string(p->code & 0xffff)
+                                 + ": server supports 3.0 to 3.0", {}});
+    return;
+  }
+  auto user = p->params.find("user");
+  if (user == p->params.end() || user->second.empty()) {
+    fatal(self, hdl, {"28000", "no PostgreSQL user name specified in startup packet", {}});
+    return;
+  }
+  auto db = p->params.find("database");
+  std::string database = db == p->params.end() || db->second.empty() ? user->second : db->second;
+  if (database != "postgres") {
+    fatal(self, hdl, {"3D000", "database \"" + database + "\" does not exist", {}});
+    return;
+  }
+  std::vector<char> out;
+  pg::writer w{out};
+  w.authentication_ok();
+  // Startup parameters that name settings (application_name, DateStyle,
+  // client_encoding, ...) set them, as in PostgreSQL.
+  for (const auto& [name, value] : p->params)
+    if (name != "user" && name != "database" && name != "options" && name != "replication")
+      st.sql.set_setting(name, value);
+  st.sql.set_setting("session_authorization", user->second);
+  for (const auto& name : planner::sql_session::reported_settings())
+    w.parameter_status(name, st.sql.setting(name).value_or(""));
+  w.backend_key_data(st.pid, st.secret);
+  w.ready_for_query('I');
+  send_bytes(self, hdl, out);
+  st.at = session_state::phase::header;
+  self->configure_read(hdl, receive_policy::exactly(5));
+}
+
+} // namespace
+
+caf::behavior session_behavior(self_ptr self, connection_handle hdl, catalog_actor catalog,
+                               int32_t pid) {
+  auto& st = self->state;
+  st.catalog = std::move(catalog);
+  st.pid = pid;
+  st.secret = static_cast<int32_t>(std::random_device{}());
+  self->configure_read(hdl, receive_policy::exactly(4));
+  return {
+    [=](const caf::io::new_data_msg& msg) {
+      auto& s = self->state;
+      const auto& buf = msg.buf;
+      switch (s.at) {
+        case session_state::phase::startup_length: {
+          int32_t len = buf.size() == 4 ? pg::read_i32(buf.data()) : -1;
+          if (len < 8 || len > pg::max_startup_length) {
+            fatal(self, hdl, {"08P01", "invalid length of startup packet", {}});
+            return;
+          }
+          s.at = session_state::phase::startup_body;
+          self->configure_read(hdl, receive_policy::exactly(static_cast<size_t>(len - 4)));
+          return;
+        }
+        case session_state::phase::startup_body:
+          on_startup(self, hdl, buf);
+          return;
+        case session_state::phase::header: {
+          if (buf.size() != 5) {
+            fatal(self, hdl, {"08P01", "invalid message header", {}});
+            return;
+          }
+          int32_t len = pg::read_i32(buf.data() + 1);
+          if (len < 4 || len > pg::max_message_length) {
+            fatal(self, hdl, {"08P01", "invalid message length", {}});
+            return;
+          }
+          if (len == 4) {
+            handle_message(self, hdl, buf[0], {});
+            return;
+          }
+          s.message_type = buf[0];
+          s.at = session_state::phase::body;
+          self->configure_read(hdl, receive_policy::exactly(static_cast<size_t>(len - 4)));
+          return;
+        }
+        case session_state::phase::body: {
+          s.at = session_state::phase::header;
+          self->configure_read(hdl, receive_policy::exactly(5));
+          handle_message(self, hdl, s.message_type, msg.buf);
+          return;
+        }
+        case session_state::phase::closing:
+          return;
+      }
+    },
+    [=](const caf::io::connection_closed_msg&) { self->quit(); },
+  };
+}
+
+caf::behavior acceptor_behavior(caf::io::broker* self, catalog_actor catalog) {
+  auto next_pid = std::make_shared<int32_t>(1000);
+  return {
+    [=](listen_atom, const std::string& address, uint16_t port) -> caf::result<uint16_t> {
+      auto r = self->add_tcp_doorman(port, address.c_str(), true);
+      if (!r)
+        return std::move(r.error());
+      return r->second;
+    },
+    [=](const caf::io::new_connection_msg& msg) {
+      // Linked: when the acceptor stops (shutdown), its sessions stop too.
+      auto session = self->fork(session_behavior, msg.handle, catalog, (*next_pid)++);
+      self->link_to(session);
+    },
+    [=](const caf::io::acceptor_closed_msg&) { self->quit(); },
+  };
+}
+
+} // namespace hypertide::actors

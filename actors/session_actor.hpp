@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/io/broker.hpp>
+
+#include "actors/interfaces.hpp"
+#include "planner/sql_session.hpp"
+
+namespace hypertide::actors {
+
+/// State of one client connection speaking the PostgreSQL protocol v3.
+struct session_state {
+  static inline const char* name = "session";
+
+  enum class phase : uint8_t { startup_length, startup_body, header, body, closing };
+
+  phase at = phase::startup_length;
+  char message_type = 0;
+  catalog_actor catalog;
+  planner::sql_session sql;
+  int32_t pid = 0;
+  int32_t secret = 0;
+  /// Messages that arrived while a query was still running.
+  std::deque<std::pair<char, std::vector<char>>> waiting;
+  /// The query being run, statement by statement.
+  std::unique_ptr<planner::parsed_query> query;
+  size_t next_statement = 0;
+  bool busy = false;
+};
+
+/// Serves one connection: startup, the simple query protocol, Terminate.
+/// Statements run one after another; one that needs the catalog continues
+/// when its reply arrives.
+caf::behavior session_behavior(caf::io::stateful_broker<session_state>* self,
+                               caf::io::connection_handle hdl, catalog_actor catalog,
+                               int32_t pid);
+
+/// Accepts connections on one address and port and forks a session per
+/// connection. Bound with (listen_atom, address, port) -> actual port.
+caf::behavior acceptor_behavior(caf::io::broker* self, catalog_actor catalog);
+
+} // namespace hypertide::actors

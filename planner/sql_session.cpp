@@ -1,0 +1,578 @@
+#include "planner/sql_session.hpp"
+
+#include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+
+#include "planner/interval.hpp"
+
+namespace hypertide::planner {
+
+namespace cs = chunkstore;
+
+namespace {
+
+using node = PgQuery__Node;
+
+/// A failure while planning one statement.
+struct plan_failure {
+  statement_error err;
+};
+
+[[noreturn]] void fail(std::string sqlstate, std::string message, int32_t location = -1,
+                       std::string detail = {}) {
+  throw plan_failure{{pg_error{std::move(sqlstate), std::move(message), std::move(detail)},
+                      location >= 0 ? location + 1 : 0}};
+}
+
+std::string lower(std::string_view s) {
+  std::string out{s};
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+/// protobuf-c gives "" for an absent string field.
+bool has(const char* s) {
+  return s != nullptr && *s != '\0';
+}
+
+const char* string_of(const node* n) {
+  return n != nullptr && n->node_case == PG_QUERY__NODE__NODE_STRING ? n->string->sval : nullptr;
+}
+
+/// The last name of a qualified name list ("pg_catalog"."int4" -> "int4").
+std::string last_name(size_t n, node** names) {
+  return n == 0 ? std::string{} : std::string{string_of(names[n - 1]) ? string_of(names[n - 1]) : ""};
+}
+
+// -- constants ------------------------------------------------------------------
+
+/// A constant with its PostgreSQL type and text output.
+struct constant {
+  int32_t type_oid = 705; // unknown
+  std::optional<std::string> text;
+};
+
+constant const_of(const PgQuery__AConst* c) {
+  if (c->isnull)
+    return constant{705, std::nullopt};
+  switch (c->val_case) {
+    case PG_QUERY__A__CONST__VAL_IVAL:
+      return constant{23, std::to_string(c->ival->ival)};
+    case PG_QUERY__A__CONST__VAL_FVAL: {
+      // Integers too large for int4 arrive as "float" strings, as in
+      // PostgreSQL's grammar: int8 when they fit, else numeric.
+      std::string s = c->fval->fval;
+      bool integral = std::all_of(s.begin() + (s[0] == '-' ? 1 : 0), s.end(),
+                                  [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
+      if (integral && s.size() < 19 + (s[0] == '-' ? 1 : 0))
+        return constant{20, s};
+      return constant{1700, s};
+    }
+    case PG_QUERY__A__CONST__VAL_BOOLVAL:
+      return constant{16, std::string{c->boolval->boolval ? "t" : "f"}};
+    case PG_QUERY__A__CONST__VAL_SVAL:
+      return constant{705, std::string{c->sval->sval}};
+    default:
+      fail("0A000", "this kind of constant is not supported", c->location);
+  }
+}
+
+/// The result column name PostgreSQL gives an expression.
+std::string column_name(const node* n) {
+  switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_FUNC_CALL:
+      return last_name(n->func_call->n_funcname, n->func_call->funcname);
+    case PG_QUERY__NODE__NODE_TYPE_CAST: {
+      // PostgreSQL names a cast after its argument, or the type for a constant.
+      const node* arg = n->type_cast->arg;
+      if (arg->node_case == PG_QUERY__NODE__NODE_A_CONST) {
+        auto t = last_name(n->type_cast->type_name->n_names, n->type_cast->type_name->names);
+        return t == "int4" ? "int4" : t;
+      }
+      return column_name(arg);
+    }
+    case PG_QUERY__NODE__NODE_COLUMN_REF:
+      return last_name(n->column_ref->n_fields, n->column_ref->fields);
+    case PG_QUERY__NODE__NODE_A_CONST:
+      return n->a_const->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL && !n->a_const->isnull
+               ? "bool"
+               : "?column?";
+    default:
+      return "?column?";
+  }
+}
+
+/// Evaluates a constant expression of a SELECT without FROM.
+constant eval_constant(const node* n, const sql_session& session) {
+  switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_A_CONST:
+      return const_of(n->a_const);
+    case PG_QUERY__NODE__NODE_TYPE_CAST: {
+      constant c = eval_constant(n->type_cast->arg, session);
+      auto t = last_name(n->type_cast->type_name->n_names, n->type_cast->type_name->names);
+      if (!c.text)
+        return constant{t == "int4" ? 23 : t == "int8" ? 20 : t == "float8" ? 701 : t == "bool" ? 16 : 25,
+                        std::nullopt};
+      if (t == "text" || t == "varchar")
+        return constant{25, c.text};
+      if (t == "int4" || t == "int8") {
+        try {
+          size_t used = 0;
+          long long x = std::stoll(*c.text, &used);
+          if (used != c.text->size())
+            throw std::invalid_argument{""};
+          if (t == "int4" && (x > INT32_MAX || x < INT32_MIN))
+            fail("22003", "integer out of range", n->type_cast->location);
+          return constant{t == "int4" ? 23 : 20, std::to_string(x)};
+        } catch (const std::logic_error&) {
+          fail("22P02", "invalid input syntax for type " + std::string{t == "int4" ? "integer" : "bigint"}
+                          + ": \"" + *c.text + "\"",
+               n->type_cast->location);
+        }
+      }
+      if (t == "bool") {
+        std::string v = lower(*c.text);
+        if (v == "t" || v == "true" || v == "yes" || v == "on" || v == "1")
+          return constant{16, std::string{"t"}};
+        if (v == "f" || v == "false" || v == "no" || v == "off" || v == "0")
+          return constant{16, std::string{"f"}};
+        fail("22P02", "invalid input syntax for type boolean: \"" + *c.text + "\"",
+             n->type_cast->location);
+      }
+      fail("0A000", "casts to type " + t + " are not supported yet", n->type_cast->location);
+    }
+    case PG_QUERY__NODE__NODE_FUNC_CALL: {
+      const auto* f = n->func_call;
+      auto name = last_name(f->n_funcname, f->funcname);
+      if (name == "version" && f->n_args == 0)
+        return constant{25, std::string{"PostgreSQL "} + sql_session::server_version
+                              + " on x86_64-pc-linux-gnu, an in-memory time-series database"};
+      if ((name == "current_setting") && f->n_args == 1) {
+        constant arg = eval_constant(f->args[0], session);
+        if (!arg.text)
+          return constant{25, std::nullopt};
+        auto v = session.setting(*arg.text);
+        if (!v)
+          fail("42704", "unrecognized configuration parameter \"" + *arg.text + "\"", f->location);
+        return constant{25, *v};
+      }
+      fail("0A000", "function " + name + "() is not supported yet", f->location);
+    }
+    case PG_QUERY__NODE__NODE_COLUMN_REF:
+      fail("42703", "column \"" + column_name(n) + "\" does not exist", n->column_ref->location);
+    default:
+      fail("0A000", "this expression is not supported yet");
+  }
+}
+
+// -- CREATE TABLE ---------------------------------------------------------------
+
+cs::column_type column_type_of(const PgQuery__TypeName* t) {
+  if (t->n_array_bounds > 0)
+    fail("0A000", "array types are not supported", t->location);
+  auto name = last_name(t->n_names, t->names);
+  if (name == "timestamptz" || name == "timestamp")
+    return cs::column_type::timestamptz;
+  if (name == "int4" || name == "int" || name == "integer")
+    return cs::column_type::int4;
+  if (name == "int8" || name == "bigint")
+    return cs::column_type::int8;
+  if (name == "float8" || name == "float4")
+    return cs::column_type::float8;
+  if (name == "bool" || name == "boolean")
+    return cs::column_type::boolean;
+  if (name == "text" || name == "varchar")
+    return cs::column_type::text;
+  fail("0A000", "type " + name + " is not supported", t->location);
+}
+
+catalog_request plan_create(const PgQuery__CreateStmt* c) {
+  messages::create_table out;
+  out.name = c->relation->relname;
+  if (has(c->relation->schemaname) && std::string_view{c->relation->schemaname} != "public")
+    fail("3F000", "schema \"" + std::string{c->relation->schemaname} + "\" does not exist",
+         c->relation->location);
+  out.if_not_exists = c->if_not_exists;
+  if (c->n_inh_relations > 0 || c->partspec || c->of_typename)
+    fail("0A000", "inheritance, partitioning and typed tables are not supported");
+  for (size_t i = 0; i < c->n_table_elts; ++i) {
+    const node* e = c->table_elts[i];
+    if (e->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
+      fail("0A000", "table constraints are not supported");
+    const auto* d = e->column_def;
+    cs::column_def col;
+    col.name = d->colname;
+    col.type = column_type_of(d->type_name);
+    col.not_null = d->is_not_null;
+    for (size_t k = 0; k < d->n_constraints; ++k) {
+      const node* cn = d->constraints[k];
+      if (cn->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
+        continue;
+      switch (cn->constraint->contype) {
+        case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
+          col.not_null = true;
+          break;
+        case PG_QUERY__CONSTR_TYPE__CONSTR_NULL:
+          break;
+        default:
+          fail("0A000", "column constraints other than NOT NULL are not supported",
+               cn->constraint->location);
+      }
+    }
+    out.schema.columns.push_back(std::move(col));
+  }
+  return out;
+}
+
+// -- create_hypertable ------------------------------------------------------------
+
+std::string text_arg(const node* n, const sql_session& s, const char* what) {
+  constant c = eval_constant(n, s);
+  if (!c.text)
+    fail("22004", std::string{what} + " cannot be NULL");
+  return *c.text;
+}
+
+/// chunk_time_interval: an interval, or an integer (microseconds for a
+/// timestamp column, as TimescaleDB reads it).
+int64_t chunk_interval_arg(const node* n, const sql_session& s) {
+  if (n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST
+      && last_name(n->type_cast->type_name->n_names, n->type_cast->type_name->names) == "interval") {
+    constant c = eval_constant(n->type_cast->arg, s);
+    if (!c.text)
+      fail("22004", "chunk_time_interval cannot be NULL");
+    auto iv = parse_interval(*c.text);
+    if (!iv)
+      fail("22007", "invalid input syntax for type interval: \"" + *c.text + "\"",
+           n->type_cast->location);
+    auto us = iv->fixed_micros();
+    if (!us)
+      fail("22023", "invalid interval: must not have a month component");
+    return *us;
+  }
+  constant c = eval_constant(n, s);
+  if (!c.text || (c.type_oid != 23 && c.type_oid != 20))
+    fail("22023", "invalid chunk_time_interval: expected an interval or an integer");
+  return std::stoll(*c.text);
+}
+
+catalog_request plan_create_hypertable(const PgQuery__FuncCall* f, const sql_session& s) {
+  messages::create_hypertable out;
+  static const char* positional[] = {"relation",          "time_column_name",
+                                     "partitioning_column", "number_partitions",
+                                     "associated_schema_name", "associated_table_prefix",
+                                     "chunk_time_interval", "create_default_indexes",
+                                     "if_not_exists"};
+  bool have_relation = false, have_time = false;
+  for (size_t i = 0; i < f->n_args; ++i) {
+    const node* a = f->args[i];
+    std::string name;
+    if (a->node_case == PG_QUERY__NODE__NODE_NAMED_ARG_EXPR) {
+      name = a->named_arg_expr->name;
+      a = a->named_arg_expr->arg;
+    } else if (i < std::size(positional)) {
+      name = positional[i];
+    } else {
+      fail("42883", "function create_hypertable() with " + std::to_string(f->n_args)
+                      + " arguments does not exist", f->location);
+    }
+    if (name == "relation") {
+      out.table = text_arg(a, s, "relation");
+      have_relation = true;
+    } else if (name == "time_column_name") {
+      out.time_column = text_arg(a, s, "time_column_name");
+      have_time = true;
+    } else if (name == "partitioning_column") {
+      if (eval_constant(a, s).text)
+        out.partitioning_column = text_arg(a, s, "partitioning_column");
+    } else if (name == "number_partitions") {
+      constant c = eval_constant(a, s);
+      if (c.text)
+        out.number_partitions = static_cast<int32_t>(std::stol(*c.text));
+    } else if (name == "chunk_time_interval") {
+      out.chunk_interval = chunk_interval_arg(a, s);
+    } else if (name == "if_not_exists") {
+      constant c = eval_constant(a, s);
+      out.if_not_exists = c.text && (*c.text == "t" || lower(*c.text) == "true");
+    } else if (name == "create_default_indexes" || name == "migrate_data"
+               || name == "associated_schema_name" || name == "associated_table_prefix") {
+      // Accepted; hypertide keeps no indexes and always names chunks
+      // _timescaledb_internal._hyper_<id>_<n>_chunk.
+      if (name == "migrate_data") {
+        constant c = eval_constant(a, s);
+        if (c.text && *c.text == "t")
+          fail("0A000", "migrate_data is not supported");
+      }
+    } else {
+      fail("42883", "create_hypertable() has no parameter named \"" + name + "\"", f->location);
+    }
+  }
+  if (!have_relation || !have_time)
+    fail("42883", "function create_hypertable() needs relation and time_column_name",
+         f->location);
+  // A qualified name 'public.t' names table t.
+  if (auto dot = out.table.find('.'); dot != std::string::npos) {
+    if (out.table.substr(0, dot) != "public")
+      fail("3F000", "schema \"" + out.table.substr(0, dot) + "\" does not exist");
+    out.table = out.table.substr(dot + 1);
+  }
+  return out;
+}
+
+// -- SET / SHOW -----------------------------------------------------------------
+
+std::string canonical_setting(std::string_view name) {
+  return lower(name);
+}
+
+} // namespace
+
+sql_session::sql_session() {
+  defaults_ = {
+    {"application_name", ""},
+    {"client_encoding", "UTF8"},
+    {"client_min_messages", "notice"},
+    {"datestyle", "ISO, MDY"},
+    {"default_transaction_isolation", "read committed"},
+    {"extra_float_digits", "1"},
+    {"integer_datetimes", "on"},
+    {"intervalstyle", "postgres"},
+    {"is_superuser", "on"},
+    {"search_path", "\"$user\", public"},
+    {"server_encoding", "UTF8"},
+    {"server_version", server_version},
+    {"server_version_num", "150000"},
+    {"session_authorization", "postgres"},
+    {"standard_conforming_strings", "on"},
+    {"statement_timeout", "0"},
+    {"synchronous_commit", "on"},
+    {"timezone", "UTC"},
+    {"transaction_isolation", "read committed"},
+  };
+  settings_ = defaults_;
+}
+
+const std::vector<std::string>& sql_session::reported_settings() {
+  static const std::vector<std::string> names = {
+    "application_name", "client_encoding", "DateStyle", "integer_datetimes",
+    "IntervalStyle", "is_superuser", "server_encoding", "server_version",
+    "session_authorization", "standard_conforming_strings", "TimeZone"};
+  return names;
+}
+
+std::optional<std::string> sql_session::setting(std::string_view name) const {
+  auto it = settings_.find(canonical_setting(name));
+  if (it == settings_.end())
+    return std::nullopt;
+  return it->second;
+}
+
+void sql_session::set_setting(std::string_view name, std::string value) {
+  auto key = canonical_setting(name);
+  if (key == "timezone" || key == "datestyle" || key == "server_version"
+      || key == "server_encoding" || key == "integer_datetimes")
+    return; // fixed until other values are supported
+  auto it = settings_.find(key);
+  if (it != settings_.end())
+    it->second = std::move(value);
+}
+
+std::string sql_session::hypertable_record(int32_t id, std::string_view table, bool created) {
+  return "(" + std::to_string(id) + ",public," + std::string{table} + "," + (created ? "t" : "f")
+         + ")";
+}
+
+struct parsed_query::impl {
+  std::string text;
+  PgQueryProtobufParseResult parsed{};
+  PgQuery__ParseResult* tree = nullptr;
+  ~impl() {
+    if (tree)
+      pg_query__parse_result__free_unpacked(tree, nullptr);
+    pg_query_free_protobuf_parse_result(parsed);
+  }
+};
+
+parsed_query::parsed_query(std::string_view sql) : impl_(std::make_unique<impl>()) {
+  impl_->text = std::string{sql};
+  impl_->parsed = pg_query_parse_protobuf(impl_->text.c_str());
+  if (impl_->parsed.error) {
+    error_ = statement_error{pg_error{"42601", impl_->parsed.error->message, {}},
+                             impl_->parsed.error->cursorpos};
+    return;
+  }
+  impl_->tree = pg_query__parse_result__unpack(
+    nullptr, impl_->parsed.parse_tree.len,
+    reinterpret_cast<const uint8_t*>(impl_->parsed.parse_tree.data));
+  if (impl_->tree == nullptr)
+    error_ = statement_error{pg_error{"XX000", "could not read the parse tree", {}}, 0};
+}
+
+parsed_query::~parsed_query() = default;
+parsed_query::parsed_query(parsed_query&&) noexcept = default;
+parsed_query& parsed_query::operator=(parsed_query&&) noexcept = default;
+
+size_t parsed_query::size() const noexcept {
+  return impl_->tree ? impl_->tree->n_stmts : 0;
+}
+
+std::vector<planned_statement> sql_session::plan(std::string_view sql) {
+  std::vector<planned_statement> out;
+  parsed_query q{sql};
+  if (q.error()) {
+    out.emplace_back(*q.error());
+    return out;
+  }
+  for (size_t i = 0; i < q.size(); ++i) {
+    out.push_back(plan(q, i));
+    if (std::holds_alternative<statement_error>(out.back()))
+      break; // PostgreSQL runs no statement after a failed one
+  }
+  if (q.size() == 0)
+    out.emplace_back(statement_result{}); // an empty query
+  return out;
+}
+
+planned_statement sql_session::plan(const parsed_query& q, size_t i) {
+  const node* st = q.impl_->tree->stmts[i]->stmt;
+  try {
+    return plan_node(st);
+  } catch (const plan_failure& f) {
+    return f.err;
+  }
+}
+
+planned_statement sql_session::plan_node(const void* raw) {
+  const node* st = static_cast<const node*>(raw);
+  std::vector<planned_statement> out;
+  switch (st->node_case) {
+    case PG_QUERY__NODE__NODE_SELECT_STMT: {
+      const auto* s = st->select_stmt;
+      if (s->n_from_clause > 0 || s->where_clause || s->n_group_clause > 0
+          || (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE && s->op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED) || s->n_values_lists > 0
+          || s->with_clause)
+        fail("0A000", "SELECT from tables is not supported yet (issue #3)");
+      // SELECT create_hypertable(...) goes to the catalog.
+      if (s->n_target_list == 1) {
+        const node* v = s->target_list[0]->res_target->val;
+        if (v->node_case == PG_QUERY__NODE__NODE_FUNC_CALL
+            && last_name(v->func_call->n_funcname, v->func_call->funcname)
+                 == "create_hypertable") {
+          out.emplace_back(plan_create_hypertable(v->func_call, *this));
+          break;
+        }
+      }
+      statement_result r;
+      std::vector<std::optional<std::string>> row;
+      for (size_t t = 0; t < s->n_target_list; ++t) {
+        const auto* rt = s->target_list[t]->res_target;
+        constant c = eval_constant(rt->val, *this);
+        // An untyped literal comes out as text, as in PostgreSQL.
+        r.columns.push_back(result_column{has(rt->name) ? rt->name : column_name(rt->val),
+                                          c.type_oid == 705 ? 25 : c.type_oid});
+        row.push_back(c.text);
+      }
+      r.rows.push_back(std::move(row));
+      r.tag = "SELECT 1";
+      out.emplace_back(std::move(r));
+      break;
+    }
+    case PG_QUERY__NODE__NODE_CREATE_STMT:
+      out.emplace_back(plan_create(st->create_stmt));
+      break;
+    case PG_QUERY__NODE__NODE_DROP_STMT: {
+      const auto* d = st->drop_stmt;
+      if (d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+        fail("0A000", "only DROP TABLE is supported");
+      if (d->n_objects != 1)
+        fail("0A000", "DROP TABLE of several tables is not supported yet");
+      const node* obj = d->objects[0];
+      std::string name = obj->node_case == PG_QUERY__NODE__NODE_LIST
+                           ? last_name(obj->list->n_items, obj->list->items)
+                           : std::string{};
+      out.emplace_back(messages::drop_table{name, static_cast<bool>(d->missing_ok)});
+      break;
+    }
+    case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT: {
+      const auto* v = st->variable_set_stmt;
+      statement_result r;
+      if (v->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL) {
+        settings_ = defaults_;
+        r.tag = "RESET";
+        out.emplace_back(std::move(r));
+        break;
+      }
+      std::string name = canonical_setting(v->name ? v->name : "");
+      if (name == "transaction" || name == "session characteristics") {
+        r.tag = "SET";
+        out.emplace_back(std::move(r));
+        break;
+      }
+      auto it = settings_.find(name);
+      if (it == settings_.end())
+        fail("42704", "unrecognized configuration parameter \"" + std::string{v->name} + "\"");
+      if (name == "server_version" || name == "server_version_num"
+          || name == "server_encoding" || name == "integer_datetimes")
+        fail("55P02", "parameter \"" + name + "\" cannot be changed");
+      if (v->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE) {
+        std::string value;
+        for (size_t a = 0; a < v->n_args; ++a) {
+          constant c = eval_constant(v->args[a], *this);
+          if (!c.text)
+            fail("22023", "parameter \"" + name + "\" requires a value");
+          value += (a > 0 ? ", " : "") + *c.text;
+        }
+        if (name == "timezone" && lower(value) != "utc" && lower(value) != "gmt"
+            && value != "0" && lower(value) != "etc/utc")
+          fail("0A000", "only TimeZone UTC is supported yet");
+        if (name == "timezone")
+          value = "UTC";
+        it->second = value;
+      } else {
+        it->second = defaults_[name];
+      }
+      r.tag = v->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET ? "RESET" : "SET";
+      out.emplace_back(std::move(r));
+      break;
+    }
+    case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT: {
+      std::string name = canonical_setting(st->variable_show_stmt->name);
+      statement_result r;
+      if (name == "all") {
+        r.columns = {{"name", 25}, {"setting", 25}, {"description", 25}};
+        for (const auto& [k, v] : settings_)
+          r.rows.push_back({k, v, std::string{}});
+      } else {
+        auto v = setting(name);
+        if (!v)
+          fail("42704", "unrecognized configuration parameter \"" + name + "\"");
+        // SHOW names its column after the parameter, as spelled by PostgreSQL.
+        std::string col = st->variable_show_stmt->name;
+        if (name == "timezone")
+          col = "TimeZone";
+        else if (name == "datestyle")
+          col = "DateStyle";
+        r.columns = {{col, 25}};
+        r.rows.push_back({*v});
+      }
+      r.tag = "SHOW";
+      out.emplace_back(std::move(r));
+      break;
+    }
+    default: {
+      // The statement's name, as PostgreSQL's command tags spell it.
+      const ProtobufCFieldDescriptor* fd = protobuf_c_message_descriptor_get_field(
+        &pg_query__node__descriptor, static_cast<unsigned>(st->node_case));
+      std::string what = fd ? fd->name : "this statement";
+      fail("0A000", what + " is not supported yet");
+    }
+  }
+  return std::move(out.back());
+}
+
+} // namespace hypertide::planner

@@ -1,0 +1,108 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "chunkstore/types.hpp"
+#include "messages/codec.hpp"
+
+namespace hypertide::planner {
+
+using chunkstore::pg_error;
+
+/// A column of a result set: its name and PostgreSQL type OID.
+struct result_column {
+  std::string name;
+  int32_t type_oid = 25;
+};
+
+/// What a statement produced: rows (when `columns` is not empty), the
+/// CommandComplete tag, and notices.
+struct statement_result {
+  std::vector<result_column> columns;
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  std::string tag;
+  std::vector<std::string> notices;
+};
+
+/// A statement that failed, with the 1-based character position of the
+/// problem in the query string (0 = none).
+struct statement_error {
+  pg_error error;
+  int32_t position = 0;
+};
+
+/// A statement the node's catalog carries out.
+using catalog_request = std::variant<messages::create_table, messages::create_hypertable,
+                                     messages::drop_table>;
+
+/// One planned statement of a query string.
+using planned_statement = std::variant<statement_result, catalog_request, statement_error>;
+
+class sql_session;
+
+/// A query string parsed by libpg_query: its statements, or a syntax error.
+class parsed_query {
+public:
+  explicit parsed_query(std::string_view sql);
+  ~parsed_query();
+  parsed_query(parsed_query&&) noexcept;
+  parsed_query& operator=(parsed_query&&) noexcept;
+
+  /// The syntax error, if the string does not parse.
+  const std::optional<statement_error>& error() const noexcept { return error_; }
+  /// Number of statements (0 for an empty query).
+  size_t size() const noexcept;
+
+private:
+  friend class sql_session;
+  struct impl;
+  std::unique_ptr<impl> impl_;
+  std::optional<statement_error> error_;
+};
+
+/// The SQL state of one client connection: its settings (SET/SHOW/RESET).
+/// It parses a query string with libpg_query (PostgreSQL 15's grammar) and
+/// plans each statement: session statements and constant SELECTs are
+/// answered here, catalog statements go to the catalog actor. Statements
+/// that read or write table rows arrive with the rest of issue #3.
+class sql_session {
+public:
+  sql_session();
+
+  /// Plans statement `i` of `q`. Statements run one after the other:
+  /// plan the next only after this one ran (a SET changes what follows).
+  planned_statement plan(const parsed_query& q, size_t i);
+
+  /// Parses and plans every statement of `sql`, stopping after the first
+  /// error (for tests and tools; the session actor plans one at a time).
+  std::vector<planned_statement> plan(std::string_view sql);
+
+  /// The value of a setting as SHOW prints it, or nullopt if unknown.
+  std::optional<std::string> setting(std::string_view name) const;
+
+  /// Sets a known setting (startup parameters); unknown names are ignored.
+  void set_setting(std::string_view name, std::string value);
+
+  /// The settings PostgreSQL reports to a client in ParameterStatus.
+  static const std::vector<std::string>& reported_settings();
+
+  /// `server_version` as reported to clients.
+  static constexpr const char* server_version = "15.0 (hypertide 0.1.0)";
+
+  /// The text of `create_hypertable`'s result record.
+  static std::string hypertable_record(int32_t id, std::string_view table, bool created);
+
+private:
+  planned_statement plan_node(const void* stmt);
+  std::map<std::string, std::string> settings_;
+  std::map<std::string, std::string> defaults_;
+};
+
+} // namespace hypertide::planner

@@ -1,0 +1,56 @@
+// Config files as CAF reads them are checked again: CAF drops ill-typed
+// values silently, and ignores atoms in double quotes.
+
+#include <boost/test/unit_test.hpp>
+
+#include "actors/node_options.hpp"
+
+using hypertide::actors::check_config_text;
+using hypertide::actors::node_options;
+
+BOOST_AUTO_TEST_CASE(a_good_file_is_read) {
+  node_options o;
+  auto errs = check_config_text(R"([hypertide]
+node-name="n1"   ; a comment
+listen-address="127.0.0.1"
+port=6543
+cluster-port=7001
+data-dir="data/n1"
+
+[scheduler]
+max-threads=2
+policy='sharing'
+)", o);
+  BOOST_CHECK(errs.empty());
+  BOOST_CHECK_EQUAL(o.node_name, "n1");
+  BOOST_CHECK_EQUAL(o.port, 6543);
+  BOOST_CHECK_EQUAL(o.cluster_port, 7001);
+  BOOST_CHECK_EQUAL(o.data_dir, "data/n1");
+}
+
+BOOST_AUTO_TEST_CASE(every_bad_value_is_named) {
+  node_options o;
+  auto errs = check_config_text(R"([hypertide]
+port="abc"
+cluster-port=70000
+listen-address=127.0.0.1
+colour="blue"
+[scheduler]
+policy="sharing"
+)", o);
+  BOOST_REQUIRE_EQUAL(errs.size(), 5u);
+  BOOST_CHECK_NE(errs[0].find("line 2: hypertide.port"), std::string::npos);
+  BOOST_CHECK_NE(errs[1].find("hypertide.cluster-port"), std::string::npos);
+  BOOST_CHECK_NE(errs[2].find("hypertide.listen-address"), std::string::npos);
+  BOOST_CHECK_NE(errs[3].find("hypertide.colour: unknown option"), std::string::npos);
+  BOOST_CHECK_NE(errs[4].find("scheduler.policy"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(values_are_checked_however_given) {
+  node_options o;
+  o.listen_address = "not-an-address";
+  BOOST_CHECK_EQUAL(hypertide::actors::check_options(o).size(), 1u);
+  o.listen_address = "::1";
+  o.port = 0;
+  BOOST_CHECK_EQUAL(hypertide::actors::check_options(o).size(), 1u);
+}

@@ -1,0 +1,251 @@
+// The real `hypertide` binary on a free loopback port, driven with psql and
+// raw sockets as a client would. Every wait is bounded.
+
+#include <boost/test/unit_test.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+uint16_t free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+int connect_to(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return -1;
+  }
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+/// Runs a shell command; returns (exit status, stdout + stderr).
+std::pair<int, std::string> run(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), p))
+    out.append(buf.data(), n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+/// A hypertide process; stopped with SIGTERM at the end of the test.
+struct server {
+  pid_t pid = -1;
+  uint16_t port = 0;
+
+  explicit server(std::vector<std::string> args = {}) {
+    port = free_port();
+    args.insert(args.begin(), HYPERTIDE_BINARY);
+    args.push_back("--hypertide.port=" + std::to_string(port));
+    pid = fork();
+    if (pid == 0) {
+      std::vector<char*> argv;
+      for (auto& a : args)
+        argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    for (int i = 0; i < 200; ++i) { // up to 10 s
+      int fd = connect_to(port);
+      if (fd >= 0) {
+        close(fd);
+        return;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    BOOST_FAIL("hypertide did not start listening");
+  }
+
+  /// SIGTERM, then the exit status (or -1 if it had to be killed).
+  int stop() {
+    if (pid <= 0)
+      return -1;
+    kill(pid, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 200; ++i) { // up to 10 s
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        pid = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    pid = -1;
+    return -1;
+  }
+
+  ~server() { stop(); }
+
+  std::pair<int, std::string> psql(const std::string& args) const {
+    return run("PGCONNECT_TIMEOUT=5 psql -X -A -t -h 127.0.0.1 -p " + std::to_string(port)
+               + " -U postgres " + args);
+  }
+};
+
+std::string quote(const std::string& sql) {
+  std::string q = "'";
+  for (char c : sql)
+    q += c == '\'' ? std::string{"'\\''"} : std::string(1, c);
+  return q + "'";
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(psql_connects_and_runs_statements) {
+  server s;
+  auto [rc, out] = s.psql("-c " + quote("SELECT 1, 'two', true"));
+  BOOST_CHECK_EQUAL(rc, 0);
+  BOOST_CHECK_EQUAL(out, "1|two|t\n");
+  std::tie(rc, out) = s.psql("-c 'SHOW server_version' -c 'SHOW TimeZone'");
+  BOOST_CHECK_EQUAL(rc, 0);
+  BOOST_CHECK_EQUAL(out.substr(0, 3), "15.");
+  BOOST_CHECK_NE(out.find("UTC"), std::string::npos);
+  BOOST_CHECK_EQUAL(s.stop(), 0);
+}
+
+BOOST_AUTO_TEST_CASE(ddl_through_psql) {
+  server s;
+  auto [rc, out] = s.psql(
+    "-v ON_ERROR_STOP=1 -c " + quote("CREATE TABLE cpu (time timestamptz NOT NULL, hostname text, usage_user double precision)")
+    + " -c " + quote("SELECT create_hypertable('cpu', 'time', chunk_time_interval => INTERVAL '12 hours', partitioning_column => 'hostname', number_partitions => 4)"));
+  BOOST_CHECK_EQUAL(rc, 0);
+  BOOST_CHECK_NE(out.find("(1,public,cpu,t)"), std::string::npos);
+  std::tie(rc, out) = s.psql("-c " + quote("SELECT create_hypertable('cpu', 'time')"));
+  BOOST_CHECK_NE(out.find("already a hypertable"), std::string::npos);
+  std::tie(rc, out) = s.psql("-c " + quote("SELECT create_hypertable('cpu', 'time', if_not_exists => true)"));
+  BOOST_CHECK_EQUAL(rc, 0);
+  BOOST_CHECK_NE(out.find("NOTICE:  table \"cpu\" is already a hypertable, skipping"), std::string::npos);
+  BOOST_CHECK_NE(out.find("(1,public,cpu,f)"), std::string::npos);
+  std::tie(rc, out) = s.psql("-c 'DROP TABLE cpu' -c 'DROP TABLE cpu'");
+  BOOST_CHECK_NE(out.find("DROP TABLE"), std::string::npos);
+  BOOST_CHECK_NE(out.find("ERROR:  table \"cpu\" does not exist"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(errors_leave_the_connection_usable) {
+  server s;
+  // One psql session: each -c is its own query on the same connection.
+  auto [rc, out] = s.psql("-c 'SELEC 1' -c 'SELECT nope' -c 'SELECT * FROM t' -c 'SELECT 2'");
+  BOOST_CHECK_NE(out.find("ERROR:  syntax error at or near \"SELEC\""), std::string::npos);
+  BOOST_CHECK_NE(out.find("ERROR:  column \"nope\" does not exist"), std::string::npos);
+  BOOST_CHECK_NE(out.find("ERROR:  SELECT from tables is not supported yet"), std::string::npos);
+  BOOST_CHECK_NE(out.find("\n2\n"), std::string::npos);
+  std::tie(rc, out) = s.psql("-d nope -c 'SELECT 1'");
+  BOOST_CHECK_NE(rc, 0);
+  BOOST_CHECK_NE(out.find("database \"nope\" does not exist"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(bad_packets_get_fatal_errors_and_harm_nobody) {
+  server s;
+  // A startup length far past the limit.
+  int fd = connect_to(s.port);
+  BOOST_REQUIRE_GE(fd, 0);
+  const char huge[] = {0x7f, 0x00, 0x00, 0x00};
+  BOOST_CHECK_EQUAL(write(fd, huge, 4), 4);
+  char buf[512];
+  ssize_t n = read(fd, buf, sizeof buf);
+  BOOST_CHECK_GT(n, 0);
+  BOOST_CHECK_EQUAL(buf[0], 'E');
+  BOOST_CHECK_NE(std::string(buf, static_cast<size_t>(n)).find("08P01"), std::string::npos);
+  close(fd);
+  // SSLRequest is answered 'N'; then a message with a huge length is fatal.
+  fd = connect_to(s.port);
+  const char ssl[] = {0, 0, 0, 8, 0x04, (char) 0xd2, 0x16, 0x2f};
+  BOOST_CHECK_EQUAL(write(fd, ssl, 8), 8);
+  BOOST_CHECK_EQUAL(read(fd, buf, 1), 1);
+  BOOST_CHECK_EQUAL(buf[0], 'N');
+  std::string startup{"\0\0\0\0\0\3\0\0user\0postgres\0\0", 23};
+  startup[3] = static_cast<char>(startup.size());
+  BOOST_CHECK_EQUAL(write(fd, startup.data(), startup.size()), static_cast<ssize_t>(startup.size()));
+  std::string got;
+  while (got.find(std::string{"Z\0\0\0\5I", 6}) == std::string::npos) {
+    n = read(fd, buf, sizeof buf);
+    if (n <= 0)
+      break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  BOOST_CHECK_NE(got.find("server_version"), std::string::npos);
+  const char bad[] = {'Q', 0x7f, 0x7f, 0x7f, 0x7f};
+  BOOST_CHECK_EQUAL(write(fd, bad, 5), 5);
+  n = read(fd, buf, sizeof buf);
+  BOOST_CHECK_GT(n, 0);
+  BOOST_CHECK_EQUAL(buf[0], 'E');
+  close(fd);
+  // The server is fine.
+  auto [rc, out] = s.psql("-c 'SELECT 3'");
+  BOOST_CHECK_EQUAL(out, "3\n");
+  BOOST_CHECK_EQUAL(s.stop(), 0);
+}
+
+BOOST_AUTO_TEST_CASE(listens_on_loopback_only_and_stops_on_sigterm) {
+  server s;
+  // /proc/net/tcp lists the listener as 0100007F:<port hex>, not 00000000.
+  std::ifstream tcp{"/proc/net/tcp"};
+  std::string line, want;
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "%04X", s.port);
+  bool loopback = false, any = false;
+  while (std::getline(tcp, line)) {
+    if (line.find(std::string{"0100007F:"} + hex) != std::string::npos)
+      loopback = true;
+    if (line.find(std::string{"00000000:"} + hex) != std::string::npos)
+      any = true;
+  }
+  BOOST_CHECK(loopback);
+  BOOST_CHECK(!any);
+  // An idle client does not keep the node from stopping.
+  int fd = connect_to(s.port);
+  BOOST_CHECK_GE(fd, 0);
+  BOOST_CHECK_EQUAL(s.stop(), 0);
+  close(fd);
+}
+
+BOOST_AUTO_TEST_CASE(bad_config_refuses_to_start_naming_the_key) {
+  char path[] = "/tmp/hypertide_cfg_XXXXXX";
+  int fd = mkstemp(path);
+  std::string text = "[hypertide]\nport=\"abc\"\n";
+  BOOST_CHECK_EQUAL(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  auto [rc, out] = run(std::string{HYPERTIDE_BINARY} + " --config-file=" + path);
+  unlink(path);
+  BOOST_CHECK_EQUAL(rc, 1);
+  BOOST_CHECK_NE(out.find("hypertide.port"), std::string::npos);
+  std::tie(rc, out) = run(std::string{HYPERTIDE_BINARY} + " --hypertide.listen-address=nowhere");
+  BOOST_CHECK_EQUAL(rc, 1);
+  BOOST_CHECK_NE(out.find("hypertide.listen-address"), std::string::npos);
+  std::tie(rc, out) = run(std::string{HYPERTIDE_BINARY} + " --help");
+  BOOST_CHECK_NE(out.find("hypertide.port"), std::string::npos);
+}
