@@ -98,6 +98,31 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
     self->request(cat, caf::infinite, drop_atom_v, messages::encode(*dt))
       .then([next](bool) { next(planner::statement_result{{}, {}, "DROP TABLE", {}}); },
             on_error);
+  } else if (auto* iv = std::get_if<planner::insert_values>(&req)) {
+    // The table's columns first; then the batch, converted to them.
+    self->request(cat, caf::infinite, schema_atom_v, iv->table)
+      .then(
+        [self, hdl, next, on_error, values = *iv](const buffer& schema_buf) mutable {
+          auto ct = messages::decode_create_table(schema_buf, false);
+          if (auto* e = std::get_if<chunkstore::pg_error>(&ct)) {
+            fail_query(self, hdl, planner::statement_error{*e, 0});
+            return;
+          }
+          auto built = planner::build_insert(std::get<messages::create_table>(ct).schema, values);
+          if (auto* e = std::get_if<planner::positioned_error>(&built)) {
+            fail_query(self, hdl, planner::statement_error{e->error, e->position});
+            return;
+          }
+          auto batch = messages::encode_insert(values.table,
+                                               std::get<chunkstore::column_batch>(built));
+          self->request(self->state.catalog, caf::infinite, insert_atom_v, batch)
+            .then(
+              [next](uint64_t, uint64_t rows) {
+                next(planner::statement_result{{}, {}, "INSERT 0 " + std::to_string(rows), {}});
+              },
+              on_error);
+        },
+        on_error);
   } else if (auto* ch = std::get_if<messages::create_hypertable>(&req)) {
     self->request(cat, caf::infinite, hyper_atom_v, messages::encode(*ch))
       .then(

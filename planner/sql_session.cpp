@@ -324,6 +324,75 @@ catalog_request plan_create_hypertable(const PgQuery__FuncCall* f, const sql_ses
   return out;
 }
 
+// -- INSERT ... VALUES -------------------------------------------------------------
+
+int32_t cast_oid(const std::string& t) {
+  if (t == "int4") return 23;
+  if (t == "int8") return 20;
+  if (t == "float8" || t == "float4") return 701;
+  if (t == "numeric") return 1700;
+  if (t == "bool") return 16;
+  if (t == "text") return 25;
+  if (t == "varchar") return 1043;
+  if (t == "timestamptz") return 1184;
+  if (t == "timestamp") return 1114;
+  return 0;
+}
+
+literal literal_of(const node* n) {
+  switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_A_CONST: {
+      constant c = const_of(n->a_const);
+      return literal{!c.text.has_value(), c.type_oid, c.text.value_or(""), n->a_const->location};
+    }
+    case PG_QUERY__NODE__NODE_TYPE_CAST: {
+      const auto* tc = n->type_cast;
+      if (tc->arg->node_case != PG_QUERY__NODE__NODE_A_CONST)
+        break;
+      literal l = literal_of(tc->arg);
+      auto t = last_name(tc->type_name->n_names, tc->type_name->names);
+      int32_t oid = cast_oid(t);
+      if (oid == 0)
+        fail("0A000", "casts to type " + t + " are not supported yet", tc->location);
+      l.type_oid = oid;
+      l.location = tc->location;
+      return l;
+    }
+    case PG_QUERY__NODE__NODE_SET_TO_DEFAULT:
+      return literal{true, 705, {}, -1}; // no column defaults: DEFAULT is NULL
+    default:
+      break;
+  }
+  fail("0A000", "only constants are supported in VALUES yet");
+}
+
+catalog_request plan_insert(const PgQuery__InsertStmt* ins) {
+  insert_values out;
+  out.table = ins->relation->relname;
+  if (has(ins->relation->schemaname) && std::string_view{ins->relation->schemaname} != "public")
+    fail("3F000", "schema \"" + std::string{ins->relation->schemaname} + "\" does not exist",
+         ins->relation->location);
+  if (ins->n_returning_list > 0 || ins->on_conflict_clause || ins->with_clause)
+    fail("0A000", "RETURNING, ON CONFLICT and WITH are not supported in INSERT yet");
+  for (size_t i = 0; i < ins->n_cols; ++i)
+    out.columns.push_back(ins->cols[i]->res_target->name);
+  const node* sel = ins->select_stmt;
+  if (sel == nullptr || sel->node_case != PG_QUERY__NODE__NODE_SELECT_STMT
+      || sel->select_stmt->n_values_lists == 0)
+    fail("0A000", "INSERT ... SELECT is not supported yet");
+  const auto* s = sel->select_stmt;
+  out.rows.reserve(s->n_values_lists);
+  for (size_t r = 0; r < s->n_values_lists; ++r) {
+    const auto* list = s->values_lists[r]->list;
+    std::vector<literal> row;
+    row.reserve(list->n_items);
+    for (size_t c = 0; c < list->n_items; ++c)
+      row.push_back(literal_of(list->items[c]));
+    out.rows.push_back(std::move(row));
+  }
+  return out;
+}
+
 // -- SET / SHOW -----------------------------------------------------------------
 
 std::string canonical_setting(std::string_view name) {
@@ -482,6 +551,9 @@ planned_statement sql_session::plan_node(const void* raw) {
       out.emplace_back(std::move(r));
       break;
     }
+    case PG_QUERY__NODE__NODE_INSERT_STMT:
+      out.emplace_back(plan_insert(st->insert_stmt));
+      break;
     case PG_QUERY__NODE__NODE_CREATE_STMT:
       out.emplace_back(plan_create(st->create_stmt));
       break;

@@ -11,6 +11,7 @@
 
 #include "chunkstore/types.hpp"
 #include "messages/codec.hpp"
+#include "planner/insert_builder.hpp"
 
 namespace hypertide::planner {
 
@@ -40,7 +41,7 @@ struct statement_error {
 
 /// A statement the node's catalog carries out.
 using catalog_request = std::variant<messages::create_table, messages::create_hypertable,
-                                     messages::drop_table>;
+                                     messages::drop_table, insert_values>;
 
 /// One planned statement of a query string.
 using planned_statement = std::variant<statement_result, catalog_request, statement_error>;

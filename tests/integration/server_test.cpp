@@ -155,6 +155,22 @@ BOOST_AUTO_TEST_CASE(ddl_through_psql) {
   BOOST_CHECK_NE(out.find("ERROR:  table \"cpu\" does not exist"), std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(insert_values_through_psql) {
+  server s;
+  auto [rc, out] = s.psql(
+    "-v ON_ERROR_STOP=1 -c " + quote("CREATE TABLE m (time timestamptz NOT NULL, host text, v double precision)")
+    + " -c " + quote("SELECT create_hypertable('m', 'time', chunk_time_interval => INTERVAL '1 hour')")
+    + " -c " + quote("INSERT INTO m VALUES ('2016-01-01 00:00:00', 'a', 1.5), ('2016-01-01 03:00:00', 'b', -2)"));
+  BOOST_CHECK_EQUAL(rc, 0);
+  BOOST_CHECK_NE(out.find("INSERT 0 2"), std::string::npos);
+  std::tie(rc, out) = s.psql("-c " + quote("INSERT INTO m VALUES (NULL, 'a', 1)"));
+  BOOST_CHECK_NE(out.find("null value in column \"time\" of relation \"m\" violates not-null constraint"),
+                 std::string::npos);
+  std::tie(rc, out) = s.psql("-c " + quote("INSERT INTO m VALUES ('2016-01-01', 'a', 'x')"));
+  BOOST_CHECK_NE(out.find("invalid input syntax for type double precision: \"x\""), std::string::npos);
+  BOOST_CHECK_NE(out.find("LINE 1:"), std::string::npos); // psql shows the position
+}
+
 BOOST_AUTO_TEST_CASE(errors_leave_the_connection_usable) {
   server s;
   // One psql session: each -c is its own query on the same connection.

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "chunkstore/types.hpp"
+
+namespace hypertide::planner {
+
+/// Parses timestamptz input as PostgreSQL accepts it in ISO style:
+/// `2016-01-01`, `2016-01-01 00:00:10`, `2016-01-01T00:00:10.5Z`,
+/// `2016-01-01 01:00:00+01`, `+05:30`, `-0800`, ` UTC`; also `epoch`.
+/// A time without a zone is UTC (the session TimeZone). Returns
+/// microseconds since the Unix epoch.
+std::optional<chunkstore::timestamp> parse_timestamptz(std::string_view text);
+
+/// Formats as psql shows timestamptz with DateStyle ISO and TimeZone UTC:
+/// `2016-01-01 00:00:10+00`, with `.ffffff` (trailing zeros cut) when needed.
+std::string format_timestamptz(chunkstore::timestamp t);
+
+} // namespace hypertide::planner

@@ -1,0 +1,89 @@
+// INSERT ... VALUES: literals converted to column types as PostgreSQL
+// assigns them, with its error codes.
+
+#include <boost/test/unit_test.hpp>
+
+#include "planner/datetime.hpp"
+#include "planner/insert_builder.hpp"
+#include "planner/sql_session.hpp"
+
+using namespace hypertide;
+namespace cs = hypertide::chunkstore;
+
+namespace {
+
+cs::table_schema schema() {
+  return cs::table_schema{{{"time", cs::column_type::timestamptz, true},
+                           {"host", cs::column_type::text, false},
+                           {"v", cs::column_type::float8, false},
+                           {"n", cs::column_type::int4, false},
+                           {"ok", cs::column_type::boolean, false}}};
+}
+
+planner::insert_values planned(const std::string& sql) {
+  planner::sql_session s;
+  auto out = s.plan(sql);
+  BOOST_REQUIRE(std::holds_alternative<planner::catalog_request>(out.at(0)));
+  return std::get<planner::insert_values>(std::get<planner::catalog_request>(out[0]));
+}
+
+std::string error_of(const std::string& sql) {
+  auto built = planner::build_insert(schema(), planned(sql));
+  auto* e = std::get_if<planner::positioned_error>(&built);
+  return e ? e->error.sqlstate : "";
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(timestamps_parse_and_print_as_psql_shows_them) {
+  using planner::format_timestamptz;
+  using planner::parse_timestamptz;
+  BOOST_CHECK_EQUAL(*parse_timestamptz("1970-01-01"), 0);
+  BOOST_CHECK_EQUAL(*parse_timestamptz("2016-01-01 00:00:10"), 1451606410LL * 1000000);
+  BOOST_CHECK_EQUAL(*parse_timestamptz("2016-01-01T00:00:10.5Z"), 1451606410LL * 1000000 + 500000);
+  BOOST_CHECK_EQUAL(*parse_timestamptz("2016-01-01 01:00:10+01"), 1451606410LL * 1000000);
+  BOOST_CHECK_EQUAL(*parse_timestamptz("2016-01-01 05:30:10+05:30"), 1451606410LL * 1000000);
+  BOOST_CHECK_EQUAL(*parse_timestamptz("1969-12-31 23:59:59.999999"), -1);
+  BOOST_CHECK(!parse_timestamptz("2016-02-30"));
+  BOOST_CHECK(!parse_timestamptz("2016-01-01 25:00"));
+  BOOST_CHECK(!parse_timestamptz("yesterday-ish"));
+  BOOST_CHECK_EQUAL(format_timestamptz(1451606410LL * 1000000), "2016-01-01 00:00:10+00");
+  BOOST_CHECK_EQUAL(format_timestamptz(-1), "1969-12-31 23:59:59.999999+00");
+  BOOST_CHECK_EQUAL(format_timestamptz(1451606410LL * 1000000 + 500000),
+                    "2016-01-01 00:00:10.5+00");
+}
+
+BOOST_AUTO_TEST_CASE(values_are_converted_to_column_types) {
+  auto built = planner::build_insert(
+    schema(), planned("INSERT INTO m VALUES ('2016-01-01', 'a', 1, 2.5, 'yes'), "
+                      "('2016-01-01 00:00:01', NULL, '1e3', '-7', false), "
+                      "('2016-01-01 00:00:02'::timestamptz, 'c', -2.5, -3.5, DEFAULT)"));
+  auto& b = std::get<cs::column_batch>(built);
+  BOOST_REQUIRE_EQUAL(b.rows(), 3u);
+  BOOST_CHECK_EQUAL(b.at(0, 2).f, 1.0);
+  BOOST_CHECK_EQUAL(b.at(0, 3).i, 3); // 2.5 rounds away from zero
+  BOOST_CHECK_EQUAL(b.at(0, 4).i, 1);
+  BOOST_CHECK(b.at(1, 1).is_null);
+  BOOST_CHECK_EQUAL(b.at(1, 2).f, 1000.0);
+  BOOST_CHECK_EQUAL(b.at(1, 3).i, -7);
+  BOOST_CHECK_EQUAL(b.at(2, 3).i, -4);
+  BOOST_CHECK(b.at(2, 4).is_null);
+  // Named columns; the others are NULL.
+  auto named = planner::build_insert(schema(), planned("INSERT INTO m (n, time) VALUES (5, '2016-01-01')"));
+  auto& nb = std::get<cs::column_batch>(named);
+  BOOST_CHECK_EQUAL(nb.at(0, 3).i, 5);
+  BOOST_CHECK(nb.at(0, 1).is_null);
+}
+
+BOOST_AUTO_TEST_CASE(bad_values_get_postgres_errors) {
+  BOOST_CHECK_EQUAL(error_of("INSERT INTO m VALUES ('2016-01-01', 'a', 'abc')"), "22P02");
+  BOOST_CHECK_EQUAL(error_of("INSERT INTO m VALUES ('2016-01-01', 'a', 1, 3000000000)"), "22003");
+  BOOST_CHECK_EQUAL(error_of("INSERT INTO m VALUES ('2016-01-01', 'a', 1, '3000000000')"), "22003");
+  BOOST_CHECK_EQUAL(error_of("INSERT INTO m VALUES ('2016-01-01', 1)"), "42804");
+  BOOST_CHECK_EQUAL(error_of("INSERT INTO m VALUES (1)"), "42804");
+  BOOST_CHECK_EQUAL(error_of("INSERT INTO m VALUES ('not a time')"), "22007");
+  BOOST_CHECK_EQUAL(error_of("INSERT INTO m VALUES ('2016-01-01', 'a', 1, 1, true, 6)"), "42601");
+  BOOST_CHECK_EQUAL(error_of("INSERT INTO m (nope) VALUES (1)"), "42703");
+  BOOST_CHECK_EQUAL(error_of("INSERT INTO m (n, n) VALUES (1, 2)"), "42701");
+  BOOST_CHECK_EQUAL(error_of("INSERT INTO m VALUES ('2016-01-01', 'a', 1, 1, 'maybe')"), "22P02");
+}
