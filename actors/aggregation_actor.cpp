@@ -26,8 +26,13 @@ aggregation_behavior(aggregation_actor::stateful_pointer<aggregation_state> self
         finish();
         return st.promise;
       }
-      if (chunks.size() == 1) {
-        // One chunk's result is already the node's: pass its bytes on.
+      // One chunk's result is already the node's, and its bytes pass on as
+      // they are, unless the merger has work left: the one row of an
+      // aggregate without GROUP BY over no rows, or the sort of an ORDER
+      // BY without LIMIT.
+      bool pass_through = decoded.is_aggregate() ? !decoded.keys.empty()
+                                                 : decoded.order.empty();
+      if (chunks.size() == 1 && pass_through) {
         self->request(chunks.front(), caf::infinite, scan_atom_v, fragment, snapshot)
           .then(
             [self](buffer& part) {
@@ -49,6 +54,9 @@ aggregation_behavior(aggregation_actor::stateful_pointer<aggregation_state> self
               if (s.failed)
                 return;
               auto r = messages::decode_result(part, false);
+              if (auto* p = std::get_if<chunkstore::partial_result>(&r);
+                  p != nullptr && !s.merger->accepts(*p))
+                r = chunkstore::pg_error{"XX000", "partial result does not fit the query", {}};
               if (auto* e = std::get_if<chunkstore::pg_error>(&r)) {
                 s.failed = true;
                 s.promise.deliver(make_pg_error(*e));

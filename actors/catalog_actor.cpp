@@ -78,12 +78,19 @@ caf::result<uint64_t, uint64_t> insert(self_ptr self, const buffer& batch_buf) {
             [self, at](caf::error& err) {
               // A chunk that cannot apply its part leaves the statement
               // neither committed nor safely abortable: stop taking work.
+              // This statement and every later one in flight fail (none
+              // of them may become visible after it); earlier ones still
+              // commit when their parts are applied.
               auto& s = self->state;
-              auto e = to_pg_error(err);
-              s.broken = chunkstore::pg_error{
-                "XX000", "chunk failed to apply an insert: " + e.message, {}};
-              if (auto it = s.pending.find(at); it != s.pending.end())
+              if (!s.broken) {
+                auto e = to_pg_error(err);
+                s.broken = chunkstore::pg_error{
+                  "XX000", "chunk failed to apply an insert: " + e.message, {}};
+              }
+              for (auto it = s.pending.lower_bound(at); it != s.pending.end();) {
                 it->second.promise.deliver(make_pg_error(*s.broken));
+                it = s.pending.erase(it);
+              }
             });
   }
   return pc.promise;

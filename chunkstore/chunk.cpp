@@ -128,8 +128,8 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
   for (size_t i = 0; i < n; ++i) {
     uint32_t r = row_at(i);
     int64_t ns = -1;
-    size_t sidx = static_cast<size_t>(&series_for(scol, r, series_cache, ns)
-                                      - series_.data());
+    series& found = series_for(scol, r, series_cache, ns); // may grow series_
+    size_t sidx = static_cast<size_t>(&found - series_.data());
     series& s = series_[sidx];
     if (s.touched != at) {
       s.touched = at;

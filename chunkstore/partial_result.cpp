@@ -164,6 +164,22 @@ void encode_cell(std::string& out, const column_batch& b, size_t row, size_t c) 
 
 } // namespace
 
+bool result_merger::accepts(const partial_result& r) const noexcept {
+  auto same_columns = [](const column_batch& a, const column_batch& b) {
+    if (a.num_columns() != b.num_columns())
+      return false;
+    for (size_t c = 0; c < a.num_columns(); ++c)
+      if (a.col(c).type != b.col(c).type)
+        return false;
+    return true;
+  };
+  if (fragment_.is_aggregate())
+    return same_columns(acc_.keys, r.keys) && r.kinds == acc_.kinds
+           && r.input_types == acc_.input_types && r.states.size() == acc_.states.size()
+           && r.texts.size() == acc_.texts.size();
+  return same_columns(acc_.rows, r.rows);
+}
+
 void result_merger::build_index() {
   for (size_t g = index_.size(); g < acc_.groups(); ++g) {
     key_buf_.clear();
@@ -228,7 +244,7 @@ void result_merger::add(const partial_result& r) {
       acc_.rows.append_value(c, r.rows.at(row, c));
     acc_.rows.finish_row();
   }
-  if (fragment_.limit >= 0
+  if (fragment_.limit >= 0 && fragment_.limit < (INT64_MAX - 1024) / 2
       && acc_.rows.rows() > static_cast<size_t>(2 * fragment_.limit + 1024))
     top_n(acc_.rows, fragment_.order, fragment_.limit);
 }

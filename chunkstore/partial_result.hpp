@@ -62,6 +62,10 @@ class result_merger {
 public:
   explicit result_merger(const fragment& f, const table_schema& schema);
 
+  /// True when `r` has this fragment's shape (key columns and their types,
+  /// aggregates and their input types): what add() requires.
+  bool accepts(const partial_result& r) const noexcept;
+
   /// Folds `r` in.
   void add(const partial_result& r);
   /// Folds `r` in; the first result of an aggregate is taken over whole.

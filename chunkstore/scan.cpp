@@ -216,7 +216,8 @@ partial_result chunk::execute(const fragment& f, lsn snapshot) const {
           size_t have = out.rows.rows();
           if (have >= static_cast<size_t>(f.limit))
             break;
-          take = std::min<uint32_t>(n, static_cast<uint32_t>(f.limit - static_cast<int64_t>(have)));
+          take = static_cast<uint32_t>(
+            std::min<int64_t>(n, f.limit - static_cast<int64_t>(have)));
         }
         for (uint32_t j = 0; j < take; ++j) {
           uint32_t i = sel.row(j);
@@ -224,7 +225,7 @@ partial_result chunk::execute(const fragment& f, lsn snapshot) const {
             emit_cell(out.rows, oc, *this, s, b, static_cast<size_t>(f.projection[oc]), i);
           out.rows.finish_row();
         }
-        if (f.limit >= 0 && !f.order.empty()
+        if (f.limit >= 0 && !f.order.empty() && f.limit < (INT64_MAX - 1024) / 2
             && out.rows.rows() > static_cast<size_t>(2 * f.limit + 1024))
           top_n(out.rows, f.order, f.limit);
         continue;

@@ -88,6 +88,9 @@ catalog::create_hypertable(const messages::create_hypertable& x) {
     sc = t->def.schema.find(x.partitioning_column);
     if (sc < 0)
       return undefined_column(x.partitioning_column);
+    if (t->def.schema.columns[static_cast<size_t>(sc)].type == cs::column_type::float8)
+      return pg_error{"0A000", "space partitioning on a double precision column is not "
+                               "supported", {}};
     if (x.number_partitions < 1 || x.number_partitions > 32767)
       return pg_error{"22023", "invalid number of partitions: must be between 1 "
                                "and 32767", {}};

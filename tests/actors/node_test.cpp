@@ -186,6 +186,36 @@ BOOST_AUTO_TEST_CASE(drop_chunks_removes_whole_old_chunks) {
   BOOST_CHECK_EQUAL(sqlstate_of(node.drop_chunks({"nope", 1, {}})), "42P01");
 }
 
+BOOST_AUTO_TEST_CASE(one_chunk_answers_like_many) {
+  // With one chunk the aggregation actor may pass the chunk's bytes on; the
+  // answer must still be PostgreSQL's.
+  make_metrics(node, 0);
+  expect_ok(node.insert("metrics", metrics_rows(0, 5, 1, 1)));
+  BOOST_REQUIRE_EQUAL(expect_ok(node.show_chunks("metrics")).size(), 1u);
+  cs::fragment f = count_all("metrics");
+  f.filter = cs::predicate::compare(2, cs::cmp_op::gt, cs::value::of_float(100));
+  auto r = expect_ok(node.query(f));
+  BOOST_REQUIRE_EQUAL(r.groups(), 1u); // count(*) over no rows is one row: 0
+  BOOST_CHECK_EQUAL(r.states[0][0].count, 0);
+  cs::fragment raw;
+  raw.table = "metrics";
+  raw.projection = {3};
+  raw.order = {{0, false, false}};
+  auto sorted = expect_ok(node.query(raw)); // ORDER BY n, no LIMIT
+  BOOST_REQUIRE_EQUAL(sorted.rows.rows(), 5u);
+  for (size_t i = 1; i < 5; ++i)
+    BOOST_CHECK_LE(sorted.rows.at(i - 1, 0).i, sorted.rows.at(i, 0).i);
+  raw.order.clear();
+  raw.limit = int64_t{1} << 32; // more than 32 bits
+  BOOST_CHECK_EQUAL(expect_ok(node.query(raw)).rows.rows(), 5u);
+  raw.limit = (int64_t{1} << 32) + 2;
+  BOOST_CHECK_EQUAL(expect_ok(node.query(raw)).rows.rows(), 5u);
+  // A double precision space column would put every row in one slice.
+  expect_ok(node.create_table({"f", metrics_schema(), false}));
+  BOOST_CHECK_EQUAL(sqlstate_of(node.create_hypertable({"f", "time", hour, "value", 2, false})),
+                    "0A000");
+}
+
 BOOST_AUTO_TEST_CASE(drop_table_forgets_the_table) {
   make_metrics(node, 0);
   expect_ok(node.insert("metrics", metrics_rows(0, 50, hour / 60, 4)));
