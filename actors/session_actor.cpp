@@ -8,6 +8,7 @@
 
 #include "actors/pg_protocol.hpp"
 #include "messages/codec.hpp"
+#include "planner/select_planner.hpp"
 
 namespace hypertide::actors {
 
@@ -119,6 +120,44 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
             .then(
               [next](uint64_t, uint64_t rows) {
                 next(planner::statement_result{{}, {}, "INSERT 0 " + std::to_string(rows), {}});
+              },
+              on_error);
+        },
+        on_error);
+  } else if (auto* sel = std::get_if<planner::select_request>(&req)) {
+    // The table's columns, then the plan; the fragment runs on the node and
+    // the final step (HAVING, projection, ORDER BY, LIMIT) runs here.
+    self->request(cat, caf::infinite, schema_atom_v, sel->table)
+      .then(
+        [self, hdl, next, on_error, req = *sel](const buffer& schema_buf) {
+          auto ct = messages::decode_create_table(schema_buf, false);
+          if (auto* e = std::get_if<chunkstore::pg_error>(&ct)) {
+            fail_query(self, hdl, planner::statement_error{*e, 0});
+            return;
+          }
+          auto planned = planner::plan_select(req.stmt, std::get<messages::create_table>(ct).schema,
+                                              req.now);
+          if (auto* e = std::get_if<planner::positioned_error>(&planned)) {
+            fail_query(self, hdl, planner::statement_error{e->error, e->position});
+            return;
+          }
+          auto plan = std::make_shared<planner::select_plan>(
+            std::move(std::get<planner::select_plan>(planned)));
+          self->request(self->state.catalog, caf::infinite, query_atom_v,
+                        messages::encode_fragment(plan->fragment))
+            .then(
+              [self, hdl, next, plan](const buffer& result_buf) {
+                auto r = messages::decode_result(result_buf, false);
+                if (auto* e = std::get_if<chunkstore::pg_error>(&r)) {
+                  fail_query(self, hdl, planner::statement_error{*e, 0});
+                  return;
+                }
+                auto done = planner::finish_select(*plan, std::get<chunkstore::partial_result>(r));
+                if (auto* e = std::get_if<planner::positioned_error>(&done)) {
+                  fail_query(self, hdl, planner::statement_error{e->error, e->position});
+                  return;
+                }
+                next(std::get<planner::statement_result>(done));
               },
               on_error);
         },

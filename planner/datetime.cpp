@@ -27,7 +27,23 @@ bool digits(std::string_view s, size_t& i, size_t n, int64_t& out) {
 
 } // namespace
 
+namespace {
+
+std::optional<cs::timestamp> parse(std::string_view s, bool apply_zone);
+
+} // namespace
+
 std::optional<cs::timestamp> parse_timestamptz(std::string_view s) {
+  return parse(s, true);
+}
+
+std::optional<cs::timestamp> parse_timestamp(std::string_view s) {
+  return parse(s, false);
+}
+
+namespace {
+
+std::optional<cs::timestamp> parse(std::string_view s, bool apply_zone) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
     s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
@@ -102,8 +118,10 @@ std::optional<cs::timestamp> parse_timestamptz(std::string_view s) {
   }
   if (i != s.size())
     return std::nullopt;
-  return days * cs::usecs_per_day + micros - offset;
+  return days * cs::usecs_per_day + micros - (apply_zone ? offset : 0);
 }
+
+} // namespace
 
 std::string format_timestamptz(cs::timestamp t) {
   int64_t days = cs::floor_div(t, cs::usecs_per_day);
@@ -130,6 +148,12 @@ std::string format_timestamptz(cs::timestamp t) {
   }
   out += "+00";
   return bc ? out + " BC" : out;
+}
+
+std::string format_timestamp(cs::timestamp t) {
+  std::string s = format_timestamptz(t);
+  auto z = s.find("+00");
+  return s.erase(z, 3);
 }
 
 } // namespace hypertide::planner

@@ -15,8 +15,15 @@ namespace hypertide::planner {
 /// microseconds since the Unix epoch.
 std::optional<chunkstore::timestamp> parse_timestamptz(std::string_view text);
 
+/// Parses `timestamp` (without time zone) input: as parse_timestamptz, but
+/// a zone in the text is ignored, as PostgreSQL ignores it.
+std::optional<chunkstore::timestamp> parse_timestamp(std::string_view text);
+
 /// Formats as psql shows timestamptz with DateStyle ISO and TimeZone UTC:
 /// `2016-01-01 00:00:10+00`, with `.ffffff` (trailing zeros cut) when needed.
 std::string format_timestamptz(chunkstore::timestamp t);
+
+/// Formats `timestamp` (without time zone): as format_timestamptz, no `+00`.
+std::string format_timestamp(chunkstore::timestamp t);
 
 } // namespace hypertide::planner

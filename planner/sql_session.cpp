@@ -4,10 +4,13 @@
 #include <pg_query/pg_query.pb-c.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <memory>
 
 #include "planner/interval.hpp"
+#include "planner/pg_nodes.hpp"
+#include "planner/select_planner.hpp"
 
 namespace hypertide::planner {
 
@@ -15,7 +18,7 @@ namespace cs = chunkstore;
 
 namespace {
 
-using node = PgQuery__Node;
+using namespace pg_nodes;
 
 /// A failure while planning one statement.
 struct plan_failure {
@@ -33,20 +36,6 @@ std::string lower(std::string_view s) {
   for (auto& c : out)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-/// protobuf-c gives "" for an absent string field.
-bool has(const char* s) {
-  return s != nullptr && *s != '\0';
-}
-
-const char* string_of(const node* n) {
-  return n != nullptr && n->node_case == PG_QUERY__NODE__NODE_STRING ? n->string->sval : nullptr;
-}
-
-/// The last name of a qualified name list ("pg_catalog"."int4" -> "int4").
-std::string last_name(size_t n, node** names) {
-  return n == 0 ? std::string{} : std::string{string_of(names[n - 1]) ? string_of(names[n - 1]) : ""};
 }
 
 // -- constants ------------------------------------------------------------------
@@ -188,7 +177,9 @@ cs::column_type column_type_of(const PgQuery__TypeName* t) {
     return cs::column_type::boolean;
   if (name == "text" || name == "varchar")
     return cs::column_type::text;
-  fail("0A000", "type " + name + " is not supported", t->location);
+  // PostgreSQL's own names for the internal ones.
+  std::string shown = name == "int2" ? "smallint" : name == "bpchar" ? "character" : name;
+  fail("0A000", "type " + shown + " is not supported", t->location);
 }
 
 catalog_request plan_create(const PgQuery__CreateStmt* c) {
@@ -522,10 +513,20 @@ planned_statement sql_session::plan_node(const void* raw) {
   switch (st->node_case) {
     case PG_QUERY__NODE__NODE_SELECT_STMT: {
       const auto* s = st->select_stmt;
-      if (s->n_from_clause > 0 || s->where_clause || s->n_group_clause > 0
-          || (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE && s->op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED) || s->n_values_lists > 0
-          || s->with_clause)
-        fail("0A000", "SELECT from tables is not supported yet (issue #3)");
+      if (s->n_from_clause > 0 || s->with_clause
+          || (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE
+              && s->op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED)) {
+        auto table = select_table(s);
+        if (auto* e = std::get_if<positioned_error>(&table))
+          throw plan_failure{{e->error, e->position}};
+        auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+        out.emplace_back(select_request{s, std::get<std::string>(table), now});
+        break;
+      }
+      if (s->where_clause || s->n_group_clause > 0 || s->n_values_lists > 0)
+        fail("0A000", "WHERE, GROUP BY and VALUES without FROM are not supported yet");
       // SELECT create_hypertable(...) goes to the catalog.
       if (s->n_target_list == 1) {
         const node* v = s->target_list[0]->res_target->val;
@@ -536,19 +537,14 @@ planned_statement sql_session::plan_node(const void* raw) {
           break;
         }
       }
-      statement_result r;
-      std::vector<std::optional<std::string>> row;
-      for (size_t t = 0; t < s->n_target_list; ++t) {
-        const auto* rt = s->target_list[t]->res_target;
-        constant c = eval_constant(rt->val, *this);
-        // An untyped literal comes out as text, as in PostgreSQL.
-        r.columns.push_back(result_column{has(rt->name) ? rt->name : column_name(rt->val),
-                                          c.type_oid == 705 ? 25 : c.type_oid});
-        row.push_back(c.text);
-      }
-      r.rows.push_back(std::move(row));
-      r.tag = "SELECT 1";
-      out.emplace_back(std::move(r));
+      auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+      setting_lookup lookup = [this](std::string_view name) { return setting(name); };
+      auto r = constant_select(s, now, lookup);
+      if (auto* e = std::get_if<positioned_error>(&r))
+        throw plan_failure{{e->error, e->position}};
+      out.emplace_back(std::get<statement_result>(std::move(r)));
       break;
     }
     case PG_QUERY__NODE__NODE_INSERT_STMT:

@@ -39,9 +39,18 @@ struct statement_error {
   int32_t position = 0;
 };
 
-/// A statement the node's catalog carries out.
+/// A SELECT over a table: planned once the table's columns are known
+/// (plan_select). `stmt` points into the parsed_query, which must outlive it.
+struct select_request {
+  const void* stmt = nullptr;
+  std::string table;
+  chunkstore::timestamp now = 0;
+};
+
+/// A statement the node's catalog carries out (or, for a SELECT, whose
+/// planning needs the catalog first).
 using catalog_request = std::variant<messages::create_table, messages::create_hypertable,
-                                     messages::drop_table, insert_values>;
+                                     messages::drop_table, insert_values, select_request>;
 
 /// One planned statement of a query string.
 using planned_statement = std::variant<statement_result, catalog_request, statement_error>;

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "chunkstore/types.hpp"
+
+namespace hypertide::planner {
+
+/// PostgreSQL type OIDs used in results.
+namespace oid {
+constexpr int32_t bool_ = 16;
+constexpr int32_t int8 = 20;
+constexpr int32_t int4 = 23;
+constexpr int32_t text = 25;
+constexpr int32_t float8 = 701;
+constexpr int32_t unknown = 705;
+constexpr int32_t timestamp = 1114;
+constexpr int32_t timestamptz = 1184;
+constexpr int32_t interval = 1186;
+constexpr int32_t numeric = 1700;
+} // namespace oid
+
+/// The OID of a column type.
+int32_t oid_of(chunkstore::column_type t) noexcept;
+
+/// float8 output as PostgreSQL 15 writes it (extra_float_digits = 1): the
+/// shortest digits that read back exactly, fixed notation for decimal
+/// exponents -4..14, else `1.5e+20`; `NaN`, `Infinity`, `-Infinity`.
+std::string format_float8(double x);
+
+/// A 128-bit integer in decimal (numeric output of integer sums).
+std::string format_int128(__int128 x);
+
+/// `avg` of integers as PostgreSQL's numeric division prints it:
+/// sum / count rounded to the scale select_div_scale() picks (at least 16
+/// significant digits).
+std::string format_numeric_avg(__int128 sum, int64_t count);
+
+} // namespace hypertide::planner

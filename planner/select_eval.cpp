@@ -1,0 +1,589 @@
+#include "planner/select_eval.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <functional>
+
+#include "chunkstore/time_bucket.hpp"
+#include "planner/datetime.hpp"
+#include "planner/pg_format.hpp"
+#include "planner/sql_session.hpp"
+
+namespace hypertide::planner {
+
+namespace cs = chunkstore;
+
+namespace detail {
+
+
+void fail(std::string sqlstate, std::string message, int32_t location) {
+  throw bind_failure{{cs::pg_error{std::move(sqlstate), std::move(message), {}},
+                      location >= 0 ? location + 1 : 0}};
+}
+
+const char* type_name(int32_t t) {
+  switch (t) {
+    case oid::bool_: return "boolean";
+    case oid::int8: return "bigint";
+    case oid::int4: return "integer";
+    case oid::text: return "text";
+    case oid::float8: return "double precision";
+    case oid::timestamptz: return "timestamp with time zone";
+    case oid::timestamp: return "timestamp without time zone";
+    case oid::interval: return "interval";
+    case oid::numeric: return "numeric";
+    default: return "unknown";
+  }
+}
+
+bool is_int(int32_t t) { return t == oid::int4 || t == oid::int8; }
+bool is_time(int32_t t) { return t == oid::timestamptz || t == oid::timestamp; }
+bool is_number(int32_t t) { return is_int(t) || t == oid::float8 || t == oid::numeric; }
+
+datum make_int(int32_t type, int64_t x) {
+  datum d;
+  d.type = type;
+  d.null = false;
+  d.i = x;
+  return d;
+}
+
+datum make_float(double x) {
+  datum d;
+  d.type = oid::float8;
+  d.null = false;
+  d.f = x;
+  return d;
+}
+
+datum make_text(std::string s) {
+  datum d;
+  d.type = oid::text;
+  d.null = false;
+  d.s = std::move(s);
+  return d;
+}
+
+datum null_of(int32_t type) {
+  datum d;
+  d.type = type;
+  return d;
+}
+
+double as_double(const datum& d) {
+  return d.type == oid::float8 || d.type == oid::numeric ? d.f : static_cast<double>(d.i);
+}
+
+/// Reads an unknown-typed literal as type `t` (the other operand's type).
+datum coerce(const datum& d, int32_t t, int32_t location) {
+  if (d.null) {
+    datum n = d;
+    n.type = t;
+    return n;
+  }
+  if (d.type == t)
+    return d;
+  if (d.type == oid::unknown || d.type == oid::text) {
+    if (d.type == oid::text && t != oid::text)
+      fail("42883", std::string{"operator does not exist: "} + type_name(t) + " = text", location);
+    switch (t) {
+      case oid::timestamptz:
+      case oid::timestamp: {
+        auto ts = t == oid::timestamp ? parse_timestamp(d.s) : parse_timestamptz(d.s);
+        if (!ts)
+          fail("22007", std::string{"invalid input syntax for type "} + type_name(t) + ": \""
+                          + d.s + "\"", location);
+        return make_int(t, *ts);
+      }
+      case oid::int4:
+      case oid::int8: {
+        char* end = nullptr;
+        long long x = std::strtoll(d.s.c_str(), &end, 10);
+        if (d.s.empty() || *end != '\0')
+          fail("22P02", std::string{"invalid input syntax for type "} + type_name(t) + ": \""
+                          + d.s + "\"", location);
+        return make_int(t, x);
+      }
+      case oid::float8:
+      case oid::numeric: {
+        char* end = nullptr;
+        double x = std::strtod(d.s.c_str(), &end);
+        if (d.s.empty() || *end != '\0')
+          fail("22P02", "invalid input syntax for type double precision: \"" + d.s + "\"",
+               location);
+        return make_float(x);
+      }
+      case oid::bool_: {
+        std::string v = d.s;
+        for (auto& c : v)
+          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (v == "t" || v == "true" || v == "yes" || v == "on" || v == "1")
+          return make_int(oid::bool_, 1);
+        if (v == "f" || v == "false" || v == "no" || v == "off" || v == "0")
+          return make_int(oid::bool_, 0);
+        fail("22P02", "invalid input syntax for type boolean: \"" + d.s + "\"", location);
+      }
+      case oid::interval: {
+        auto iv = parse_interval(d.s);
+        if (!iv)
+          fail("22007", "invalid input syntax for type interval: \"" + d.s + "\"", location);
+        datum r;
+        r.type = oid::interval;
+        r.null = false;
+        r.iv = *iv;
+        return r;
+      }
+      case oid::text: {
+        datum r = d;
+        r.type = oid::text;
+        return r;
+      }
+      default:
+        break;
+    }
+  }
+  if (is_number(d.type) && is_number(t)) {
+    if (t == oid::float8 || t == oid::numeric) {
+      datum r = make_float(as_double(d));
+      r.type = t;
+      if (t == oid::numeric)
+        r.s = d.type == oid::numeric ? d.s : is_int(d.type) ? std::to_string(d.i) : format_float8(d.f);
+      return r;
+    }
+    if (d.type == oid::float8 || d.type == oid::numeric)
+      return make_int(t, static_cast<int64_t>(std::llround(d.f)));
+    return make_int(t, d.i);
+  }
+  fail("42804", std::string{"cannot compare "} + type_name(d.type) + " with " + type_name(t),
+       location);
+}
+
+/// -1, 0, 1 for non-NULL datums of comparable types (NaN sorts last).
+int compare(const datum& a, const datum& b) {
+  if (a.type == oid::text || b.type == oid::text || a.type == oid::unknown)
+    return a.s < b.s ? -1 : a.s > b.s ? 1 : 0;
+  if (a.type == oid::interval) {
+    auto x = static_cast<__int128>(a.iv.months) * 30 * cs::usecs_per_day
+             + static_cast<__int128>(a.iv.days) * cs::usecs_per_day + a.iv.micros;
+    auto y = static_cast<__int128>(b.iv.months) * 30 * cs::usecs_per_day
+             + static_cast<__int128>(b.iv.days) * cs::usecs_per_day + b.iv.micros;
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  if (a.type == oid::float8 || a.type == oid::numeric || b.type == oid::float8
+      || b.type == oid::numeric) {
+    double x = as_double(a), y = as_double(b);
+    bool xn = std::isnan(x), yn = std::isnan(y);
+    if (xn || yn)
+      return xn == yn ? 0 : xn ? 1 : -1;
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  return a.i < b.i ? -1 : a.i > b.i ? 1 : 0;
+}
+
+int64_t interval_micros(const interval& iv, int32_t location) {
+  auto us = iv.fixed_micros();
+  if (!us)
+    fail("0A000", "intervals with months are not supported in this expression yet", location);
+  return *us;
+}
+
+/// Evaluates an operator or function over evaluated arguments.
+datum apply_op(const bexpr& e, const std::vector<datum>& a) {
+  const std::string& op = e.name;
+  if (e.k == bexpr::kind::func) {
+    if (op == "time_bucket") {
+      if (a[0].null || a[1].null)
+        return null_of(a[1].type);
+      if (is_time(a[1].type)) {
+        cs::bucket_spec spec;
+        spec.width = a[0].iv.days * cs::usecs_per_day + a[0].iv.micros;
+        spec.months = a[0].iv.months;
+        if (a.size() > 2 && !a[2].null) {
+          if (a[2].type == oid::interval)
+            spec.offset = interval_micros(a[2].iv, -1);
+          else
+            spec.origin = a[2].i;
+        }
+        if (auto err = cs::validate(spec))
+          fail(err->sqlstate, err->message);
+        return make_int(a[1].type, cs::time_bucket(spec, a[1].i));
+      }
+      int64_t w = a[0].i;
+      if (w <= 0)
+        fail("22023", "period must be greater than 0");
+      return make_int(a[1].type, cs::int_bucket(w, a[1].i, a.size() > 2 ? a[2].i : 0));
+    }
+    fail("0A000", "function " + op + "() is not supported yet");
+  }
+  // Operators: NULL in, NULL out.
+  for (const auto& x : a)
+    if (x.null)
+      return null_of(e.type);
+  if (a.size() == 1) {
+    if (op == "-" && a[0].type == oid::interval) {
+      datum r = a[0];
+      r.iv.months = -r.iv.months;
+      r.iv.days = -r.iv.days;
+      r.iv.micros = -r.iv.micros;
+      return r;
+    }
+    if (op == "-") {
+      if (a[0].type == oid::float8 || a[0].type == oid::numeric) {
+        datum r = make_float(-a[0].f);
+        r.type = a[0].type;
+        return r;
+      }
+      return make_int(a[0].type, -a[0].i);
+    }
+    return a[0];
+  }
+  const datum& x = a[0];
+  const datum& y = a[1];
+  if (op == "=" || op == "<>" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=") {
+    int c = compare(x, y);
+    bool r = op == "=" ? c == 0 : (op == "<>" || op == "!=") ? c != 0 : op == "<" ? c < 0
+             : op == "<=" ? c <= 0 : op == ">" ? c > 0 : c >= 0;
+    return make_int(oid::bool_, r ? 1 : 0);
+  }
+  if (is_time(x.type) && y.type == oid::interval && (op == "+" || op == "-")) {
+    int64_t us = interval_micros(y.iv, -1);
+    return make_int(x.type, op == "+" ? x.i + us : x.i - us);
+  }
+  if (x.type == oid::interval && is_time(y.type) && op == "+")
+    return make_int(y.type, y.i + interval_micros(x.iv, -1));
+  if (x.type == oid::interval && y.type == oid::interval && (op == "+" || op == "-")) {
+    datum r;
+    r.type = oid::interval;
+    r.null = false;
+    int sign = op == "+" ? 1 : -1;
+    r.iv.months = x.iv.months + sign * y.iv.months;
+    r.iv.days = x.iv.days + sign * y.iv.days;
+    r.iv.micros = x.iv.micros + sign * y.iv.micros;
+    return r;
+  }
+  if (is_time(x.type) && is_time(y.type) && op == "-") {
+    datum r;
+    r.type = oid::interval;
+    r.null = false;
+    int64_t d = x.i - y.i;
+    r.iv.days = static_cast<int32_t>(d / cs::usecs_per_day);
+    r.iv.micros = d % cs::usecs_per_day;
+    return r;
+  }
+  if (is_number(x.type) && is_number(y.type)) {
+    if (is_int(x.type) && is_int(y.type)) {
+      int64_t r = 0;
+      bool overflow = false;
+      if (op == "+")
+        overflow = __builtin_add_overflow(x.i, y.i, &r);
+      else if (op == "-")
+        overflow = __builtin_sub_overflow(x.i, y.i, &r);
+      else if (op == "*")
+        overflow = __builtin_mul_overflow(x.i, y.i, &r);
+      else if (op == "/" || op == "%") {
+        if (y.i == 0)
+          fail("22012", "division by zero");
+        r = op == "/" ? x.i / y.i : x.i % y.i;
+      } else
+        fail("0A000", "operator " + op + " is not supported yet");
+      if (overflow || (e.type == oid::int4 && (r > INT32_MAX || r < INT32_MIN)))
+        fail("22003", std::string{type_name(e.type)} + " out of range");
+      return make_int(e.type, r);
+    }
+    double p = as_double(x), q = as_double(y), r = 0;
+    if (op == "+")
+      r = p + q;
+    else if (op == "-")
+      r = p - q;
+    else if (op == "*")
+      r = p * q;
+    else if (op == "/") {
+      if (q == 0)
+        fail("22012", "division by zero");
+      r = p / q;
+    } else
+      fail("0A000", "operator " + op + " is not supported yet");
+    datum d = make_float(r);
+    d.type = e.type;
+    if (e.type == oid::numeric)
+      d.s = format_float8(r);
+    return d;
+  }
+  fail("42883", "operator does not exist: " + std::string{type_name(x.type)} + " " + op + " "
+                  + type_name(y.type));
+}
+
+/// Evaluates a bound expression over one row of slots.
+datum eval(const bexpr& e, const std::vector<datum>& slots) {
+  switch (e.k) {
+    case bexpr::kind::constant:
+      return e.value;
+    case bexpr::kind::column:
+    case bexpr::kind::key:
+    case bexpr::kind::agg:
+      return slots[static_cast<size_t>(e.index)];
+    case bexpr::kind::and_:
+    case bexpr::kind::or_: {
+      bool is_and = e.k == bexpr::kind::and_;
+      bool any_null = false;
+      for (const auto& c : e.args) {
+        datum v = eval(c, slots);
+        if (v.null)
+          any_null = true;
+        else if ((v.i != 0) != is_and)
+          return make_int(oid::bool_, is_and ? 0 : 1);
+      }
+      return any_null ? null_of(oid::bool_) : make_int(oid::bool_, is_and ? 1 : 0);
+    }
+    case bexpr::kind::not_: {
+      datum v = eval(e.args[0], slots);
+      return v.null ? v : make_int(oid::bool_, v.i == 0 ? 1 : 0);
+    }
+    case bexpr::kind::is_null:
+    case bexpr::kind::is_not_null: {
+      bool n = eval(e.args[0], slots).null;
+      return make_int(oid::bool_, (e.k == bexpr::kind::is_null) == n ? 1 : 0);
+    }
+    case bexpr::kind::in_list: {
+      datum v = eval(e.args[0], slots);
+      if (v.null)
+        return null_of(oid::bool_);
+      bool saw_null = false;
+      for (size_t i = 1; i < e.args.size(); ++i) {
+        datum x = eval(e.args[i], slots);
+        if (x.null)
+          saw_null = true;
+        else if (compare(v, x) == 0)
+          return make_int(oid::bool_, 1);
+      }
+      return saw_null ? null_of(oid::bool_) : make_int(oid::bool_, 0);
+    }
+    case bexpr::kind::op:
+    case bexpr::kind::func: {
+      std::vector<datum> a;
+      for (const auto& c : e.args)
+        a.push_back(eval(c, slots));
+      return apply_op(e, a);
+    }
+  }
+  return null_of(e.type);
+}
+
+bool has_columns(const bexpr& e) {
+  if (e.k == bexpr::kind::column || e.k == bexpr::kind::key || e.k == bexpr::kind::agg)
+    return true;
+  return std::any_of(e.args.begin(), e.args.end(), has_columns);
+}
+
+bool same(const bexpr& a, const bexpr& b) {
+  if (a.k != b.k || a.index != b.index || a.name != b.name || a.args.size() != b.args.size())
+    return false;
+  if (a.k == bexpr::kind::constant
+      && (a.value.null != b.value.null || (!a.value.null && compare(a.value, b.value) != 0)))
+    return false;
+  for (size_t i = 0; i < a.args.size(); ++i)
+    if (!same(a.args[i], b.args[i]))
+      return false;
+  return true;
+}
+
+} // namespace detail
+
+using namespace detail;
+
+namespace {
+
+datum from_value(const cs::value& v) {
+  if (v.is_null)
+    return null_of(oid_of(v.type));
+  switch (v.type) {
+    case cs::column_type::float8:
+      return make_float(v.f);
+    case cs::column_type::text:
+      return make_text(v.s);
+    default:
+      return make_int(oid_of(v.type), v.i);
+  }
+}
+
+datum from_agg(const cs::partial_result& r, size_t a, size_t g) {
+  const auto& st = r.states[a][g];
+  auto kind = r.kinds[a];
+  auto type = r.input_types[a];
+  bool int_input = type == cs::column_type::int4 || type == cs::column_type::int8;
+  if ((kind == cs::agg_kind::sum && type == cs::column_type::int8)
+      || (kind == cs::agg_kind::avg && int_input)) {
+    datum d;
+    d.type = oid::numeric;
+    if (st.count == 0)
+      return d;
+    d.null = false;
+    if (kind == cs::agg_kind::sum) {
+      d.s = format_int128(st.i);
+      d.f = static_cast<double>(st.i);
+    } else {
+      d.s = format_numeric_avg(st.i, st.count);
+      d.f = static_cast<double>(st.i) / static_cast<double>(st.count);
+    }
+    return d;
+  }
+  return from_value(r.final_value(a, g));
+}
+
+} // namespace
+
+std::optional<std::string> to_text(const datum& d) {
+  if (d.null)
+    return std::nullopt;
+  switch (d.type) {
+    case oid::bool_:
+      return std::string{d.i ? "t" : "f"};
+    case oid::int4:
+    case oid::int8:
+      return std::to_string(d.i);
+    case oid::float8:
+      return format_float8(d.f);
+    case oid::numeric:
+      return d.s.empty() ? format_float8(d.f) : d.s;
+    case oid::timestamptz:
+      return format_timestamptz(d.i);
+    case oid::timestamp:
+      return format_timestamp(d.i);
+    case oid::interval: {
+      std::string out;
+      if (d.iv.months)
+        out += std::to_string(d.iv.months) + " mons ";
+      if (d.iv.days)
+        out += std::to_string(d.iv.days) + (d.iv.days == 1 ? " day " : " days ");
+      int64_t us = d.iv.micros;
+      if (us != 0 || out.empty()) {
+        bool neg = us < 0;
+        if (neg)
+          us = -us;
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%s%02lld:%02lld:%02lld", neg ? "-" : "",
+                      static_cast<long long>(us / cs::usecs_per_hour),
+                      static_cast<long long>(us / cs::usecs_per_minute % 60),
+                      static_cast<long long>(us / cs::usecs_per_second % 60));
+        out += buf;
+        if (us % cs::usecs_per_second) {
+          std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(us % cs::usecs_per_second));
+          std::string f = buf;
+          while (f.back() == '0')
+            f.pop_back();
+          out += f;
+        }
+      } else {
+        out.pop_back();
+      }
+      return out;
+    }
+    default:
+      return d.s;
+  }
+}
+
+std::variant<statement_result, positioned_error>
+finish_select(const select_plan& plan, const cs::partial_result& r) {
+  try {
+    // Slots of each input row.
+    std::vector<std::vector<datum>> rows;
+    if (plan.aggregate) {
+      size_t nk = plan.fragment.keys.size();
+      for (size_t g = 0; g < r.groups(); ++g) {
+        std::vector<datum> slots;
+        for (size_t k = 0; k < nk; ++k)
+          slots.push_back(from_value(r.keys.at(g, k)));
+        rows.push_back(std::move(slots));
+      }
+      // Keys first, then aggregates: agg refs index past the keys.
+      for (size_t g = 0; g < rows.size(); ++g)
+        for (size_t a = 0; a < r.states.size(); ++a)
+          rows[g].push_back(from_agg(r, a, g));
+    } else {
+      for (size_t i = 0; i < r.rows.rows(); ++i) {
+        std::vector<datum> slots;
+        for (size_t c = 0; c < r.rows.num_columns(); ++c)
+          slots.push_back(from_value(r.rows.at(i, c)));
+        rows.push_back(std::move(slots));
+      }
+    }
+    // Agg refs were bound with indexes into the aggregates; shift them.
+    auto shift = [&](const bexpr& e) {
+      bexpr c = e;
+      std::function<void(bexpr&)> go = [&](bexpr& x) {
+        if (x.k == bexpr::kind::agg)
+          x.index += static_cast<int>(plan.fragment.keys.size());
+        for (auto& a : x.args)
+          go(a);
+      };
+      go(c);
+      return c;
+    };
+    std::vector<bexpr> outputs;
+    for (const auto& o : plan.outputs)
+      outputs.push_back(shift(o));
+    std::optional<bexpr> having;
+    if (plan.having)
+      having = shift(*plan.having);
+    std::vector<bexpr> sort_exprs;
+    for (const auto& k : plan.order)
+      sort_exprs.push_back(shift(k.e));
+
+    struct out_row {
+      std::vector<datum> cells;
+      std::vector<datum> sort;
+    };
+    std::vector<out_row> out;
+    for (const auto& slots : rows) {
+      if (having) {
+        datum h = eval(*having, slots);
+        if (h.null || h.i == 0)
+          continue;
+      }
+      out_row o;
+      for (const auto& e : outputs)
+        o.cells.push_back(eval(e, slots));
+      for (const auto& e : sort_exprs)
+        o.sort.push_back(eval(e, slots));
+      out.push_back(std::move(o));
+    }
+    if (!plan.order.empty())
+      std::stable_sort(out.begin(), out.end(), [&](const out_row& a, const out_row& b) {
+        for (size_t k = 0; k < plan.order.size(); ++k) {
+          const datum& x = a.sort[k];
+          const datum& y = b.sort[k];
+          if (x.null || y.null) {
+            if (x.null && y.null)
+              continue;
+            return x.null == plan.order[k].nulls_first;
+          }
+          int c = compare(x, y);
+          if (c != 0)
+            return plan.order[k].descending ? c > 0 : c < 0;
+        }
+        return false;
+      });
+    statement_result res;
+    for (size_t i = 0; i < plan.names.size(); ++i)
+      res.columns.push_back(result_column{plan.names[i], outputs[i].type == oid::unknown
+                                                           ? oid::text
+                                                           : outputs[i].type});
+    size_t begin = std::min(out.size(), static_cast<size_t>(plan.offset));
+    size_t end = plan.limit < 0 ? out.size()
+                                : std::min(out.size(), begin + static_cast<size_t>(plan.limit));
+    for (size_t i = begin; i < end; ++i) {
+      std::vector<std::optional<std::string>> cells;
+      for (const auto& c : out[i].cells)
+        cells.push_back(to_text(c));
+      res.rows.push_back(std::move(cells));
+    }
+    res.tag = "SELECT " + std::to_string(res.rows.size());
+    return res;
+  } catch (const bind_failure& f) {
+    return f.err;
+  }
+}
+
+} // namespace hypertide::planner

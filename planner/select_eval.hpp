@@ -1,0 +1,51 @@
+#pragma once
+
+// Values and expressions of a SELECT at plan time and in the access node's
+// final step: coercions, comparisons, operators, evaluation. Internal to
+// planner/ (select_planner.cpp binds, select_eval.cpp evaluates).
+
+#include <string>
+#include <vector>
+
+#include "planner/insert_builder.hpp"
+#include "planner/select_planner.hpp"
+
+namespace hypertide::planner::detail {
+
+/// Thrown inside the planner, caught at its entry points.
+struct bind_failure {
+  positioned_error err;
+};
+
+[[noreturn]] void fail(std::string sqlstate, std::string message, int32_t location = -1);
+
+const char* type_name(int32_t t);
+bool is_int(int32_t t);
+/// timestamptz or timestamp.
+bool is_time(int32_t t);
+bool is_number(int32_t t);
+datum make_int(int32_t type, int64_t x);
+datum make_float(double x);
+datum make_text(std::string s);
+datum null_of(int32_t type);
+
+/// Reads a literal as type `t` (an unknown-typed string parsed by `t`, a
+/// number converted), or fails with PostgreSQL's error.
+datum coerce(const datum& d, int32_t t, int32_t location);
+
+/// -1, 0, 1 for non-NULL datums of comparable types (NaN sorts last).
+int compare(const datum& a, const datum& b);
+
+/// Microseconds of an interval without months.
+int64_t interval_micros(const interval& iv, int32_t location);
+
+/// True when `e` reads a column, key or aggregate.
+bool has_columns(const bexpr& e);
+
+/// Structural equality of bound expressions (GROUP BY matching).
+bool same(const bexpr& a, const bexpr& b);
+
+/// Evaluates a bound expression over one row of slots.
+datum eval(const bexpr& e, const std::vector<datum>& slots);
+
+} // namespace hypertide::planner::detail

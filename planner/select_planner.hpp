@@ -1,0 +1,90 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "chunkstore/fragment.hpp"
+#include "chunkstore/partial_result.hpp"
+#include "chunkstore/types.hpp"
+#include "planner/insert_builder.hpp"
+#include "planner/interval.hpp"
+
+namespace hypertide::planner {
+
+struct statement_result;
+
+/// A typed SQL value while planning and in the access node's final step.
+struct datum {
+  int32_t type = 705; ///< PostgreSQL type OID
+  bool null = true;
+  int64_t i = 0;      ///< integers, booleans, timestamptz
+  double f = 0;       ///< float8; numeric's value for comparisons
+  std::string s;      ///< text; numeric's exact text
+  interval iv;        ///< interval
+};
+
+/// An expression bound to a query: over the rows of a table, or over the
+/// groups of an aggregate (keys and aggregate results).
+struct bexpr {
+  enum class kind : uint8_t {
+    constant, column, key, agg, op, func, and_, or_, not_, is_null, is_not_null, in_list,
+  };
+  kind k = kind::constant;
+  int32_t type = 705;
+  datum value;
+  int index = -1;       ///< column: table column; key/agg: index into the fragment's
+  std::string name;     ///< operator or function name
+  std::vector<bexpr> args;
+};
+
+/// A SELECT over one table, split into the fragment that runs next to the
+/// data and the access node's final step (HAVING, projection, ORDER BY,
+/// OFFSET/LIMIT).
+struct select_plan {
+  chunkstore::fragment fragment;
+  bool aggregate = false;
+  std::vector<std::string> names;      ///< output column names
+  std::vector<bexpr> outputs;
+  std::optional<bexpr> having;
+  struct sort_key {
+    bexpr e;
+    bool descending = false;
+    bool nulls_first = false;
+  };
+  std::vector<sort_key> order;
+  int64_t offset = 0;
+  int64_t limit = -1;
+  /// Raw queries: table column of each projected slot.
+  std::vector<int> slot_columns;
+};
+
+/// Binds a SelectStmt (libpg_query's PgQuery__SelectStmt, passed as void
+/// to keep its header out of this one) over a table with `schema`.
+/// `now` is the statement's timestamp for now().
+std::variant<select_plan, positioned_error>
+plan_select(const void* select_stmt, const chunkstore::table_schema& schema,
+            chunkstore::timestamp now);
+
+/// Looks a setting up (current_setting()); nullopt when unknown.
+using setting_lookup = std::function<std::optional<std::string>(std::string_view)>;
+
+/// A SELECT without FROM: each output a constant expression, evaluated now.
+std::variant<statement_result, positioned_error>
+constant_select(const void* select_stmt, chunkstore::timestamp now, const setting_lookup& setting);
+
+/// The name of the one table a SelectStmt reads, or an error (several
+/// tables, sub-selects, CTEs... are not supported yet).
+std::variant<std::string, positioned_error> select_table(const void* select_stmt);
+
+/// Runs the final step over the merged partial result of the fragment.
+std::variant<statement_result, positioned_error>
+finish_select(const select_plan& plan, const chunkstore::partial_result& r);
+
+/// Text output of a datum as psql shows it (nullopt for NULL).
+std::optional<std::string> to_text(const datum& d);
+
+} // namespace hypertide::planner
