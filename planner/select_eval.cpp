@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <functional>
+#include <set>
 
 #include "chunkstore/time_bucket.hpp"
 #include "planner/datetime.hpp"
@@ -534,6 +535,7 @@ finish_select(const select_plan& plan, const cs::partial_result& r) {
     struct out_row {
       std::vector<datum> cells;
       std::vector<datum> sort;
+      std::vector<datum> distinct;
     };
     std::vector<out_row> out;
     for (const auto& slots : rows) {
@@ -547,6 +549,8 @@ finish_select(const select_plan& plan, const cs::partial_result& r) {
         o.cells.push_back(eval(e, slots));
       for (const auto& e : sort_exprs)
         o.sort.push_back(eval(e, slots));
+      for (const auto& e : plan.distinct_on)
+        o.distinct.push_back(eval(e, slots));
       out.push_back(std::move(o));
     }
     if (!plan.order.empty())
@@ -565,6 +569,22 @@ finish_select(const select_plan& plan, const cs::partial_result& r) {
         }
         return false;
       });
+    if (!plan.distinct_on.empty()) {
+      // The first row (in ORDER BY order) of each DISTINCT ON value.
+      std::set<std::string> seen;
+      std::vector<out_row> kept;
+      for (auto& r : out) {
+        std::string key;
+        for (const auto& d : r.distinct) {
+          auto t = to_text(d);
+          key += t ? "v" + *t : std::string{"n"};
+          key += '\x1f';
+        }
+        if (seen.insert(std::move(key)).second)
+          kept.push_back(std::move(r));
+      }
+      out = std::move(kept);
+    }
     statement_result res;
     for (size_t i = 0; i < plan.names.size(); ++i)
       res.columns.push_back(result_column{plan.names[i], outputs[i].type == oid::unknown

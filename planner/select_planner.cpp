@@ -550,6 +550,15 @@ cs::predicate to_predicate(const bexpr& e, const cs::table_schema& schema) {
   fail("0A000", "this WHERE condition is not supported yet (compare a column with a constant)");
 }
 
+/// TSBS lastpoint and its kin: `SELECT DISTINCT ON (a, b) <columns | *>
+/// FROM t ORDER BY a, b, c DESC` with c a NOT NULL time column is one
+/// group per (a, b) with last(x, c) of every other column (first() for
+/// ASC): the chunks answer it from their commit marks, one row per series,
+/// instead of sorting every row. Returns false when the query has another
+/// shape (the raw DISTINCT ON path then runs it).
+bool rewrite_distinct_on(const PgQuery__SelectStmt* s, const cs::table_schema& schema,
+                         binder& b, select_plan& plan);
+
 std::string output_name(const node* n) {
   switch (n->node_case) {
     case PG_QUERY__NODE__NODE_COLUMN_REF:
@@ -595,6 +604,99 @@ const node* target_ref(const node* n, const PgQuery__SelectStmt* s, bool prefer_
     }
   }
   return nullptr;
+}
+
+bool rewrite_distinct_on(const PgQuery__SelectStmt* s, const cs::table_schema& schema,
+                         binder& b, select_plan& plan) {
+  size_t nd = s->n_distinct_clause;
+  if (s->n_sort_clause != nd + 1 || s->n_group_clause > 0 || s->having_clause)
+    return false;
+  // The DISTINCT ON columns.
+  std::vector<int> cols;
+  for (size_t i = 0; i < nd; ++i) {
+    bexpr e = b.bind(s->distinct_clause[i]);
+    if (e.k != bexpr::kind::column)
+      return false;
+    cols.push_back(e.index);
+  }
+  // ORDER BY: those columns (any order), then one NOT NULL time column.
+  std::vector<select_plan::sort_key> keys;
+  for (size_t i = 0; i < nd; ++i) {
+    const auto* sb = s->sort_clause[i]->sort_by;
+    bexpr e = b.bind(sb->node);
+    if (e.k != bexpr::kind::column || std::find(cols.begin(), cols.end(), e.index) == cols.end())
+      return false;
+    select_plan::sort_key k;
+    k.e = e;
+    k.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+    k.nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST
+                    || (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST
+                        && k.descending);
+    keys.push_back(std::move(k));
+  }
+  const auto* last_sb = s->sort_clause[nd]->sort_by;
+  bexpr tcol = b.bind(last_sb->node);
+  if (tcol.k != bexpr::kind::column)
+    return false;
+  const auto& tdef = schema.columns[static_cast<size_t>(tcol.index)];
+  if (!tdef.not_null
+      || (tdef.type != cs::column_type::timestamptz && tdef.type != cs::column_type::int4
+          && tdef.type != cs::column_type::int8))
+    return false;
+  auto pick = last_sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC ? cs::agg_kind::last
+                                                                         : cs::agg_kind::first;
+  // The select list: columns or *.
+  std::vector<std::pair<int, std::string>> outs;
+  for (size_t i = 0; i < s->n_target_list; ++i) {
+    const auto* rt = s->target_list[i]->res_target;
+    const node* v = rt->val;
+    if (v->node_case != PG_QUERY__NODE__NODE_COLUMN_REF)
+      return false;
+    if (v->column_ref->fields[v->column_ref->n_fields - 1]->node_case
+        == PG_QUERY__NODE__NODE_A_STAR) {
+      for (size_t c = 0; c < schema.columns.size(); ++c)
+        outs.emplace_back(static_cast<int>(c), schema.columns[c].name);
+      continue;
+    }
+    bexpr e = b.bind(v);
+    outs.emplace_back(e.index, has(rt->name) ? rt->name : output_name(v));
+  }
+  plan.aggregate = true;
+  for (int c : cols) {
+    plan.fragment.keys.push_back(cs::group_key{cs::group_key::kind::column, c, {}});
+    bexpr k;
+    k.k = bexpr::kind::column;
+    k.index = c;
+    k.type = oid_of(schema.columns[static_cast<size_t>(c)].type);
+    b.key_exprs.push_back(k);
+  }
+  auto key_ref = [&](int c) {
+    for (size_t k = 0; k < cols.size(); ++k)
+      if (cols[k] == c) {
+        bexpr e;
+        e.k = bexpr::kind::key;
+        e.index = static_cast<int>(k);
+        e.type = oid_of(schema.columns[static_cast<size_t>(c)].type);
+        return e;
+      }
+    auto& aggs = plan.fragment.aggregates;
+    aggs.push_back(cs::aggregate{pick, c, tcol.index});
+    bexpr e;
+    e.k = bexpr::kind::agg;
+    e.index = static_cast<int>(aggs.size() - 1);
+    e.type = oid_of(schema.columns[static_cast<size_t>(c)].type);
+    return e;
+  };
+  for (const auto& [c, name] : outs) {
+    plan.outputs.push_back(key_ref(c));
+    plan.names.push_back(name);
+  }
+  for (auto& k : keys) {
+    k.e = key_ref(k.e.index);
+    plan.order.push_back(std::move(k));
+  }
+  b.agg_context = true;
+  return true;
 }
 
 } // namespace
@@ -654,8 +756,9 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now) 
     binder b{schema, now, rv->alias && has(rv->alias->aliasname) ? rv->alias->aliasname : rv->relname,
              rv->relname, &plan, false, {}, {}};
     plan.fragment.table = rv->relname;
-    if (s->n_distinct_clause > 0)
-      fail("0A000", "DISTINCT is not supported yet");
+    const bool distinct_plain = s->n_distinct_clause == 1
+                                && s->distinct_clause[0]->node_case == PG_QUERY__NODE__NODE__NOT_SET;
+    const bool distinct_on = s->n_distinct_clause > 0 && !distinct_plain;
     if (s->n_locking_clause > 0 || s->into_clause)
       fail("0A000", "FOR UPDATE and SELECT INTO are not supported");
     // WHERE: pushed down to the chunks.
@@ -703,13 +806,8 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now) 
       if (has_agg(s->sort_clause[i]->sort_by->node))
         plan.aggregate = true;
 
-    if (plan.aggregate) {
-      if (star)
-        fail("42803", "column \"" + std::string{rv->relname}
-                        + ".*\" must appear in the GROUP BY clause or be used in an aggregate "
-                          "function");
-      for (size_t i = 0; i < s->n_group_clause; ++i) {
-        const node* g = s->group_clause[i];
+    // Adds a GROUP BY key (or a DISTINCT column) bound from `g`.
+    auto add_key = [&](const node* g) {
         const node* t = target_ref(g, s, true, schema);
         bexpr k = b.fold(b.bind(t ? t : g));
         cs::group_key key;
@@ -742,7 +840,36 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now) 
         }
         plan.fragment.keys.push_back(key);
         b.key_exprs.push_back(std::move(k));
-      }
+    };
+
+    if ((distinct_plain || distinct_on) && plan.aggregate)
+      fail("0A000", "DISTINCT together with aggregates or GROUP BY is not supported yet");
+    if (distinct_plain) {
+      // SELECT DISTINCT a, b  is  SELECT a, b ... GROUP BY a, b.
+      plan.aggregate = true;
+      if (star)
+        for (size_t c = 0; c < schema.columns.size(); ++c) {
+          bexpr e;
+          e.k = bexpr::kind::column;
+          e.index = static_cast<int>(c);
+          e.type = oid_of(schema.columns[c].type);
+          plan.fragment.keys.push_back(cs::group_key{cs::group_key::kind::column, e.index, {}});
+          b.key_exprs.push_back(e);
+        }
+      else
+        for (size_t i = 0; i < s->n_target_list; ++i)
+          add_key(s->target_list[i]->res_target->val);
+      star = false;
+    }
+    if (distinct_on && rewrite_distinct_on(s, schema, b, plan))
+      star = false; // planned as last()/first() per group
+    if (plan.aggregate && plan.outputs.empty()) {
+      if (star)
+        fail("42803", "column \"" + std::string{rv->relname}
+                        + ".*\" must appear in the GROUP BY clause or be used in an aggregate "
+                          "function");
+      for (size_t i = 0; i < s->n_group_clause; ++i)
+        add_key(s->group_clause[i]);
       b.agg_context = true;
       for (size_t i = 0; i < s->n_target_list; ++i) {
         const auto* rt = s->target_list[i]->res_target;
@@ -751,7 +878,7 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now) 
       }
       if (s->having_clause)
         plan.having = b.bind(s->having_clause);
-    } else {
+    } else if (!plan.aggregate) {
       // Raw rows: project the columns the outputs and sort keys use.
       b.slot_of_column.assign(schema.columns.size(), -1);
       for (size_t i = 0; i < s->n_target_list; ++i) {
@@ -775,7 +902,8 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now) 
       }
     }
     // ORDER BY, OFFSET, LIMIT.
-    for (size_t i = 0; i < s->n_sort_clause; ++i) {
+    const bool order_done = !plan.order.empty(); // set by the DISTINCT ON rewrite
+    for (size_t i = 0; i < s->n_sort_clause && !order_done; ++i) {
       const auto* sb = s->sort_clause[i]->sort_by;
       const node* t = target_ref(sb->node, s, false, schema);
       select_plan::sort_key k;
@@ -787,6 +915,20 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now) 
       if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING)
         fail("0A000", "ORDER BY USING is not supported");
       plan.order.push_back(std::move(k));
+    }
+    if (distinct_on && !plan.aggregate) {
+      // DISTINCT ON over raw rows: the expressions must lead the ORDER BY.
+      for (size_t i = 0; i < s->n_distinct_clause; ++i)
+        plan.distinct_on.push_back(b.fold(b.bind(s->distinct_clause[i])));
+      bool leads = plan.order.size() >= plan.distinct_on.size();
+      for (size_t i = 0; leads && i < plan.distinct_on.size(); ++i) {
+        bool found = false;
+        for (size_t j = 0; j < plan.distinct_on.size(); ++j)
+          found = found || same(plan.distinct_on[i], plan.order[j].e);
+        leads = found;
+      }
+      if (!leads && !plan.order.empty())
+        fail("42P10", "SELECT DISTINCT ON expressions must match initial ORDER BY expressions");
     }
     auto count_of = [&](const node* n, const char* what) -> int64_t {
       if (n == nullptr)
@@ -817,6 +959,8 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now) 
         mark(o);
       for (const auto& k : plan.order)
         mark(k.e);
+      for (const auto& d : plan.distinct_on)
+        mark(d);
       std::vector<int> slot(schema.columns.size(), -1);
       for (size_t c = 0; c < used.size(); ++c)
         if (used[c]) {
@@ -835,11 +979,13 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now) 
         to_slot(o);
       for (auto& k : plan.order)
         to_slot(k.e);
+      for (auto& d : plan.distinct_on)
+        to_slot(d);
       // Top-N next to the data when every sort key is a column.
       bool simple = std::all_of(plan.order.begin(), plan.order.end(), [](const auto& k) {
         return k.e.k == bexpr::kind::column;
       });
-      if (plan.limit >= 0 && simple) {
+      if (plan.limit >= 0 && simple && plan.distinct_on.empty()) {
         for (const auto& k : plan.order)
           plan.fragment.order.push_back(cs::order_key{k.e.index, k.descending, k.nulls_first});
         plan.fragment.limit = plan.limit + plan.offset;

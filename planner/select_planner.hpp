@@ -60,6 +60,8 @@ struct select_plan {
   int64_t limit = -1;
   /// Raw queries: table column of each projected slot.
   std::vector<int> slot_columns;
+  /// DISTINCT ON over raw rows: after sorting, the first row of each value.
+  std::vector<bexpr> distinct_on;
 };
 
 /// Binds a SelectStmt (libpg_query's PgQuery__SelectStmt, passed as void
