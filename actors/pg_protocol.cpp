@@ -141,6 +141,35 @@ void writer::command_complete(std::string_view tag) {
   end(s);
 }
 
+void writer::copy_in_response(bool binary, int16_t columns) {
+  size_t s = begin('G');
+  out_.push_back(binary ? 1 : 0);
+  put_i16(columns);
+  for (int16_t i = 0; i < columns; ++i)
+    put_i16(binary ? 1 : 0);
+  end(s);
+}
+
+void writer::copy_out_response(int16_t columns) {
+  size_t s = begin('H');
+  out_.push_back(0);
+  put_i16(columns);
+  for (int16_t i = 0; i < columns; ++i)
+    put_i16(0);
+  end(s);
+}
+
+void writer::copy_data(std::string_view bytes) {
+  size_t s = begin('d');
+  out_.insert(out_.end(), bytes.begin(), bytes.end());
+  end(s);
+}
+
+void writer::copy_done() {
+  size_t s = begin('c');
+  end(s);
+}
+
 void writer::empty_query_response() {
   size_t s = begin('I');
   end(s);

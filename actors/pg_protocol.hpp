@@ -75,6 +75,12 @@ public:
   /// A row of text-format cells (nullopt = NULL).
   void data_row(const std::vector<std::optional<std::string>>& cells);
   void command_complete(std::string_view tag);
+  /// CopyInResponse / CopyOutResponse: overall format (0 text, 1 binary)
+  /// and the same format for each of `columns`.
+  void copy_in_response(bool binary, int16_t columns);
+  void copy_out_response(int16_t columns);
+  void copy_data(std::string_view bytes);
+  void copy_done();
   void empty_query_response();
   void error(const chunkstore::pg_error& e, int32_t position = 0, bool fatal = false);
   void notice(std::string_view message, std::string_view sqlstate = "00000");

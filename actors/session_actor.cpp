@@ -1,5 +1,6 @@
 #include "actors/session_actor.hpp"
 
+#include <cstring>
 #include <random>
 
 #include <caf/io/receive_policy.hpp>
@@ -78,6 +79,86 @@ void fail_query(self_ptr self, connection_handle hdl, const planner::statement_e
   finish_query(self, hdl, out);
 }
 
+/// One statement finished with `r`: send it and go on with the next.
+void statement_done(self_ptr self, connection_handle hdl, const planner::statement_result& r) {
+  std::vector<char> out;
+  write_result(out, r);
+  send_bytes(self, hdl, out);
+  ++self->state.next_statement;
+  run_statements(self, hdl);
+}
+
+/// Sends the rows of a COPY ... TO STDOUT.
+void copy_out(self_ptr self, connection_handle hdl, const planner::statement_result& r,
+              const planner::copy_options& o) {
+  std::vector<char> out;
+  pg::writer w{out};
+  w.copy_out_response(static_cast<int16_t>(r.columns.size()));
+  for (const auto& row : r.rows)
+    w.copy_data(planner::copy_out_row(row, o));
+  w.copy_done();
+  send_bytes(self, hdl, out);
+  statement_done(self, hdl, planner::statement_result{{}, {}, "COPY " + std::to_string(r.rows.size()), {}});
+}
+
+/// CopyData, CopyDone and CopyFail of a COPY ... FROM STDIN.
+void handle_copy(self_ptr self, connection_handle hdl, char type, const std::vector<char>& body) {
+  auto& st = self->state;
+  switch (type) {
+    case 'd':
+      if (!st.copy_error)
+        if (auto e = st.copy->feed(std::string_view{body.data(), body.size()}))
+          st.copy_error = planner::statement_error{e->error, 0};
+      return;
+    case 'c': {
+      if (!st.copy_error)
+        if (auto e = st.copy->finish())
+          st.copy_error = planner::statement_error{e->error, 0};
+      auto copy = std::move(st.copy);
+      auto schema = std::move(st.copy_schema);
+      if (st.copy_error) {
+        auto e = *st.copy_error;
+        st.copy_error.reset();
+        fail_query(self, hdl, e);
+        return;
+      }
+      size_t rows = copy->rows();
+      if (rows == 0) {
+        statement_done(self, hdl, planner::statement_result{{}, {}, "COPY 0", {}});
+        return;
+      }
+      // The whole COPY is one statement: one batch, visible at once.
+      auto batch = messages::encode_insert(st.copy_table, copy->batch());
+      self->request(st.catalog, caf::infinite, insert_atom_v, batch)
+        .then(
+          [self, hdl](uint64_t, uint64_t n) {
+            statement_done(self, hdl,
+                           planner::statement_result{{}, {}, "COPY " + std::to_string(n), {}});
+          },
+          [self, hdl](caf::error& err) {
+            fail_query(self, hdl, planner::statement_error{to_pg_error(err), 0});
+          });
+      return;
+    }
+    case 'f': {
+      st.copy.reset();
+      st.copy_schema.reset();
+      st.copy_error.reset();
+      std::string why{body.data(), body.empty() ? 0 : strnlen(body.data(), body.size())};
+      fail_query(self, hdl, planner::statement_error{
+                              {"57014", "COPY from stdin failed: " + why, {}}, 0});
+      return;
+    }
+    case 'H':
+    case 'S':
+      return; // Flush and Sync mean nothing inside COPY
+    default:
+      st.copy_error = planner::statement_error{
+        {"08P01", std::string{"unexpected message type '"} + type + "' during COPY from stdin", {}},
+        0};
+  }
+}
+
 /// Runs the catalog request of one statement; the reply continues the query.
 void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_request& req) {
   auto& cat = self->state.catalog;
@@ -124,6 +205,76 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
               on_error);
         },
         on_error);
+  } else if (auto* cp = std::get_if<planner::copy_request>(&req)) {
+    self->request(cat, caf::infinite, schema_atom_v, cp->table)
+      .then(
+        [self, hdl, next, on_error, req = *cp](const buffer& schema_buf) {
+          auto ct = messages::decode_create_table(schema_buf, false);
+          if (auto* e = std::get_if<chunkstore::pg_error>(&ct)) {
+            fail_query(self, hdl, planner::statement_error{*e, 0});
+            return;
+          }
+          auto schema = std::get<messages::create_table>(ct).schema;
+          if (req.from) {
+            std::vector<int> fields;
+            for (const auto& name : req.columns) {
+              int c = schema.find(name);
+              if (c < 0) {
+                fail_query(self, hdl, planner::statement_error{
+                                        {"42703", "column \"" + name + "\" of relation \""
+                                                    + req.table + "\" does not exist", {}}, 0});
+                return;
+              }
+              fields.push_back(c);
+            }
+            if (req.columns.empty())
+              for (size_t c = 0; c < schema.columns.size(); ++c)
+                fields.push_back(static_cast<int>(c));
+            auto& st = self->state;
+            st.copy_schema = std::make_unique<chunkstore::table_schema>(std::move(schema));
+            st.copy_table = req.table;
+            st.copy = std::make_unique<planner::copy_parser>(*st.copy_schema, fields, req.options,
+                                                             req.table);
+            std::vector<char> out;
+            pg::writer{out}.copy_in_response(
+              req.options.fmt == planner::copy_options::format::binary,
+              static_cast<int16_t>(fields.size()));
+            send_bytes(self, hdl, out);
+            return;
+          }
+          auto planned = req.query ? planner::plan_select(req.query, schema, req.now)
+                                   : planner::plan_table_scan(schema, req.table, req.columns);
+          if (auto* e = std::get_if<planner::positioned_error>(&planned)) {
+            fail_query(self, hdl, planner::statement_error{e->error, e->position});
+            return;
+          }
+          if (req.options.fmt == planner::copy_options::format::binary) {
+            fail_query(self, hdl, planner::statement_error{
+                                    {"0A000", "COPY TO in binary format is not supported yet", {}}, 0});
+            return;
+          }
+          auto plan = std::make_shared<planner::select_plan>(
+            std::move(std::get<planner::select_plan>(planned)));
+          self->request(self->state.catalog, caf::infinite, query_atom_v,
+                        messages::encode_fragment(plan->fragment))
+            .then(
+              [self, hdl, plan, options = req.options](const buffer& result_buf) {
+                auto r = messages::decode_result(result_buf, false);
+                if (auto* e = std::get_if<chunkstore::pg_error>(&r)) {
+                  fail_query(self, hdl, planner::statement_error{*e, 0});
+                  return;
+                }
+                auto done = planner::finish_select(*plan, std::get<chunkstore::partial_result>(r));
+                if (auto* e = std::get_if<planner::positioned_error>(&done)) {
+                  fail_query(self, hdl, planner::statement_error{e->error, e->position});
+                  return;
+                }
+                copy_out(self, hdl, std::get<planner::statement_result>(done), options);
+              },
+              on_error);
+        },
+        on_error);
+    (void) next;
   } else if (auto* sel = std::get_if<planner::select_request>(&req)) {
     // The table's columns, then the plan; the fragment runs on the node and
     // the final step (HAVING, projection, ORDER BY, LIMIT) runs here.
@@ -201,6 +352,10 @@ void run_statements(self_ptr self, connection_handle hdl) {
 
 void handle_message(self_ptr self, connection_handle hdl, char type, std::vector<char> body) {
   auto& st = self->state;
+  if (st.copy) {
+    handle_copy(self, hdl, type, body);
+    return;
+  }
   if (st.busy) {
     st.waiting.emplace_back(type, std::move(body));
     return;

@@ -32,6 +32,11 @@ struct session_state {
   std::unique_ptr<planner::parsed_query> query;
   size_t next_statement = 0;
   bool busy = false;
+  /// COPY ... FROM STDIN in progress: CopyData goes to the parser.
+  std::unique_ptr<chunkstore::table_schema> copy_schema;
+  std::unique_ptr<planner::copy_parser> copy;
+  std::string copy_table;
+  std::optional<planner::statement_error> copy_error;
 };
 
 /// Serves one connection: startup, the simple query protocol, Terminate.

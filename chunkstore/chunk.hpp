@@ -17,13 +17,7 @@
 
 namespace hypertide::chunkstore {
 
-/// Hashing for string-keyed maps that look up by `std::string_view`.
-struct string_hash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
-};
+using string_hash = text_hash;
 
 /// A per-chunk dictionary of one text column: string <-> dense code.
 class text_dictionary {

@@ -100,11 +100,15 @@ void column_batch::append_text(size_t ci, std::string_view x) {
     for (uint32_t i = 0; i < c.dict.size(); ++i)
       c.dict_index.emplace(c.dict[i], i);
   }
-  auto [it, added] = c.dict_index.try_emplace(std::string{x},
-                                              static_cast<uint32_t>(c.dict.size()));
-  if (added)
+  uint32_t code;
+  if (auto it = c.dict_index.find(x); it != c.dict_index.end()) {
+    code = it->second;
+  } else {
+    code = static_cast<uint32_t>(c.dict.size());
     c.dict.emplace_back(x);
-  c.codes.push_back(it->second);
+    c.dict_index.emplace(c.dict.back(), code);
+  }
+  c.codes.push_back(code);
   mark_valid(c, row, true);
 }
 

@@ -11,6 +11,14 @@
 
 namespace hypertide::chunkstore {
 
+/// Hashing for string maps looked up by `std::string_view`.
+struct text_hash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
 /// A read-only view of one column of a batch: a typed value array and a
 /// validity bitmap (bit `i` set = row `i` is not NULL; absent = no NULLs).
 /// Views point into a FlatBuffer or a `column_batch`; they own nothing.
@@ -65,7 +73,7 @@ public:
     std::vector<std::string> dict;
     /// Index of `dict`, built on the first append_text(): columns filled in
     /// bulk (decoders, generators) never pay for it.
-    std::unordered_map<std::string, uint32_t> dict_index;
+    std::unordered_map<std::string, uint32_t, text_hash, std::equal_to<>> dict_index;
     std::vector<uint8_t> validity; ///< bitmap; empty while no NULL was added
     bool has_nulls = false;
   };

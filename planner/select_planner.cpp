@@ -727,6 +727,35 @@ constant_select(const void* raw, cs::timestamp now, const setting_lookup& settin
   }
 }
 
+std::variant<select_plan, positioned_error>
+plan_table_scan(const cs::table_schema& schema, const std::string& table,
+                const std::vector<std::string>& columns) {
+  select_plan plan;
+  plan.fragment.table = table;
+  std::vector<int> cols;
+  if (columns.empty())
+    for (size_t c = 0; c < schema.columns.size(); ++c)
+      cols.push_back(static_cast<int>(c));
+  for (const auto& name : columns) {
+    int c = schema.find(name);
+    if (c < 0)
+      return positioned_error{{"42703", "column \"" + name + "\" of relation \"" + table
+                                          + "\" does not exist", {}}, 0};
+    cols.push_back(c);
+  }
+  for (size_t i = 0; i < cols.size(); ++i) {
+    plan.fragment.projection.push_back(cols[i]);
+    plan.slot_columns.push_back(cols[i]);
+    bexpr e;
+    e.k = bexpr::kind::column;
+    e.index = static_cast<int>(i);
+    e.type = oid_of(schema.columns[static_cast<size_t>(cols[i])].type);
+    plan.outputs.push_back(e);
+    plan.names.push_back(schema.columns[static_cast<size_t>(cols[i])].name);
+  }
+  return plan;
+}
+
 std::variant<std::string, positioned_error> select_table(const void* raw) {
   const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
   try {

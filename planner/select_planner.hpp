@@ -82,6 +82,11 @@ constant_select(const void* select_stmt, chunkstore::timestamp now, const settin
 /// tables, sub-selects, CTEs... are not supported yet).
 std::variant<std::string, positioned_error> select_table(const void* select_stmt);
 
+/// `SELECT columns FROM table` (all columns when `columns` is empty).
+std::variant<select_plan, positioned_error>
+plan_table_scan(const chunkstore::table_schema& schema, const std::string& table,
+                const std::vector<std::string>& columns);
+
 /// Runs the final step over the merged partial result of the fragment.
 std::variant<statement_result, positioned_error>
 finish_select(const select_plan& plan, const chunkstore::partial_result& r);

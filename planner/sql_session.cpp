@@ -384,6 +384,55 @@ catalog_request plan_insert(const PgQuery__InsertStmt* ins) {
   return out;
 }
 
+// -- COPY ---------------------------------------------------------------------------
+
+catalog_request plan_copy(const PgQuery__CopyStmt* c) {
+  copy_request out;
+  out.from = c->is_from;
+  out.now = std::chrono::duration_cast<std::chrono::microseconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count();
+  if (c->is_program || has(c->filename))
+    fail("0A000", "COPY to or from a file or program is not supported; use STDIN or STDOUT");
+  if (c->where_clause)
+    fail("0A000", "COPY FROM ... WHERE is not supported yet");
+  if (c->query) {
+    if (c->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+      fail("0A000", "COPY of this statement is not supported");
+    auto t = select_table(c->query->select_stmt);
+    if (auto* e = std::get_if<positioned_error>(&t))
+      throw plan_failure{{e->error, e->position}};
+    out.table = std::get<std::string>(t);
+    out.query = c->query->select_stmt;
+  } else {
+    out.table = c->relation->relname;
+    if (has(c->relation->schemaname) && std::string_view{c->relation->schemaname} != "public")
+      fail("3F000", "schema \"" + std::string{c->relation->schemaname} + "\" does not exist");
+  }
+  for (size_t i = 0; i < c->n_attlist; ++i)
+    out.columns.push_back(string_of(c->attlist[i]) ? string_of(c->attlist[i]) : "");
+  for (size_t i = 0; i < c->n_options; ++i) {
+    const node* o = c->options[i];
+    if (o->node_case != PG_QUERY__NODE__NODE_DEF_ELEM)
+      continue;
+    const auto* d = o->def_elem;
+    std::string value;
+    if (d->arg) {
+      if (const char* sv = string_of(d->arg))
+        value = sv;
+      else if (d->arg->node_case == PG_QUERY__NODE__NODE_BOOLEAN)
+        value = d->arg->boolean->boolval ? "true" : "false";
+      else if (d->arg->node_case == PG_QUERY__NODE__NODE_INTEGER)
+        value = std::to_string(d->arg->integer->ival);
+      else if (d->arg->node_case == PG_QUERY__NODE__NODE_A_CONST)
+        value = const_of(d->arg->a_const).text.value_or("");
+    }
+    if (auto e = set_copy_option(out.options, lower(d->defname), value))
+      throw plan_failure{{e->error, d->location + 1}};
+  }
+  return out;
+}
+
 // -- SET / SHOW -----------------------------------------------------------------
 
 std::string canonical_setting(std::string_view name) {
@@ -547,6 +596,9 @@ planned_statement sql_session::plan_node(const void* raw) {
       out.emplace_back(std::get<statement_result>(std::move(r)));
       break;
     }
+    case PG_QUERY__NODE__NODE_COPY_STMT:
+      out.emplace_back(plan_copy(st->copy_stmt));
+      break;
     case PG_QUERY__NODE__NODE_INSERT_STMT:
       out.emplace_back(plan_insert(st->insert_stmt));
       break;

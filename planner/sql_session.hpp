@@ -11,6 +11,7 @@
 
 #include "chunkstore/types.hpp"
 #include "messages/codec.hpp"
+#include "planner/copy_format.hpp"
 #include "planner/insert_builder.hpp"
 
 namespace hypertide::planner {
@@ -47,10 +48,21 @@ struct select_request {
   chunkstore::timestamp now = 0;
 };
 
+/// COPY table [(columns)] FROM STDIN | TO STDOUT, or COPY (query) TO STDOUT.
+struct copy_request {
+  std::string table;
+  std::vector<std::string> columns; ///< empty: every column
+  bool from = true;
+  const void* query = nullptr;      ///< COPY (SELECT ...) TO: the SelectStmt
+  copy_options options;
+  chunkstore::timestamp now = 0;
+};
+
 /// A statement the node's catalog carries out (or, for a SELECT, whose
 /// planning needs the catalog first).
 using catalog_request = std::variant<messages::create_table, messages::create_hypertable,
-                                     messages::drop_table, insert_values, select_request>;
+                                     messages::drop_table, insert_values, select_request,
+                                     copy_request>;
 
 /// One planned statement of a query string.
 using planned_statement = std::variant<statement_result, catalog_request, statement_error>;

@@ -1,0 +1,81 @@
+#pragma once
+
+// A hypertide node on a free loopback port and one libpq connection to it,
+// for the SQL tests. Every wait is bounded.
+
+#include <libpq-fe.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+namespace test {
+
+using namespace std::chrono_literals;
+
+inline uint16_t free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+/// A node and one libpq connection to it.
+struct node_connection {
+  pid_t pid = -1;
+  PGconn* conn = nullptr;
+
+  node_connection() {
+    uint16_t port = free_port();
+    pid = fork();
+    if (pid == 0) {
+      std::string p = "--hypertide.port=" + std::to_string(port);
+      int devnull = open("/dev/null", O_WRONLY);
+      dup2(devnull, 1);
+      execl(HYPERTIDE_BINARY, HYPERTIDE_BINARY, p.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    std::string info = "host=127.0.0.1 port=" + std::to_string(port)
+                       + " user=postgres dbname=postgres connect_timeout=5";
+    for (int i = 0; i < 200; ++i) { // up to 10 s
+      conn = PQconnectdb(info.c_str());
+      if (PQstatus(conn) == CONNECTION_OK)
+        return;
+      PQfinish(conn);
+      conn = nullptr;
+      std::this_thread::sleep_for(50ms);
+    }
+    BOOST_FAIL("could not connect to hypertide");
+  }
+
+  ~node_connection() {
+    if (conn)
+      PQfinish(conn);
+    if (pid > 0) {
+      kill(pid, SIGTERM);
+      int status = 0;
+      for (int i = 0; i < 200 && waitpid(pid, &status, WNOHANG) != pid; ++i)
+        std::this_thread::sleep_for(50ms);
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, WNOHANG);
+    }
+  }
+};
+
+
+} // namespace test
