@@ -44,54 +44,72 @@ void on_applied(self_ptr self, uint64_t at) {
   }
 }
 
-caf::result<uint64_t, uint64_t> insert(self_ptr self, const buffer& batch_buf) {
+caf::result<uint64_t, uint64_t> insert(self_ptr self, const std::vector<buffer>& batches) {
   auto& st = self->state;
   if (st.broken)
     return make_pg_error(*st.broken);
-  auto view = messages::decode_insert(batch_buf, false);
-  if (auto* e = failed(view))
-    return make_pg_error(*e);
-  const auto& v = std::get<messages::insert_view>(view);
-  auto routes = st.cat.route(v.table, v.batch);
-  if (auto* e = failed(routes))
-    return make_pg_error(*e);
-  auto& parts = std::get<std::vector<planner::chunk_rows>>(routes);
-  if (parts.empty())
+  // Check and route every batch before anything is sent: a statement (or
+  // transaction) is refused whole.
+  struct routed {
+    const buffer* batch;
+    const planner::table_meta* table;
+    std::vector<planner::chunk_rows> parts;
+  };
+  std::vector<routed> all;
+  uint64_t rows = 0;
+  for (const auto& batch_buf : batches) {
+    auto view = messages::decode_insert(batch_buf, false);
+    if (auto* e = failed(view))
+      return make_pg_error(*e);
+    const auto& v = std::get<messages::insert_view>(view);
+    auto routes = st.cat.route(v.table, v.batch);
+    if (auto* e = failed(routes))
+      return make_pg_error(*e);
+    rows += v.batch.rows;
+    all.push_back(routed{&batch_buf, st.cat.find(v.table),
+                         std::move(std::get<std::vector<planner::chunk_rows>>(routes))});
+  }
+  size_t nparts = 0;
+  for (const auto& r : all)
+    nparts += r.parts.size();
+  if (nparts == 0)
     return {st.committed, uint64_t{0}};
-  const planner::table_meta* t = st.cat.find(v.table);
   uint64_t at = st.next_lsn++;
   uint64_t horizon = st.horizon();
   pending_commit& pc = st.pending[at];
-  pc.remaining = parts.size();
-  pc.rows = v.batch.rows;
+  pc.remaining = nparts;
+  pc.rows = rows;
   pc.promise = self->make_response_promise<uint64_t, uint64_t>();
-  for (auto& part : parts) {
-    auto& handle = st.chunks[part.chunk_id];
-    if (part.created)
-      handle = self->spawn(chunk_behavior, part.chunk_id, t->def.schema,
-                           t->def.time_column, t->def.series_column);
-    pc.chunks.push_back(handle);
-    auto part_buf = messages::encode_insert_part(
-      messages::insert_part{at, horizon, std::move(part.rows)});
-    self->request(handle, caf::infinite, append_atom_v, part_buf, batch_buf)
-      .then([self](uint64_t lsn) { on_applied(self, lsn); },
-            [self, at](caf::error& err) {
-              // A chunk that cannot apply its part leaves the statement
-              // neither committed nor safely abortable: stop taking work.
-              // This statement and every later one in flight fail (none
-              // of them may become visible after it); earlier ones still
-              // commit when their parts are applied.
-              auto& s = self->state;
-              if (!s.broken) {
-                auto e = to_pg_error(err);
-                s.broken = chunkstore::pg_error{
-                  "XX000", "chunk failed to apply an insert: " + e.message, {}};
-              }
-              for (auto it = s.pending.lower_bound(at); it != s.pending.end();) {
-                it->second.promise.deliver(make_pg_error(*s.broken));
-                it = s.pending.erase(it);
-              }
-            });
+  for (auto& r : all) {
+    const planner::table_meta* t = r.table;
+    for (auto& part : r.parts) {
+      auto& handle = st.chunks[part.chunk_id];
+      if (part.created)
+        handle = self->spawn(chunk_behavior, part.chunk_id, t->def.schema, t->def.time_column,
+                             t->def.series_column);
+      pc.chunks.push_back(handle);
+      auto part_buf = messages::encode_insert_part(
+        messages::insert_part{at, horizon, std::move(part.rows)});
+      self->request(handle, caf::infinite, append_atom_v, part_buf, *r.batch)
+        .then([self](uint64_t lsn) { on_applied(self, lsn); },
+              [self, at](caf::error& err) {
+                // A chunk that cannot apply its part leaves the statement
+                // neither committed nor safely abortable: stop taking work.
+                // This statement and every later one in flight fail (none
+                // of them may become visible after it); earlier ones still
+                // commit when their parts are applied.
+                auto& s = self->state;
+                if (!s.broken) {
+                  auto e = to_pg_error(err);
+                  s.broken = chunkstore::pg_error{
+                    "XX000", "chunk failed to apply an insert: " + e.message, {}};
+                }
+                for (auto it = s.pending.lower_bound(at); it != s.pending.end();) {
+                  it->second.promise.deliver(make_pg_error(*s.broken));
+                  it = s.pending.erase(it);
+                }
+              });
+    }
   }
   return pc.promise;
 }
@@ -160,7 +178,8 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
         self->state.chunks.erase(id);
       return true;
     },
-    [=](insert_atom, const buffer& b) { return insert(self, b); },
+    [=](insert_atom, const buffer& b) { return insert(self, std::vector<buffer>{b}); },
+    [=](commit_atom, const std::vector<buffer>& bs) { return insert(self, bs); },
     [=](query_atom, const buffer& b) { return query(self, b); },
     [=](chunks_atom, const buffer& b) -> caf::result<buffer> {
       auto x = messages::decode_drop_chunks(b, false);

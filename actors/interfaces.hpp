@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
@@ -42,6 +43,9 @@ using catalog_actor = caf::typed_actor<
   caf::replies_to<drop_atom, buffer>::with<bool>,
   /// InsertBatch; replies (commit LSN, rows) once the batch is visible.
   caf::replies_to<insert_atom, buffer>::with<uint64_t, uint64_t>,
+  /// Several InsertBatches (a transaction's writes) under one commit LSN;
+  /// replies (commit LSN, rows) once all of them are visible.
+  caf::replies_to<commit_atom, std::vector<buffer>>::with<uint64_t, uint64_t>,
   /// Fragment; replies with the node's merged PartialResult.
   caf::replies_to<query_atom, buffer>::with<buffer>,
   /// show_chunks with DropChunks-shaped bounds; replies with a ChunkList.

@@ -198,12 +198,13 @@ void writer::error(const chunkstore::pg_error& e, int32_t position, bool fatal) 
   end(s);
 }
 
-void writer::notice(std::string_view message, std::string_view sqlstate) {
+void writer::notice(std::string_view message, std::string_view sqlstate,
+                    std::string_view severity) {
   size_t s = begin('N');
   out_.push_back('S');
-  put_cstr("NOTICE");
+  put_cstr(severity);
   out_.push_back('V');
-  put_cstr("NOTICE");
+  put_cstr(severity);
   out_.push_back('C');
   put_cstr(sqlstate);
   out_.push_back('M');

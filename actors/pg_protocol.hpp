@@ -83,7 +83,8 @@ public:
   void copy_done();
   void empty_query_response();
   void error(const chunkstore::pg_error& e, int32_t position = 0, bool fatal = false);
-  void notice(std::string_view message, std::string_view sqlstate = "00000");
+  void notice(std::string_view message, std::string_view sqlstate = "00000",
+              std::string_view severity = "NOTICE");
 
 private:
   size_t begin(char type);

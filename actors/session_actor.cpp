@@ -39,6 +39,8 @@ void fatal(self_ptr self, connection_handle hdl, const chunkstore::pg_error& e) 
 
 void write_result(std::vector<char>& out, const planner::statement_result& r) {
   pg::writer w{out};
+  for (const auto& [code, message] : r.warnings)
+    w.notice(message, code, "WARNING");
   for (const auto& n : r.notices)
     w.notice(n);
   if (r.columns.empty() && r.tag.empty()) {
@@ -62,7 +64,8 @@ void handle_message(self_ptr self, connection_handle hdl, char type, std::vector
 /// Ends the running query: ReadyForQuery, then whatever waited.
 void finish_query(self_ptr self, connection_handle hdl, std::vector<char>& out) {
   auto& st = self->state;
-  pg::writer{out}.ready_for_query('I');
+  using txn = session_state::txn;
+  pg::writer{out}.ready_for_query(st.tx == txn::idle ? 'I' : st.tx == txn::open ? 'T' : 'E');
   send_bytes(self, hdl, out);
   st.query.reset();
   st.busy = false;
@@ -74,9 +77,18 @@ void finish_query(self_ptr self, connection_handle hdl, std::vector<char>& out) 
 }
 
 void fail_query(self_ptr self, connection_handle hdl, const planner::statement_error& e) {
+  if (self->state.tx == session_state::txn::open)
+    self->state.tx = session_state::txn::failed;
   std::vector<char> out;
   pg::writer{out}.error(e.error, e.position);
   finish_query(self, hdl, out);
+}
+
+/// A result that is only a command tag.
+planner::statement_result tagged(std::string tag) {
+  planner::statement_result r;
+  r.tag = std::move(tag);
+  return r;
 }
 
 /// One statement finished with `r`: send it and go on with the next.
@@ -98,7 +110,7 @@ void copy_out(self_ptr self, connection_handle hdl, const planner::statement_res
     w.copy_data(planner::copy_out_row(row, o));
   w.copy_done();
   send_bytes(self, hdl, out);
-  statement_done(self, hdl, planner::statement_result{{}, {}, "COPY " + std::to_string(r.rows.size()), {}});
+  statement_done(self, hdl, tagged("COPY " + std::to_string(r.rows.size())));
 }
 
 /// CopyData, CopyDone and CopyFail of a COPY ... FROM STDIN.
@@ -124,16 +136,23 @@ void handle_copy(self_ptr self, connection_handle hdl, char type, const std::vec
       }
       size_t rows = copy->rows();
       if (rows == 0) {
-        statement_done(self, hdl, planner::statement_result{{}, {}, "COPY 0", {}});
+        statement_done(self, hdl, tagged("COPY 0"));
         return;
       }
       // The whole COPY is one statement: one batch, visible at once.
       auto batch = messages::encode_insert(st.copy_table, copy->batch());
+      if (st.tx == session_state::txn::open) {
+        st.tx_writes.push_back(batch);
+        st.tx_tables.insert(st.copy_table);
+        statement_done(self, hdl,
+                       tagged("COPY " + std::to_string(rows)));
+        return;
+      }
       self->request(st.catalog, caf::infinite, insert_atom_v, batch)
         .then(
           [self, hdl](uint64_t, uint64_t n) {
             statement_done(self, hdl,
-                           planner::statement_result{{}, {}, "COPY " + std::to_string(n), {}});
+                           tagged("COPY " + std::to_string(n)));
           },
           [self, hdl](caf::error& err) {
             fail_query(self, hdl, planner::statement_error{to_pg_error(err), 0});
@@ -162,6 +181,82 @@ void handle_copy(self_ptr self, connection_handle hdl, char type, const std::vec
 /// Runs the catalog request of one statement; the reply continues the query.
 void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_request& req) {
   auto& cat = self->state.catalog;
+  auto& st = self->state;
+  using txn = session_state::txn;
+  if (auto* tc = std::get_if<planner::transaction_control>(&req)) {
+    using A = planner::transaction_control::action;
+    planner::statement_result r;
+    switch (tc->what) {
+      case A::begin:
+        if (st.tx != txn::idle)
+          r.warnings.emplace_back("25001", "there is already a transaction in progress");
+        else
+          st.tx = txn::open;
+        r.tag = "BEGIN";
+        break;
+      case A::rollback:
+        if (st.tx == txn::idle)
+          r.warnings.emplace_back("25P01", "there is no transaction in progress");
+        st.tx = txn::idle;
+        st.tx_writes.clear();
+        st.tx_tables.clear();
+        r.tag = "ROLLBACK";
+        break;
+      case A::commit:
+        if (st.tx == txn::idle) {
+          r.warnings.emplace_back("25P01", "there is no transaction in progress");
+          r.tag = "COMMIT";
+        } else if (st.tx == txn::failed) {
+          r.tag = "ROLLBACK"; // a failed transaction can only roll back
+        } else if (!st.tx_writes.empty()) {
+          // Every write of the transaction under one commit LSN.
+          auto writes = std::move(st.tx_writes);
+          st.tx_writes.clear();
+          st.tx_tables.clear();
+          st.tx = txn::idle;
+          self->request(cat, caf::infinite, commit_atom_v, writes)
+            .then(
+              [self, hdl](uint64_t, uint64_t) {
+                statement_done(self, hdl, tagged("COMMIT"));
+              },
+              [self, hdl](caf::error& err) {
+                fail_query(self, hdl, planner::statement_error{to_pg_error(err), 0});
+              });
+          return;
+        } else {
+          r.tag = "COMMIT";
+        }
+        st.tx = txn::idle;
+        st.tx_writes.clear();
+        st.tx_tables.clear();
+        break;
+    }
+    statement_done(self, hdl, r);
+    return;
+  }
+  if (st.tx == txn::open) {
+    const char* ddl = std::holds_alternative<messages::create_table>(req)        ? "CREATE TABLE"
+                      : std::holds_alternative<messages::drop_table>(req)        ? "DROP TABLE"
+                      : std::holds_alternative<messages::create_hypertable>(req) ? "create_hypertable()"
+                                                                                 : nullptr;
+    if (ddl != nullptr) {
+      fail_query(self, hdl, planner::statement_error{
+                              {"0A000", std::string{ddl} + " inside a transaction block is not "
+                                                           "supported yet", {}}, 0});
+      return;
+    }
+    const std::string* read = nullptr;
+    if (auto* sel = std::get_if<planner::select_request>(&req))
+      read = &sel->table;
+    if (auto* cp = std::get_if<planner::copy_request>(&req); cp && !cp->from)
+      read = &cp->table;
+    if (read && st.tx_tables.count(*read) > 0) {
+      fail_query(self, hdl, planner::statement_error{
+                              {"0A000", "reading table \"" + *read + "\" after writing it in the "
+                                        "same transaction is not supported yet", {}}, 0});
+      return;
+    }
+  }
   auto on_error = [self, hdl](caf::error& err) {
     fail_query(self, hdl, planner::statement_error{to_pg_error(err), 0});
   };
@@ -174,11 +269,11 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
   };
   if (auto* ct = std::get_if<messages::create_table>(&req)) {
     self->request(cat, caf::infinite, create_atom_v, messages::encode(*ct))
-      .then([next](bool) { next(planner::statement_result{{}, {}, "CREATE TABLE", {}}); },
+      .then([next](bool) { next(tagged("CREATE TABLE")); },
             on_error);
   } else if (auto* dt = std::get_if<messages::drop_table>(&req)) {
     self->request(cat, caf::infinite, drop_atom_v, messages::encode(*dt))
-      .then([next](bool) { next(planner::statement_result{{}, {}, "DROP TABLE", {}}); },
+      .then([next](bool) { next(tagged("DROP TABLE")); },
             on_error);
   } else if (auto* iv = std::get_if<planner::insert_values>(&req)) {
     // The table's columns first; then the batch, converted to them.
@@ -195,12 +290,19 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
             fail_query(self, hdl, planner::statement_error{e->error, e->position});
             return;
           }
-          auto batch = messages::encode_insert(values.table,
-                                               std::get<chunkstore::column_batch>(built));
+          const auto& rows_batch = std::get<chunkstore::column_batch>(built);
+          auto batch = messages::encode_insert(values.table, rows_batch);
+          if (self->state.tx == session_state::txn::open) {
+            // Inside BEGIN ... COMMIT: kept until COMMIT.
+            self->state.tx_writes.push_back(batch);
+            self->state.tx_tables.insert(values.table);
+            next(tagged("INSERT 0 " + std::to_string(rows_batch.rows())));
+            return;
+          }
           self->request(self->state.catalog, caf::infinite, insert_atom_v, batch)
             .then(
               [next](uint64_t, uint64_t rows) {
-                next(planner::statement_result{{}, {}, "INSERT 0 " + std::to_string(rows), {}});
+                next(tagged("INSERT 0 " + std::to_string(rows)));
               },
               on_error);
         },
@@ -334,6 +436,15 @@ void run_statements(self_ptr self, connection_handle hdl) {
   std::vector<char> out;
   while (st.next_statement < st.query->size()) {
     auto planned = st.sql.plan(*st.query, st.next_statement);
+    if (st.tx == session_state::txn::failed) {
+      auto* req = std::get_if<planner::catalog_request>(&planned);
+      if (req == nullptr || !std::holds_alternative<planner::transaction_control>(*req)
+          || std::get<planner::transaction_control>(*req).what
+               == planner::transaction_control::action::begin)
+        planned = planner::statement_error{
+          {"25P02", "current transaction is aborted, commands ignored until end of "
+                    "transaction block", {}}, 0};
+    }
     if (auto* e = std::get_if<planner::statement_error>(&planned)) {
       send_bytes(self, hdl, out);
       fail_query(self, hdl, *e);

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,12 @@ struct session_state {
   std::unique_ptr<planner::parsed_query> query;
   size_t next_statement = 0;
   bool busy = false;
+  /// The transaction block: idle, open (BEGIN), or failed (an error in it).
+  enum class txn : uint8_t { idle, open, failed };
+  txn tx = txn::idle;
+  /// InsertBatches of the open transaction, handed to the catalog at COMMIT.
+  std::vector<messages::buffer> tx_writes;
+  std::set<std::string> tx_tables;
   /// COPY ... FROM STDIN in progress: CopyData goes to the parser.
   std::unique_ptr<chunkstore::table_schema> copy_schema;
   std::unique_ptr<planner::copy_parser> copy;

@@ -20,6 +20,7 @@
 CAF_BEGIN_TYPE_ID_BLOCK(hypertide, caf::first_custom_type_id)
 
   CAF_ADD_TYPE_ID(hypertide, (hypertide::messages::buffer))
+  CAF_ADD_TYPE_ID(hypertide, (std::vector<hypertide::messages::buffer>))
 
   CAF_ADD_ATOM(hypertide, hypertide::actors, append_atom, "append")
   CAF_ADD_ATOM(hypertide, hypertide::actors, scan_atom, "scan")
@@ -35,6 +36,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(hypertide, caf::first_custom_type_id)
   CAF_ADD_ATOM(hypertide, hypertide::actors, dropchunk_atom, "dropchunk")
   CAF_ADD_ATOM(hypertide, hypertide::actors, schema_atom, "schema")
   CAF_ADD_ATOM(hypertide, hypertide::actors, listen_atom, "listen")
+  CAF_ADD_ATOM(hypertide, hypertide::actors, commit_atom, "commit")
 
 CAF_END_TYPE_ID_BLOCK(hypertide)
 

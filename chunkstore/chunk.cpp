@@ -123,6 +123,7 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
   std::vector<std::byte*> dst_data(n);
   std::vector<uint16_t> dst_pos(n);
   std::vector<uint32_t> touched;
+  ++append_seq_;
 
   // Pass 1: where each row goes, per series; block and series time ranges.
   for (size_t i = 0; i < n; ++i) {
@@ -131,8 +132,8 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
     series& found = series_for(scol, r, series_cache, ns); // may grow series_
     size_t sidx = static_cast<size_t>(&found - series_.data());
     series& s = series_[sidx];
-    if (s.touched != at) {
-      s.touched = at;
+    if (s.touched != append_seq_) {
+      s.touched = append_seq_;
       touched.push_back(static_cast<uint32_t>(sidx));
     }
     block* b = (s.blocks.empty() || s.blocks.back()->rows == block_rows)
@@ -255,7 +256,12 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
         keep_from = k;
     if (keep_from > 0)
       ms.erase(ms.begin(), ms.begin() + static_cast<long>(keep_from));
-    ms.push_back(mark{at, s.rows, s.first_row, s.last_row});
+    // Several appends of one commit (a transaction's statements) share its
+    // mark.
+    if (!ms.empty() && ms.back().at == at)
+      ms.back() = mark{at, s.rows, s.first_row, s.last_row};
+    else
+      ms.push_back(mark{at, s.rows, s.first_row, s.last_row});
   }
   if (tcol) {
     for (uint32_t sidx : touched) {

@@ -58,8 +58,9 @@ public:
   chunk& operator=(const chunk&) = delete;
 
   /// Appends rows `sel` of `batch` (all rows when `sel` is empty), committed
-  /// at `at`. `at` must be larger than every earlier append's; `horizon` is
-  /// the oldest snapshot any reader may still use.
+  /// at `at`. `at` must be at least every earlier append's (appends of one
+  /// commit may come in several calls); `horizon` is the oldest snapshot any
+  /// reader may still use.
   void append(const batch_view& batch, std::span<const uint32_t> sel, lsn at,
               lsn horizon);
 
@@ -110,7 +111,7 @@ public:
     std::vector<mark> marks;
     uint32_t first_row = 0, last_row = 0; ///< over all appended rows
     timestamp first_time = max_timestamp, last_time = min_timestamp;
-    lsn touched = 0;     ///< last append that added rows
+    uint64_t touched = 0; ///< the append (sequence number) that last added rows
   };
 
   /// The mark a reader at `snapshot` uses, or nullptr when none is visible.
@@ -148,6 +149,7 @@ private:
   std::vector<uint32_t> series_by_code_;
   int64_t null_series_ = -1;
   size_t total_rows_ = 0;
+  uint64_t append_seq_ = 0; ///< counts append() calls
   size_t blocks_ = 0;
   size_t validity_blocks_ = 0;
   timestamp tmin_ = max_timestamp;

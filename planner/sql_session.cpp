@@ -596,6 +596,29 @@ planned_statement sql_session::plan_node(const void* raw) {
       out.emplace_back(std::get<statement_result>(std::move(r)));
       break;
     }
+    case PG_QUERY__NODE__NODE_TRANSACTION_STMT: {
+      const auto* t = st->transaction_stmt;
+      using A = transaction_control::action;
+      switch (t->kind) {
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
+          out.emplace_back(transaction_control{A::begin});
+          break;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT:
+          if (t->chain)
+            fail("0A000", "COMMIT AND CHAIN is not supported yet");
+          out.emplace_back(transaction_control{A::commit});
+          break;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
+          if (t->chain)
+            fail("0A000", "ROLLBACK AND CHAIN is not supported yet");
+          out.emplace_back(transaction_control{A::rollback});
+          break;
+        default:
+          fail("0A000", "savepoints and two-phase commit are not supported yet");
+      }
+      break;
+    }
     case PG_QUERY__NODE__NODE_COPY_STMT:
       out.emplace_back(plan_copy(st->copy_stmt));
       break;

@@ -31,6 +31,7 @@ struct statement_result {
   std::vector<std::vector<std::optional<std::string>>> rows;
   std::string tag;
   std::vector<std::string> notices;
+  std::vector<std::pair<std::string, std::string>> warnings; ///< (SQLSTATE, message)
 };
 
 /// A statement that failed, with the 1-based character position of the
@@ -58,11 +59,18 @@ struct copy_request {
   chunkstore::timestamp now = 0;
 };
 
+/// BEGIN / START TRANSACTION, COMMIT, ROLLBACK: the session keeps a
+/// transaction's writes and hands them to the catalog at COMMIT.
+struct transaction_control {
+  enum class action : uint8_t { begin, commit, rollback };
+  action what = action::begin;
+};
+
 /// A statement the node's catalog carries out (or, for a SELECT, whose
 /// planning needs the catalog first).
 using catalog_request = std::variant<messages::create_table, messages::create_hypertable,
                                      messages::drop_table, insert_values, select_request,
-                                     copy_request>;
+                                     copy_request, transaction_control>;
 
 /// One planned statement of a query string.
 using planned_statement = std::variant<statement_result, catalog_request, statement_error>;
