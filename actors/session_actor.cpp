@@ -238,7 +238,10 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
     const char* ddl = std::holds_alternative<messages::create_table>(req)        ? "CREATE TABLE"
                       : std::holds_alternative<messages::drop_table>(req)        ? "DROP TABLE"
                       : std::holds_alternative<messages::create_hypertable>(req) ? "create_hypertable()"
-                                                                                 : nullptr;
+                      : (std::holds_alternative<planner::chunk_function>(req)
+                         && std::get<planner::chunk_function>(req).drop)
+                        ? "drop_chunks()"
+                        : nullptr;
     if (ddl != nullptr) {
       fail_query(self, hdl, planner::statement_error{
                               {"0A000", std::string{ddl} + " inside a transaction block is not "
@@ -307,6 +310,24 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
               on_error);
         },
         on_error);
+  } else if (auto* cf = std::get_if<planner::chunk_function>(&req)) {
+    messages::drop_chunks args{cf->table, cf->older_than, cf->newer_than};
+    auto reply = [next, drop = cf->drop](const buffer& list_buf) {
+      auto list = messages::decode_chunk_list(list_buf, false);
+      planner::statement_result r;
+      r.columns = {{drop ? "drop_chunks" : "show_chunks", drop ? 25 : 2205}};
+      if (auto* chunks = std::get_if<std::vector<messages::chunk_info>>(&list))
+        for (const auto& c : *chunks)
+          r.rows.push_back({c.schema_name + "." + c.table_name});
+      r.tag = "SELECT " + std::to_string(r.rows.size());
+      next(r);
+    };
+    if (cf->drop)
+      self->request(cat, caf::infinite, dropchunk_atom_v, messages::encode(args))
+        .then(reply, on_error);
+    else
+      self->request(cat, caf::infinite, chunks_atom_v, messages::encode(args))
+        .then(reply, on_error);
   } else if (auto* cp = std::get_if<planner::copy_request>(&req)) {
     self->request(cat, caf::infinite, schema_atom_v, cp->table)
       .then(

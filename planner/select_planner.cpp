@@ -727,6 +727,20 @@ constant_select(const void* raw, cs::timestamp now, const setting_lookup& settin
   }
 }
 
+std::variant<datum, positioned_error> evaluate_constant(const void* raw, cs::timestamp now) {
+  static const cs::table_schema no_columns;
+  select_plan plan;
+  try {
+    binder b{no_columns, now, "", "", &plan, false, {}, {}, nullptr};
+    bexpr e = b.fold(b.bind(static_cast<const node*>(raw)));
+    if (e.k != bexpr::kind::constant)
+      fail("0A000", "a constant is needed here");
+    return e.value;
+  } catch (const bind_failure& f) {
+    return f.err;
+  }
+}
+
 std::variant<select_plan, positioned_error>
 plan_table_scan(const cs::table_schema& schema, const std::string& table,
                 const std::vector<std::string>& columns) {

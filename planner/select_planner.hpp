@@ -78,6 +78,10 @@ using setting_lookup = std::function<std::optional<std::string>(std::string_view
 std::variant<statement_result, positioned_error>
 constant_select(const void* select_stmt, chunkstore::timestamp now, const setting_lookup& setting);
 
+/// Evaluates a constant expression node (libpg_query's PgQuery__Node).
+std::variant<datum, positioned_error> evaluate_constant(const void* node,
+                                                        chunkstore::timestamp now);
+
 /// The name of the one table a SelectStmt reads, or an error (several
 /// tables, sub-selects, CTEs... are not supported yet).
 std::variant<std::string, positioned_error> select_table(const void* select_stmt);

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <memory>
 
+#include "planner/datetime.hpp"
 #include "planner/interval.hpp"
 #include "planner/pg_nodes.hpp"
 #include "planner/select_planner.hpp"
@@ -384,6 +385,74 @@ catalog_request plan_insert(const PgQuery__InsertStmt* ins) {
   return out;
 }
 
+// -- show_chunks / drop_chunks ---------------------------------------------------------
+
+/// older_than / newer_than: an interval before now(), a point in time, or an
+/// integer for an integer time column.
+chunkstore::timestamp time_bound(const node* n, cs::timestamp now, const char* what) {
+  auto v = evaluate_constant(n, now);
+  if (auto* e = std::get_if<positioned_error>(&v))
+    throw plan_failure{{e->error, e->position}};
+  const datum& d = std::get<datum>(v);
+  if (d.null)
+    fail("22004", std::string{what} + " cannot be NULL");
+  switch (d.type) {
+    case 1186: { // interval
+      auto us = d.iv.fixed_micros();
+      if (!us)
+        return now - (static_cast<int64_t>(d.iv.months) * 30 * cs::usecs_per_day);
+      return now - *us;
+    }
+    case 1184:
+    case 1114:
+    case 23:
+    case 20:
+      return d.i;
+    default: {
+      auto t = parse_timestamptz(d.s);
+      if (!t)
+        fail("22007", "invalid input syntax for type timestamp with time zone: \"" + d.s + "\"");
+      return *t;
+    }
+  }
+}
+
+catalog_request plan_chunk_function(const PgQuery__FuncCall* f, bool drop) {
+  chunk_function out;
+  out.drop = drop;
+  auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count();
+  static const char* positional[] = {"relation", "older_than", "newer_than", "verbose"};
+  for (size_t i = 0; i < f->n_args; ++i) {
+    const node* a = f->args[i];
+    std::string name = i < 4 ? positional[i] : "";
+    if (a->node_case == PG_QUERY__NODE__NODE_NAMED_ARG_EXPR) {
+      name = a->named_arg_expr->name;
+      a = a->named_arg_expr->arg;
+    }
+    if (name == "relation") {
+      auto v = evaluate_constant(a, now);
+      if (auto* e = std::get_if<positioned_error>(&v))
+        throw plan_failure{{e->error, e->position}};
+      out.table = std::get<datum>(v).s;
+      if (auto dot = out.table.find('.'); dot != std::string::npos)
+        out.table = out.table.substr(dot + 1);
+    } else if (name == "older_than") {
+      out.older_than = time_bound(a, now, "older_than");
+    } else if (name == "newer_than") {
+      out.newer_than = time_bound(a, now, "newer_than");
+    } else if (name != "verbose") {
+      fail("42883", std::string{drop ? "drop_chunks" : "show_chunks"}
+                      + "() has no parameter named \"" + name + "\"", f->location);
+    }
+  }
+  if (out.table.empty())
+    fail("42883", std::string{drop ? "drop_chunks" : "show_chunks"} + "() needs a relation",
+         f->location);
+  return out;
+}
+
 // -- COPY ---------------------------------------------------------------------------
 
 catalog_request plan_copy(const PgQuery__CopyStmt* c) {
@@ -579,10 +648,15 @@ planned_statement sql_session::plan_node(const void* raw) {
       // SELECT create_hypertable(...) goes to the catalog.
       if (s->n_target_list == 1) {
         const node* v = s->target_list[0]->res_target->val;
-        if (v->node_case == PG_QUERY__NODE__NODE_FUNC_CALL
-            && last_name(v->func_call->n_funcname, v->func_call->funcname)
-                 == "create_hypertable") {
+        std::string fname = v->node_case == PG_QUERY__NODE__NODE_FUNC_CALL
+                              ? last_name(v->func_call->n_funcname, v->func_call->funcname)
+                              : std::string{};
+        if (fname == "create_hypertable") {
           out.emplace_back(plan_create_hypertable(v->func_call, *this));
+          break;
+        }
+        if (fname == "show_chunks" || fname == "drop_chunks") {
+          out.emplace_back(plan_chunk_function(v->func_call, fname == "drop_chunks"));
           break;
         }
       }

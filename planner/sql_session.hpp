@@ -66,11 +66,19 @@ struct transaction_control {
   action what = action::begin;
 };
 
+/// SELECT show_chunks(...) / drop_chunks(...).
+struct chunk_function {
+  bool drop = false;
+  std::string table;
+  std::optional<chunkstore::timestamp> older_than;
+  std::optional<chunkstore::timestamp> newer_than;
+};
+
 /// A statement the node's catalog carries out (or, for a SELECT, whose
 /// planning needs the catalog first).
 using catalog_request = std::variant<messages::create_table, messages::create_hypertable,
                                      messages::drop_table, insert_values, select_request,
-                                     copy_request, transaction_control>;
+                                     copy_request, transaction_control, chunk_function>;
 
 /// One planned statement of a query string.
 using planned_statement = std::variant<statement_result, catalog_request, statement_error>;
