@@ -5,6 +5,8 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <algorithm>
+
 #include "actors/aggregation_actor.hpp"
 #include "actors/chunk_actor.hpp"
 #include "messages/codec.hpp"
@@ -25,7 +27,7 @@ std::vector<messages::chunk_info> to_info(const std::vector<planner::chunk_meta>
   for (const auto& c : xs)
     out.push_back(messages::chunk_info{c.id, std::string{planner::internal_schema},
                                        c.table_name, c.range.start, c.range.end,
-                                       c.range.partition, 0, 0});
+                                       c.range.partition, 0, 0, {}});
   return out;
 }
 
@@ -202,6 +204,31 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
       for (const auto& c : dropped)
         self->state.chunks.erase(c.id);
       return messages::encode(to_info(dropped));
+    },
+    [=](info_atom) -> caf::result<buffer> {
+      messages::catalog_snapshot snap;
+      for (const auto& [name, t] : self->state.cat.tables()) {
+        if (!t.def.is_hypertable())
+          continue;
+        const auto& d = t.def;
+        snap.hypertables.push_back(messages::hypertable_info{
+          t.id, name, d.schema.columns[static_cast<size_t>(d.time_column)].name,
+          d.schema.columns[static_cast<size_t>(d.time_column)].type, d.chunk_interval,
+          d.space_column >= 0 ? d.schema.columns[static_cast<size_t>(d.space_column)].name : "",
+          d.partitions, static_cast<int32_t>(t.chunks.size()),
+          d.space_column >= 0 ? d.schema.columns[static_cast<size_t>(d.space_column)].type
+                              : chunkstore::column_type::text});
+        std::vector<const planner::chunk_meta*> chunks;
+        for (const auto& [_, c] : t.chunks)
+          chunks.push_back(&c);
+        std::sort(chunks.begin(), chunks.end(),
+                  [](auto* a, auto* b) { return a->id < b->id; });
+        for (const auto* c : chunks)
+          snap.chunks.push_back(messages::chunk_info{c->id, std::string{planner::internal_schema},
+                                                     c->table_name, c->range.start, c->range.end,
+                                                     c->range.partition, 0, 0, name});
+      }
+      return messages::encode(snap);
     },
     [=](schema_atom, const std::string& name) -> caf::result<buffer> {
       const planner::table_meta* t = self->state.cat.find(name);

@@ -52,6 +52,8 @@ using catalog_actor = caf::typed_actor<
   caf::replies_to<chunks_atom, buffer>::with<buffer>,
   /// DropChunks; replies with a ChunkList of the dropped chunks.
   caf::replies_to<dropchunk_atom, buffer>::with<buffer>,
+  /// A CatalogSnapshot: every hypertable and chunk.
+  caf::replies_to<info_atom>::with<buffer>,
   /// The CreateTable of a table (its schema).
   caf::replies_to<schema_atom, std::string>::with<buffer>,
   /// A query at this snapshot finished.

@@ -1,6 +1,8 @@
 #include "actors/session_actor.hpp"
 
 #include <cstring>
+#include <functional>
+#include <map>
 #include <random>
 
 #include <caf/io/receive_policy.hpp>
@@ -9,6 +11,7 @@
 
 #include "actors/pg_protocol.hpp"
 #include "messages/codec.hpp"
+#include "planner/local_table.hpp"
 #include "planner/select_planner.hpp"
 
 namespace hypertide::actors {
@@ -176,6 +179,163 @@ void handle_copy(self_ptr self, connection_handle hdl, char type, const std::vec
         {"08P01", std::string{"unexpected message type '"} + type + "' during COPY from stdin", {}},
         0};
   }
+}
+
+using cte_map = std::map<std::string, std::shared_ptr<planner::local_table>>;
+using select_done = std::function<void(const planner::statement_result&)>;
+using select_failed = std::function<void(const planner::statement_error&)>;
+
+void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<cte_map> ctes,
+                bool ctes_done, select_done done, select_failed failed);
+
+/// Runs a SELECT over rows the session holds, or fails.
+void run_over(const void* stmt, const planner::local_table& t, int64_t now,
+              const select_done& done, const select_failed& failed) {
+  auto r = planner::run_local(stmt, t, now);
+  if (auto* e = std::get_if<planner::positioned_error>(&r))
+    failed(planner::statement_error{e->error, e->position});
+  else
+    done(std::get<planner::statement_result>(r));
+}
+
+/// Evaluates WITH query `i` (and the ones after it), then the main query.
+void run_ctes(self_ptr self, const void* stmt,
+              std::shared_ptr<std::vector<std::pair<std::string, const void*>>> list, size_t i,
+              int64_t now, std::shared_ptr<cte_map> ctes, select_done done,
+              select_failed failed) {
+  if (i == list->size()) {
+    run_select(self, stmt, now, ctes, true, done, failed);
+    return;
+  }
+  const auto& [name, query] = (*list)[i];
+  if (query == nullptr) {
+    failed(planner::statement_error{{"0A000", "WITH queries other than SELECT are not supported", {}}, 0});
+    return;
+  }
+  run_select(
+    self, query, now, ctes, false,
+    [=, name = name](const planner::statement_result& r) {
+      auto t = planner::local_from_result(name, r);
+      if (auto* e = std::get_if<planner::positioned_error>(&t)) {
+        failed(planner::statement_error{e->error, e->position});
+        return;
+      }
+      (*ctes)[name] = std::make_shared<planner::local_table>(
+        std::move(std::get<planner::local_table>(t)));
+      run_ctes(self, stmt, list, i + 1, now, ctes, done, failed);
+    },
+    failed);
+}
+
+/// A SELECT over a hypertable, a timescaledb_information view, a WITH
+/// query or a sub-select; `done` gets its result.
+void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<cte_map> ctes,
+                bool ctes_done, select_done done, select_failed failed) {
+  if (!ctes_done) {
+    auto list = std::make_shared<std::vector<std::pair<std::string, const void*>>>(
+      planner::with_queries(stmt));
+    if (!list->empty()) {
+      run_ctes(self, stmt, list, 0, now, ctes, done, failed);
+      return;
+    }
+  }
+  if (!planner::has_from(stmt)) {
+    // A WITH query without FROM: constants.
+    planner::setting_lookup lookup = [self](std::string_view n) {
+      return self->state.sql.setting(n);
+    };
+    auto r = planner::constant_select(stmt, now, lookup);
+    if (auto* e = std::get_if<planner::positioned_error>(&r))
+      failed(planner::statement_error{e->error, e->position});
+    else
+      done(std::get<planner::statement_result>(r));
+    return;
+  }
+  auto source = planner::source_of(stmt);
+  if (auto* e = std::get_if<planner::positioned_error>(&source)) {
+    failed(planner::statement_error{e->error, e->position});
+    return;
+  }
+  const auto& src = std::get<planner::select_source>(source);
+  if (src.subselect != nullptr) {
+    run_select(
+      self, src.subselect, now, ctes, false,
+      [=, name = src.name](const planner::statement_result& r) {
+        auto t = planner::local_from_result(name, r);
+        if (auto* e = std::get_if<planner::positioned_error>(&t))
+          failed(planner::statement_error{e->error, e->position});
+        else
+          run_over(stmt, std::get<planner::local_table>(t), now, done, failed);
+      },
+      failed);
+    return;
+  }
+  if (auto it = ctes->find(src.name); it != ctes->end()) {
+    run_over(stmt, *it->second, now, done, failed);
+    return;
+  }
+  auto& cat = self->state.catalog;
+  auto on_error = [failed](caf::error& err) {
+    failed(planner::statement_error{to_pg_error(err), 0});
+  };
+  constexpr std::string_view info = "timescaledb_information.";
+  if (src.name.rfind(info, 0) == 0) {
+    std::string view = src.name.substr(info.size());
+    self->request(cat, caf::infinite, info_atom_v)
+      .then(
+        [=](const buffer& snap_buf) {
+          auto snap = messages::decode_catalog_snapshot(snap_buf, false);
+          if (auto* e = std::get_if<chunkstore::pg_error>(&snap)) {
+            failed(planner::statement_error{*e, 0});
+            return;
+          }
+          auto t = planner::information_view(view, std::get<messages::catalog_snapshot>(snap));
+          if (!t) {
+            failed(planner::statement_error{
+              {"42P01", "relation \"timescaledb_information." + view + "\" does not exist", {}}, 0});
+            return;
+          }
+          run_over(stmt, *t, now, done, failed);
+        },
+        on_error);
+    return;
+  }
+  // A hypertable or plain table: its columns, then the plan; the fragment
+  // runs on the node, the final step (HAVING, projection, ORDER BY, LIMIT)
+  // here.
+  self->request(cat, caf::infinite, schema_atom_v, src.name)
+    .then(
+      [=](const buffer& schema_buf) {
+        auto ct = messages::decode_create_table(schema_buf, false);
+        if (auto* e = std::get_if<chunkstore::pg_error>(&ct)) {
+          failed(planner::statement_error{*e, 0});
+          return;
+        }
+        auto planned = planner::plan_select(stmt, std::get<messages::create_table>(ct).schema, now);
+        if (auto* e = std::get_if<planner::positioned_error>(&planned)) {
+          failed(planner::statement_error{e->error, e->position});
+          return;
+        }
+        auto plan = std::make_shared<planner::select_plan>(
+          std::move(std::get<planner::select_plan>(planned)));
+        self->request(self->state.catalog, caf::infinite, query_atom_v,
+                      messages::encode_fragment(plan->fragment))
+          .then(
+            [=](const buffer& result_buf) {
+              auto r = messages::decode_result(result_buf, false);
+              if (auto* e = std::get_if<chunkstore::pg_error>(&r)) {
+                failed(planner::statement_error{*e, 0});
+                return;
+              }
+              auto fin = planner::finish_select(*plan, std::get<chunkstore::partial_result>(r));
+              if (auto* e = std::get_if<planner::positioned_error>(&fin))
+                failed(planner::statement_error{e->error, e->position});
+              else
+                done(std::get<planner::statement_result>(fin));
+            },
+            on_error);
+      },
+      on_error);
 }
 
 /// Runs the catalog request of one statement; the reply continues the query.
@@ -399,43 +559,8 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
         on_error);
     (void) next;
   } else if (auto* sel = std::get_if<planner::select_request>(&req)) {
-    // The table's columns, then the plan; the fragment runs on the node and
-    // the final step (HAVING, projection, ORDER BY, LIMIT) runs here.
-    self->request(cat, caf::infinite, schema_atom_v, sel->table)
-      .then(
-        [self, hdl, next, on_error, req = *sel](const buffer& schema_buf) {
-          auto ct = messages::decode_create_table(schema_buf, false);
-          if (auto* e = std::get_if<chunkstore::pg_error>(&ct)) {
-            fail_query(self, hdl, planner::statement_error{*e, 0});
-            return;
-          }
-          auto planned = planner::plan_select(req.stmt, std::get<messages::create_table>(ct).schema,
-                                              req.now);
-          if (auto* e = std::get_if<planner::positioned_error>(&planned)) {
-            fail_query(self, hdl, planner::statement_error{e->error, e->position});
-            return;
-          }
-          auto plan = std::make_shared<planner::select_plan>(
-            std::move(std::get<planner::select_plan>(planned)));
-          self->request(self->state.catalog, caf::infinite, query_atom_v,
-                        messages::encode_fragment(plan->fragment))
-            .then(
-              [self, hdl, next, plan](const buffer& result_buf) {
-                auto r = messages::decode_result(result_buf, false);
-                if (auto* e = std::get_if<chunkstore::pg_error>(&r)) {
-                  fail_query(self, hdl, planner::statement_error{*e, 0});
-                  return;
-                }
-                auto done = planner::finish_select(*plan, std::get<chunkstore::partial_result>(r));
-                if (auto* e = std::get_if<planner::positioned_error>(&done)) {
-                  fail_query(self, hdl, planner::statement_error{e->error, e->position});
-                  return;
-                }
-                next(std::get<planner::statement_result>(done));
-              },
-              on_error);
-        },
-        on_error);
+    run_select(self, sel->stmt, sel->now, std::make_shared<cte_map>(), false, next,
+               [self, hdl](const planner::statement_error& e) { fail_query(self, hdl, e); });
   } else if (auto* ch = std::get_if<messages::create_hypertable>(&req)) {
     self->request(cat, caf::infinite, hyper_atom_v, messages::encode(*ch))
       .then(

@@ -37,6 +37,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(hypertide, caf::first_custom_type_id)
   CAF_ADD_ATOM(hypertide, hypertide::actors, schema_atom, "schema")
   CAF_ADD_ATOM(hypertide, hypertide::actors, listen_atom, "listen")
   CAF_ADD_ATOM(hypertide, hypertide::actors, commit_atom, "commit")
+  CAF_ADD_ATOM(hypertide, hypertide::actors, info_atom, "info")
 
 CAF_END_TYPE_ID_BLOCK(hypertide)
 

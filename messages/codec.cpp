@@ -579,7 +579,8 @@ buffer encode(const std::vector<chunk_info>& xs) {
   for (const auto& x : xs)
     cs_.push_back(fb::CreateChunkInfo(fbb, x.id, fbb.CreateString(x.schema_name),
                                       fbb.CreateString(x.table_name), x.range_start,
-                                      x.range_end, x.partition, x.rows, x.memory_bytes));
+                                      x.range_end, x.partition, x.rows, x.memory_bytes,
+                                      fbb.CreateString(x.hypertable)));
   fbb.Finish(fb::CreateChunkList(fbb, 1, fbb.CreateVector(cs_)));
   return finish(fbb);
 }
@@ -594,7 +595,49 @@ result<std::vector<chunk_info>> decode_chunk_list(const buffer& buf, bool verify
       out.push_back(chunk_info{c->id(), c->schema_name() ? c->schema_name()->str() : "",
                                c->table_name() ? c->table_name()->str() : "",
                                c->range_start(), c->range_end(), c->partition(),
-                               c->rows(), c->memory_bytes()});
+                               c->rows(), c->memory_bytes(),
+                               c->hypertable() ? c->hypertable()->str() : ""});
+  return out;
+}
+
+buffer encode(const catalog_snapshot& x) {
+  FlatBufferBuilder fbb{1024};
+  std::vector<Offset<fb::HypertableInfo>> hs;
+  for (const auto& h : x.hypertables)
+    hs.push_back(fb::CreateHypertableInfo(fbb, h.id, fbb.CreateString(h.name),
+                                          fbb.CreateString(h.time_column),
+                                          static_cast<fb::ColumnType>(h.time_type),
+                                          h.chunk_interval, fbb.CreateString(h.space_column),
+                                          h.partitions, h.num_chunks,
+                                          static_cast<fb::ColumnType>(h.space_type)));
+  std::vector<Offset<fb::ChunkInfo>> cs_;
+  for (const auto& c : x.chunks)
+    cs_.push_back(fb::CreateChunkInfo(fbb, c.id, fbb.CreateString(c.schema_name),
+                                      fbb.CreateString(c.table_name), c.range_start, c.range_end,
+                                      c.partition, c.rows, c.memory_bytes,
+                                      fbb.CreateString(c.hypertable)));
+  fbb.Finish(fb::CreateCatalogSnapshot(fbb, 1, fbb.CreateVector(hs), fbb.CreateVector(cs_)));
+  return finish(fbb);
+}
+
+result<catalog_snapshot> decode_catalog_snapshot(const buffer& buf, bool verify) {
+  const auto* s = root<fb::CatalogSnapshot>(buf, verify);
+  if (s == nullptr)
+    return invalid("CatalogSnapshot fails verification");
+  catalog_snapshot out;
+  auto str = [](const flatbuffers::String* x) { return x ? x->str() : std::string{}; };
+  if (s->hypertables())
+    for (const auto* h : *s->hypertables())
+      out.hypertables.push_back(hypertable_info{
+        h->id(), str(h->name()), str(h->time_column()),
+        static_cast<cs::column_type>(std::min<uint8_t>(static_cast<uint8_t>(h->time_type()), 5)),
+        h->chunk_interval(), str(h->space_column()), h->partitions(), h->num_chunks(),
+        static_cast<cs::column_type>(std::min<uint8_t>(static_cast<uint8_t>(h->space_type()), 5))});
+  if (s->chunks())
+    for (const auto* c : *s->chunks())
+      out.chunks.push_back(chunk_info{c->id(), str(c->schema_name()), str(c->table_name()),
+                                      c->range_start(), c->range_end(), c->partition(), c->rows(),
+                                      c->memory_bytes(), str(c->hypertable())});
   return out;
 }
 

@@ -99,6 +99,26 @@ struct chunk_info {
   int32_t partition = -1;
   uint64_t rows = 0;
   uint64_t memory_bytes = 0;
+  std::string hypertable;
+};
+
+/// A hypertable as timescaledb_information reports it.
+struct hypertable_info {
+  int32_t id = 0;
+  std::string name;
+  std::string time_column;
+  chunkstore::column_type time_type = chunkstore::column_type::timestamptz;
+  int64_t chunk_interval = 0;
+  std::string space_column;
+  int32_t partitions = 0;
+  int32_t num_chunks = 0;
+  chunkstore::column_type space_type = chunkstore::column_type::text;
+};
+
+/// Every hypertable and chunk of a node.
+struct catalog_snapshot {
+  std::vector<hypertable_info> hypertables;
+  std::vector<chunk_info> chunks;
 };
 
 buffer encode(const create_table& x);
@@ -111,5 +131,7 @@ result<create_hypertable> decode_create_hypertable(const buffer& buf, bool verif
 result<drop_chunks> decode_drop_chunks(const buffer& buf, bool verify);
 result<drop_table> decode_drop_table(const buffer& buf, bool verify);
 result<std::vector<chunk_info>> decode_chunk_list(const buffer& buf, bool verify);
+buffer encode(const catalog_snapshot& x);
+result<catalog_snapshot> decode_catalog_snapshot(const buffer& buf, bool verify);
 
 } // namespace hypertide::messages

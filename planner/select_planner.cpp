@@ -770,24 +770,59 @@ plan_table_scan(const cs::table_schema& schema, const std::string& table,
   return plan;
 }
 
-std::variant<std::string, positioned_error> select_table(const void* raw) {
+std::variant<select_source, positioned_error> source_of(const void* raw) {
   const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
   try {
-    if (s->with_clause)
-      fail("0A000", "WITH is not supported yet");
     if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE
         && s->op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED)
       fail("0A000", "UNION, INTERSECT and EXCEPT are not supported yet");
-    if (s->n_from_clause != 1 || s->from_clause[0]->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
-      fail("0A000", "SELECT from several tables, joins and sub-selects are not supported yet");
-    const auto* rv = s->from_clause[0]->range_var;
-    if (has(rv->schemaname) && std::string{rv->schemaname} != "public")
-      fail("42P01", "relation \"" + std::string{rv->schemaname} + "." + rv->relname
-                      + "\" does not exist", rv->location);
-    return std::string{rv->relname};
+    if (s->n_from_clause != 1)
+      fail("0A000", "SELECT from several tables and joins are not supported yet");
+    const node* f = s->from_clause[0];
+    if (f->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT) {
+      const auto* sub = f->range_subselect;
+      if (sub->lateral)
+        fail("0A000", "LATERAL is not supported yet");
+      if (sub->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+        fail("0A000", "this sub-select is not supported yet");
+      return select_source{sub->alias && has(sub->alias->aliasname) ? sub->alias->aliasname : "",
+                           sub->subquery->select_stmt};
+    }
+    if (f->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
+      fail("0A000", "joins and table functions in FROM are not supported yet");
+    const auto* rv = f->range_var;
+    std::string schema = has(rv->schemaname) ? rv->schemaname : "";
+    if (!schema.empty() && schema != "public" && schema != "timescaledb_information")
+      fail("42P01", "relation \"" + schema + "." + rv->relname + "\" does not exist",
+           rv->location);
+    if (schema == "timescaledb_information")
+      return select_source{schema + "." + rv->relname, nullptr};
+    return select_source{rv->relname, nullptr};
   } catch (const bind_failure& f) {
     return f.err;
   }
+}
+
+bool has_from(const void* raw) {
+  return static_cast<const PgQuery__SelectStmt*>(raw)->n_from_clause > 0;
+}
+
+std::vector<std::pair<std::string, const void*>> with_queries(const void* raw) {
+  const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
+  std::vector<std::pair<std::string, const void*>> out;
+  if (s->with_clause == nullptr)
+    return out;
+  for (size_t i = 0; i < s->with_clause->n_ctes; ++i) {
+    const node* c = s->with_clause->ctes[i];
+    if (c->node_case != PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR)
+      continue;
+    const auto* cte = c->common_table_expr;
+    if (cte->ctequery->node_case == PG_QUERY__NODE__NODE_SELECT_STMT)
+      out.emplace_back(cte->ctename, cte->ctequery->select_stmt);
+    else
+      out.emplace_back(cte->ctename, nullptr);
+  }
+  return out;
 }
 
 std::variant<select_plan, positioned_error>
@@ -795,10 +830,22 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now) 
   const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
   select_plan plan;
   try {
-    const auto* rv = s->from_clause[0]->range_var;
-    binder b{schema, now, rv->alias && has(rv->alias->aliasname) ? rv->alias->aliasname : rv->relname,
-             rv->relname, &plan, false, {}, {}};
-    plan.fragment.table = rv->relname;
+    const node* from = s->from_clause[0];
+    std::string relname, alias;
+    if (from->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT) {
+      const auto* a = from->range_subselect->alias;
+      relname = alias = a && has(a->aliasname) ? a->aliasname : "";
+    } else {
+      const auto* rv = from->range_var;
+      relname = rv->relname;
+      alias = rv->alias && has(rv->alias->aliasname) ? rv->alias->aliasname : relname;
+    }
+    struct {
+      const char* relname;
+    } rv_name{relname.c_str()};
+    const auto* rv = &rv_name;
+    binder b{schema, now, alias, relname, &plan, false, {}, {}};
+    plan.fragment.table = relname;
     const bool distinct_plain = s->n_distinct_clause == 1
                                 && s->distinct_clause[0]->node_case == PG_QUERY__NODE__NODE__NOT_SET;
     const bool distinct_on = s->n_distinct_clause > 0 && !distinct_plain;

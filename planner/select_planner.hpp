@@ -82,9 +82,19 @@ constant_select(const void* select_stmt, chunkstore::timestamp now, const settin
 std::variant<datum, positioned_error> evaluate_constant(const void* node,
                                                         chunkstore::timestamp now);
 
-/// The name of the one table a SelectStmt reads, or an error (several
-/// tables, sub-selects, CTEs... are not supported yet).
-std::variant<std::string, positioned_error> select_table(const void* select_stmt);
+/// What a SelectStmt reads: a table (or `schema.view`) by name, or a
+/// sub-select (its SelectStmt); an error for joins and set operations.
+struct select_source {
+  std::string name;            ///< `t`, or `timescaledb_information.chunks`
+  const void* subselect = nullptr;
+};
+std::variant<select_source, positioned_error> source_of(const void* select_stmt);
+
+/// True when a SelectStmt has a FROM clause.
+bool has_from(const void* select_stmt);
+
+/// The WITH queries of a SelectStmt: (name, SelectStmt) in order.
+std::vector<std::pair<std::string, const void*>> with_queries(const void* select_stmt);
 
 /// `SELECT columns FROM table` (all columns when `columns` is empty).
 std::variant<select_plan, positioned_error>

@@ -468,10 +468,13 @@ catalog_request plan_copy(const PgQuery__CopyStmt* c) {
   if (c->query) {
     if (c->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
       fail("0A000", "COPY of this statement is not supported");
-    auto t = select_table(c->query->select_stmt);
+    auto t = source_of(c->query->select_stmt);
     if (auto* e = std::get_if<positioned_error>(&t))
       throw plan_failure{{e->error, e->position}};
-    out.table = std::get<std::string>(t);
+    out.table = std::get<select_source>(t).name;
+    if (std::get<select_source>(t).subselect || c->query->select_stmt->with_clause
+        || out.table.find('.') != std::string::npos)
+      fail("0A000", "COPY of a query over views, WITH or sub-selects is not supported yet");
     out.query = c->query->select_stmt;
   } else {
     out.table = c->relation->relname;
@@ -634,13 +637,13 @@ planned_statement sql_session::plan_node(const void* raw) {
       if (s->n_from_clause > 0 || s->with_clause
           || (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE
               && s->op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED)) {
-        auto table = select_table(s);
-        if (auto* e = std::get_if<positioned_error>(&table))
+        auto source = source_of(s);
+        if (auto* e = std::get_if<positioned_error>(&source))
           throw plan_failure{{e->error, e->position}};
         auto now = std::chrono::duration_cast<std::chrono::microseconds>(
                      std::chrono::system_clock::now().time_since_epoch())
                      .count();
-        out.emplace_back(select_request{s, std::get<std::string>(table), now});
+        out.emplace_back(select_request{s, std::get<select_source>(source).name, now});
         break;
       }
       if (s->where_clause || s->n_group_clause > 0 || s->n_values_lists > 0)

@@ -1,0 +1,196 @@
+#include "planner/local_table.hpp"
+
+#include "chunkstore/chunk.hpp"
+#include "chunkstore/hypertable.hpp"
+#include "planner/copy_format.hpp"
+#include "planner/datetime.hpp"
+#include "planner/pg_format.hpp"
+#include "planner/select_planner.hpp"
+#include "planner/sql_session.hpp"
+
+namespace hypertide::planner {
+
+namespace cs = chunkstore;
+
+std::variant<statement_result, positioned_error>
+run_local(const void* stmt, const local_table& t, cs::timestamp now) {
+  auto planned = plan_select(stmt, t.schema, now);
+  if (auto* e = std::get_if<positioned_error>(&planned))
+    return *e;
+  const auto& plan = std::get<select_plan>(planned);
+  cs::chunk tmp{t.schema, -1, -1};
+  if (t.rows.rows() > 0)
+    tmp.append(t.rows.view(), {}, 1, 1);
+  cs::result_merger merger{plan.fragment, t.schema};
+  merger.add(tmp.execute(plan.fragment, 1));
+  return finish_select(plan, merger.finish());
+}
+
+std::variant<local_table, positioned_error> local_from_result(std::string name,
+                                                              const statement_result& r) {
+  local_table t;
+  t.name = std::move(name);
+  for (const auto& c : r.columns) {
+    cs::column_type type = cs::column_type::text;
+    switch (c.type_oid) {
+      case oid::int4: type = cs::column_type::int4; break;
+      case oid::int8: type = cs::column_type::int8; break;
+      case oid::float8:
+      case oid::numeric: type = cs::column_type::float8; break;
+      case oid::bool_: type = cs::column_type::boolean; break;
+      case oid::timestamptz: type = cs::column_type::timestamptz; break;
+      default: break;
+    }
+    t.schema.columns.push_back(cs::column_def{c.name, type, false});
+  }
+  // The same readers as COPY's text format.
+  std::vector<int> fields;
+  for (size_t i = 0; i < t.schema.columns.size(); ++i)
+    fields.push_back(static_cast<int>(i));
+  copy_options o;
+  copy_parser parser{t.schema, fields, o, t.name};
+  for (const auto& row : r.rows)
+    if (auto e = parser.feed(copy_out_row(row, o)))
+      return *e;
+  if (auto e = parser.finish())
+    return *e;
+  t.rows = std::move(parser.batch());
+  return t;
+}
+
+namespace {
+
+cs::table_schema columns(std::initializer_list<std::pair<const char*, cs::column_type>> cols) {
+  cs::table_schema s;
+  for (const auto& [n, t] : cols)
+    s.columns.push_back(cs::column_def{n, t, false});
+  return s;
+}
+
+std::string interval_text(int64_t us) {
+  datum d;
+  d.type = oid::interval;
+  d.null = false;
+  d.iv.days = static_cast<int32_t>(us / cs::usecs_per_day);
+  d.iv.micros = us % cs::usecs_per_day;
+  return *to_text(d);
+}
+
+} // namespace
+
+std::optional<local_table> information_view(const std::string& view,
+                                            const messages::catalog_snapshot& snap) {
+  using T = cs::column_type;
+  local_table t;
+  t.name = view;
+  if (view == "hypertables") {
+    t.schema = columns({{"hypertable_schema", T::text}, {"hypertable_name", T::text},
+                        {"owner", T::text}, {"num_dimensions", T::int4}, {"num_chunks", T::int8},
+                        {"compression_enabled", T::boolean}, {"is_distributed", T::boolean},
+                        {"replication_factor", T::int4}, {"data_nodes", T::text},
+                        {"tablespaces", T::text}});
+    t.rows = cs::column_batch{t.schema};
+    for (const auto& h : snap.hypertables) {
+      auto& b = t.rows;
+      b.append_text(0, "public");
+      b.append_text(1, h.name);
+      b.append_text(2, "postgres");
+      b.append_int(3, h.space_column.empty() ? 1 : 2);
+      b.append_int(4, h.num_chunks);
+      b.append_int(5, 0);
+      b.append_int(6, 0);
+      b.append_null(7);
+      b.append_null(8);
+      b.append_null(9);
+      b.finish_row();
+    }
+    return t;
+  }
+  if (view == "chunks") {
+    t.schema = columns({{"hypertable_schema", T::text}, {"hypertable_name", T::text},
+                        {"chunk_schema", T::text}, {"chunk_name", T::text},
+                        {"primary_dimension", T::text}, {"primary_dimension_type", T::text},
+                        {"range_start", T::timestamptz}, {"range_end", T::timestamptz},
+                        {"range_start_integer", T::int8}, {"range_end_integer", T::int8},
+                        {"is_compressed", T::boolean}, {"chunk_tablespace", T::text},
+                        {"data_nodes", T::text}});
+    t.rows = cs::column_batch{t.schema};
+    for (const auto& c : snap.chunks) {
+      const messages::hypertable_info* h = nullptr;
+      for (const auto& x : snap.hypertables)
+        if (x.name == c.hypertable)
+          h = &x;
+      if (h == nullptr)
+        continue;
+      bool time = h->time_type == T::timestamptz;
+      auto& b = t.rows;
+      b.append_text(0, "public");
+      b.append_text(1, h->name);
+      b.append_text(2, c.schema_name);
+      b.append_text(3, c.table_name);
+      b.append_text(4, h->time_column);
+      b.append_text(5, cs::pg_type_name(h->time_type));
+      if (time) {
+        b.append_int(6, c.range_start);
+        b.append_int(7, c.range_end);
+        b.append_null(8);
+        b.append_null(9);
+      } else {
+        b.append_null(6);
+        b.append_null(7);
+        b.append_int(8, c.range_start);
+        b.append_int(9, c.range_end);
+      }
+      b.append_int(10, 0);
+      b.append_null(11);
+      b.append_null(12);
+      b.finish_row();
+    }
+    return t;
+  }
+  if (view == "dimensions") {
+    t.schema = columns({{"hypertable_schema", T::text}, {"hypertable_name", T::text},
+                        {"dimension_number", T::int8}, {"column_name", T::text},
+                        {"column_type", T::text}, {"dimension_type", T::text},
+                        {"time_interval", T::text}, {"integer_interval", T::int8},
+                        {"integer_now_func", T::text}, {"num_partitions", T::int4}});
+    t.rows = cs::column_batch{t.schema};
+    for (const auto& h : snap.hypertables) {
+      auto& b = t.rows;
+      bool time = h.time_type == T::timestamptz;
+      b.append_text(0, "public");
+      b.append_text(1, h.name);
+      b.append_int(2, 1);
+      b.append_text(3, h.time_column);
+      b.append_text(4, cs::pg_type_name(h.time_type));
+      b.append_text(5, "Time");
+      if (time) {
+        b.append_text(6, interval_text(h.chunk_interval));
+        b.append_null(7);
+      } else {
+        b.append_null(6);
+        b.append_int(7, h.chunk_interval);
+      }
+      b.append_null(8);
+      b.append_null(9);
+      b.finish_row();
+      if (!h.space_column.empty()) {
+        b.append_text(0, "public");
+        b.append_text(1, h.name);
+        b.append_int(2, 2);
+        b.append_text(3, h.space_column);
+        b.append_text(4, cs::pg_type_name(h.space_type));
+        b.append_text(5, "Space");
+        b.append_null(6);
+        b.append_null(7);
+        b.append_null(8);
+        b.append_int(9, h.partitions);
+        b.finish_row();
+      }
+    }
+    return t;
+  }
+  return std::nullopt;
+}
+
+} // namespace hypertide::planner

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "chunkstore/column_batch.hpp"
+#include "chunkstore/types.hpp"
+#include "messages/codec.hpp"
+#include "planner/insert_builder.hpp"
+
+namespace hypertide::planner {
+
+struct statement_result;
+
+/// Rows the access node holds itself -- a timescaledb_information view, a
+/// WITH query, a sub-select -- that a SELECT reads as if they were a table.
+struct local_table {
+  std::string name;
+  chunkstore::table_schema schema;
+  chunkstore::column_batch rows;
+};
+
+/// Runs a SelectStmt over `t` with the same planner and kernels as a
+/// hypertable: the fragment runs on a temporary chunk of `t`'s rows, then
+/// the final step.
+std::variant<statement_result, positioned_error> run_local(const void* select_stmt,
+                                                           const local_table& t,
+                                                           chunkstore::timestamp now);
+
+/// The rows of a statement's result as a local table (text read back by
+/// the columns' types; numeric becomes double precision).
+std::variant<local_table, positioned_error> local_from_result(std::string name,
+                                                              const statement_result& r);
+
+/// timescaledb_information.hypertables, .chunks and .dimensions over a
+/// catalog snapshot; nullopt for another name.
+std::optional<local_table> information_view(const std::string& view,
+                                            const messages::catalog_snapshot& snap);
+
+} // namespace hypertide::planner
