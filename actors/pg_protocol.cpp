@@ -106,18 +106,49 @@ void writer::ready_for_query(char status) {
   end(s);
 }
 
-void writer::row_description(const std::vector<field>& fields) {
+void writer::row_description(const std::vector<field>& fields,
+                             const std::vector<int16_t>& formats) {
   size_t s = begin('T');
   put_i16(static_cast<int16_t>(fields.size()));
-  for (const auto& f : fields) {
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const auto& f = fields[i];
+    int16_t fmt = formats.empty() ? 0 : formats.size() == 1 ? formats[0] : formats[i];
     put_cstr(f.name);
     put_i32(0); // table OID
     put_i16(0); // column number
     put_i32(static_cast<int32_t>(f.type));
     put_i16(f.size);
     put_i32(-1); // type modifier
-    put_i16(0);  // text format
+    put_i16(fmt);
   }
+  end(s);
+}
+
+void writer::parse_complete() {
+  end(begin('1'));
+}
+
+void writer::bind_complete() {
+  end(begin('2'));
+}
+
+void writer::close_complete() {
+  end(begin('3'));
+}
+
+void writer::no_data() {
+  end(begin('n'));
+}
+
+void writer::portal_suspended() {
+  end(begin('s'));
+}
+
+void writer::parameter_description(const std::vector<int32_t>& types) {
+  size_t s = begin('t');
+  put_i16(static_cast<int16_t>(types.size()));
+  for (int32_t t : types)
+    put_i32(t);
   end(s);
 }
 

@@ -71,7 +71,18 @@ public:
   void backend_key_data(int32_t pid, int32_t key);
   /// 'I' idle, 'T' in a transaction block, 'E' in a failed transaction.
   void ready_for_query(char status);
-  void row_description(const std::vector<field>& fields);
+  /// RowDescription; `formats` holds one format code for all columns, one
+  /// per column, or none (text).
+  void row_description(const std::vector<field>& fields,
+                       const std::vector<int16_t>& formats = {});
+  /// A row of cells already encoded (text or binary).
+  void data_row_raw(const std::vector<std::optional<std::string>>& cells) { data_row(cells); }
+  void parse_complete();
+  void bind_complete();
+  void close_complete();
+  void no_data();
+  void portal_suspended();
+  void parameter_description(const std::vector<int32_t>& types);
   /// A row of text-format cells (nullopt = NULL).
   void data_row(const std::vector<std::optional<std::string>>& cells);
   void command_complete(std::string_view tag);

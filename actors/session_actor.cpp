@@ -10,16 +10,15 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/pg_protocol.hpp"
+#include "actors/session_internal.hpp"
 #include "messages/codec.hpp"
 #include "planner/local_table.hpp"
 #include "planner/select_planner.hpp"
 
 namespace hypertide::actors {
 
-namespace {
+namespace session_detail {
 
-using self_ptr = caf::io::stateful_broker<session_state>*;
-using caf::io::connection_handle;
 using caf::io::receive_policy;
 
 void send_bytes(self_ptr self, connection_handle hdl, const std::vector<char>& bytes) {
@@ -72,6 +71,11 @@ void finish_query(self_ptr self, connection_handle hdl, std::vector<char>& out) 
   send_bytes(self, hdl, out);
   st.query.reset();
   st.busy = false;
+  drain(self, hdl);
+}
+
+void drain(self_ptr self, connection_handle hdl) {
+  auto& st = self->state;
   while (!st.busy && !st.waiting.empty() && st.at != session_state::phase::closing) {
     auto [type, body] = std::move(st.waiting.front());
     st.waiting.pop_front();
@@ -80,8 +84,20 @@ void finish_query(self_ptr self, connection_handle hdl, std::vector<char>& out) 
 }
 
 void fail_query(self_ptr self, connection_handle hdl, const planner::statement_error& e) {
-  if (self->state.tx == session_state::txn::open)
-    self->state.tx = session_state::txn::failed;
+  auto& st = self->state;
+  if (st.sink_error) {
+    // Extended protocol: the error goes to the caller, which skips to Sync.
+    auto f = std::move(st.sink_error);
+    st.sink = nullptr;
+    st.sink_error = nullptr;
+    st.query.reset();
+    st.busy = false;
+    f(e);
+    drain(self, hdl);
+    return;
+  }
+  if (st.tx == session_state::txn::open)
+    st.tx = session_state::txn::failed;
   std::vector<char> out;
   pg::writer{out}.error(e.error, e.position);
   finish_query(self, hdl, out);
@@ -96,6 +112,16 @@ planner::statement_result tagged(std::string tag) {
 
 /// One statement finished with `r`: send it and go on with the next.
 void statement_done(self_ptr self, connection_handle hdl, const planner::statement_result& r) {
+  auto& st = self->state;
+  if (st.sink) {
+    auto sink = std::move(st.sink);
+    st.sink = nullptr;
+    st.sink_error = nullptr;
+    st.query.reset();
+    st.busy = false;
+    sink(r);
+    return;
+  }
   std::vector<char> out;
   write_result(out, r);
   send_bytes(self, hdl, out);
@@ -423,13 +449,7 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
   auto on_error = [self, hdl](caf::error& err) {
     fail_query(self, hdl, planner::statement_error{to_pg_error(err), 0});
   };
-  auto next = [self, hdl](const planner::statement_result& r) {
-    std::vector<char> out;
-    write_result(out, r);
-    send_bytes(self, hdl, out);
-    ++self->state.next_statement;
-    run_statements(self, hdl);
-  };
+  auto next = [self, hdl](const planner::statement_result& r) { statement_done(self, hdl, r); };
   if (auto* ct = std::get_if<messages::create_table>(&req)) {
     self->request(cat, caf::infinite, create_atom_v, messages::encode(*ct))
       .then([next](bool) { next(tagged("CREATE TABLE")); },
@@ -601,6 +621,10 @@ void run_statements(self_ptr self, connection_handle hdl) {
       run_catalog(self, hdl, *req);
       return;
     }
+    if (st.sink) {
+      statement_done(self, hdl, std::get<planner::statement_result>(planned));
+      return;
+    }
     write_result(out, std::get<planner::statement_result>(planned));
     ++st.next_statement;
   }
@@ -641,6 +665,15 @@ void handle_message(self_ptr self, connection_handle hdl, char type, std::vector
     }
     case 'X':
       close(self, hdl);
+      return;
+    case 'P':
+    case 'B':
+    case 'D':
+    case 'E':
+    case 'S':
+    case 'C':
+    case 'H':
+      handle_extended(self, hdl, type, body);
       return;
     default: {
       // The extended query protocol and COPY arrive with the rest of #3.
@@ -706,7 +739,9 @@ void on_startup(self_ptr self, connection_handle hdl, const std::vector<char>& b
   self->configure_read(hdl, receive_policy::exactly(5));
 }
 
-} // namespace
+} // namespace session_detail
+
+using namespace session_detail;
 
 caf::behavior session_behavior(self_ptr self, connection_handle hdl, catalog_actor catalog,
                                int32_t pid) {

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <set>
 #include <memory>
 #include <optional>
@@ -11,6 +13,7 @@
 #include <caf/io/broker.hpp>
 
 #include "actors/interfaces.hpp"
+#include "planner/extended_query.hpp"
 #include "planner/sql_session.hpp"
 
 namespace hypertide::actors {
@@ -39,6 +42,27 @@ struct session_state {
   /// InsertBatches of the open transaction, handed to the catalog at COMMIT.
   std::vector<messages::buffer> tx_writes;
   std::set<std::string> tx_tables;
+  /// Extended query protocol: prepared statements and portals by name.
+  struct prepared_statement {
+    std::string sql;
+    std::vector<int32_t> types;
+    planner::prepared_shape shape;
+  };
+  struct portal {
+    std::string sql; ///< parameters bound
+    planner::prepared_shape shape;
+    std::vector<int16_t> formats;
+    std::optional<planner::statement_result> result; ///< once run
+    size_t sent = 0;
+  };
+  std::map<std::string, prepared_statement> prepared;
+  std::map<std::string, portal> portals;
+  /// After an error in the extended protocol, messages up to Sync are
+  /// skipped.
+  bool skip_to_sync = false;
+  /// While set, a finished statement goes here rather than to the client.
+  std::function<void(const planner::statement_result&)> sink;
+  std::function<void(const planner::statement_error&)> sink_error;
   /// COPY ... FROM STDIN in progress: CopyData goes to the parser.
   std::unique_ptr<chunkstore::table_schema> copy_schema;
   std::unique_ptr<planner::copy_parser> copy;

@@ -1,0 +1,485 @@
+#pragma once
+
+// The binder of SELECT planning: expressions of libpg_query's parse tree
+// bound over a table's columns, or over the groups of an aggregate.
+// Internal to planner/ (select_planner.cpp, select_entry.cpp).
+
+#include <pg_query/pg_query.pb-c.h>
+
+#include <cerrno>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "chunkstore/fragment.hpp"
+#include "planner/datetime.hpp"
+#include "planner/pg_format.hpp"
+#include "planner/pg_nodes.hpp"
+#include "planner/select_eval.hpp"
+#include "planner/select_planner.hpp"
+#include "planner/sql_session.hpp"
+
+namespace hypertide::planner::detail {
+
+namespace cs = chunkstore;
+using namespace pg_nodes;
+
+
+// -- binding ---------------------------------------------------------------------
+
+inline bool is_aggregate_name(const std::string& n) {
+  return n == "count" || n == "sum" || n == "min" || n == "max" || n == "avg" || n == "first"
+         || n == "last";
+}
+
+struct binder {
+  const cs::table_schema& schema;
+  cs::timestamp now;
+  std::string alias;                 ///< FROM's alias or table name
+  std::string table;
+  select_plan* plan = nullptr;
+  bool agg_context = false;          ///< binding outputs of an aggregate query
+  std::vector<bexpr> key_exprs;      ///< GROUP BY keys, bound over table columns
+  std::vector<int> slot_of_column;   ///< raw queries: projection slot per column
+  const setting_lookup* setting = nullptr;
+
+  bexpr constant(datum d) {
+    bexpr e;
+    e.k = bexpr::kind::constant;
+    e.type = d.type;
+    e.value = std::move(d);
+    return e;
+  }
+
+  /// A folded constant when `e` has no columns.
+  bexpr fold(bexpr e) {
+    if (e.k == bexpr::kind::constant || has_columns(e))
+      return e;
+    return constant(eval(e, std::vector<datum>{}));
+  }
+
+  bexpr column(const PgQuery__ColumnRef* c) {
+    if (c->n_fields > 0 && c->fields[c->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR)
+      fail("0A000", "* is only supported alone in the select list", c->location);
+    if (c->n_fields > 2)
+      fail("0A000", "cross-database references are not implemented", c->location);
+    if (c->n_fields == 2) {
+      std::string q = string_of(c->fields[0]) ? string_of(c->fields[0]) : "";
+      if (q != alias && q != table)
+        fail("42P01", "missing FROM-clause entry for table \"" + q + "\"", c->location);
+    }
+    std::string name = last_name(c->n_fields, c->fields);
+    int col = schema.find(name);
+    if (col < 0)
+      fail("42703", "column \"" + name + "\" does not exist", c->location);
+    bexpr e;
+    e.k = bexpr::kind::column;
+    e.index = col;
+    e.type = oid_of(schema.columns[static_cast<size_t>(col)].type);
+    return e;
+  }
+
+  datum const_datum(const PgQuery__AConst* c) {
+    if (c->isnull)
+      return null_of(oid::unknown);
+    switch (c->val_case) {
+      case PG_QUERY__A__CONST__VAL_IVAL:
+        return make_int(oid::int4, c->ival->ival);
+      case PG_QUERY__A__CONST__VAL_FVAL: {
+        std::string s = c->fval->fval;
+        bool integral = s.find_first_of(".eE") == std::string::npos;
+        if (integral) {
+          errno = 0;
+          long long x = std::strtoll(s.c_str(), nullptr, 10);
+          if (errno != ERANGE)
+            return make_int(oid::int8, x);
+        }
+        datum d = make_float(std::strtod(s.c_str(), nullptr));
+        d.type = oid::numeric;
+        d.s = s;
+        return d;
+      }
+      case PG_QUERY__A__CONST__VAL_BOOLVAL:
+        return make_int(oid::bool_, c->boolval->boolval ? 1 : 0);
+      case PG_QUERY__A__CONST__VAL_SVAL: {
+        datum d = make_text(c->sval->sval);
+        d.type = oid::unknown;
+        return d;
+      }
+      default:
+        fail("0A000", "this kind of constant is not supported", c->location);
+    }
+  }
+
+  int32_t cast_type(const PgQuery__TypeName* t) {
+    auto n = last_name(t->n_names, t->names);
+    if (n == "timestamptz")
+      return oid::timestamptz;
+    if (n == "timestamp")
+      return oid::timestamp;
+    if (n == "interval")
+      return oid::interval;
+    if (n == "int4" || n == "int2")
+      return oid::int4;
+    if (n == "int8")
+      return oid::int8;
+    if (n == "float8" || n == "float4")
+      return oid::float8;
+    if (n == "numeric")
+      return oid::numeric;
+    if (n == "text" || n == "varchar")
+      return oid::text;
+    if (n == "bool")
+      return oid::bool_;
+    fail("0A000", "casts to type " + n + " are not supported yet", t->location);
+  }
+
+  /// Binds an expression over table columns (agg_context == false), or over
+  /// group keys and aggregates (agg_context == true).
+  bexpr bind(const node* n) {
+    if (agg_context) {
+      // A GROUP BY expression is a key wherever it appears.
+      if (n->node_case != PG_QUERY__NODE__NODE_FUNC_CALL
+          || !is_aggregate_name(last_name(n->func_call->n_funcname, n->func_call->funcname))) {
+        if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF
+            || n->node_case == PG_QUERY__NODE__NODE_FUNC_CALL) {
+          bool saved = agg_context;
+          agg_context = false;
+          bexpr raw = bind(n);
+          agg_context = saved;
+          for (size_t k = 0; k < key_exprs.size(); ++k)
+            if (same(raw, key_exprs[k])) {
+              bexpr e;
+              e.k = bexpr::kind::key;
+              e.index = static_cast<int>(k);
+              e.type = raw.type;
+              return e;
+            }
+          if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF)
+            fail("42803", "column \"" + table + "."
+                            + last_name(n->column_ref->n_fields, n->column_ref->fields)
+                            + "\" must appear in the GROUP BY clause or be used in an "
+                              "aggregate function",
+                 n->column_ref->location);
+        }
+      }
+    }
+    switch (n->node_case) {
+      case PG_QUERY__NODE__NODE_COLUMN_REF:
+        return column(n->column_ref);
+      case PG_QUERY__NODE__NODE_A_CONST:
+        return constant(const_datum(n->a_const));
+      case PG_QUERY__NODE__NODE_TYPE_CAST: {
+        bexpr arg = fold(bind(n->type_cast->arg));
+        int32_t t = cast_type(n->type_cast->type_name);
+        if (arg.k == bexpr::kind::constant)
+          return constant(coerce(arg.value, t, n->type_cast->location));
+        if (arg.type == t || (is_number(arg.type) && is_number(t)))
+          return arg; // numeric casts of columns keep the value
+        fail("0A000", "casts of columns are not supported yet", n->type_cast->location);
+      }
+      case PG_QUERY__NODE__NODE_A_EXPR:
+        return bind_a_expr(n->a_expr);
+      case PG_QUERY__NODE__NODE_BOOL_EXPR: {
+        const auto* b = n->bool_expr;
+        bexpr e;
+        e.k = b->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR  ? bexpr::kind::and_
+              : b->boolop == PG_QUERY__BOOL_EXPR_TYPE__OR_EXPR ? bexpr::kind::or_
+                                                               : bexpr::kind::not_;
+        e.type = oid::bool_;
+        for (size_t i = 0; i < b->n_args; ++i)
+          e.args.push_back(bind(b->args[i]));
+        return fold(std::move(e));
+      }
+      case PG_QUERY__NODE__NODE_NULL_TEST: {
+        bexpr e;
+        e.k = n->null_test->nulltesttype == PG_QUERY__NULL_TEST_TYPE__IS_NULL
+                ? bexpr::kind::is_null
+                : bexpr::kind::is_not_null;
+        e.type = oid::bool_;
+        e.args.push_back(bind(n->null_test->arg));
+        return fold(std::move(e));
+      }
+      case PG_QUERY__NODE__NODE_FUNC_CALL:
+        return bind_func(n->func_call);
+      case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
+        if (n->sqlvalue_function->op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP
+            || n->sqlvalue_function->op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP)
+          return constant(make_int(oid::timestamptz, now));
+        fail("0A000", "this SQL value function is not supported yet",
+             n->sqlvalue_function->location);
+      default:
+        fail("0A000", "this expression is not supported yet");
+    }
+  }
+
+  /// Makes operands of a binary operator agree on a type: an untyped
+  /// literal takes the other side's type; numeric constants widen to the
+  /// wider numeric type (int4 < int8 < numeric < float8). Columns keep
+  /// their type; operators evaluate mixed numerics in double precision.
+  void unify(bexpr& a, bexpr& b, int32_t location) {
+    if (a.type == b.type)
+      return;
+    if (a.k == bexpr::kind::constant && a.type == oid::unknown) {
+      a = constant(coerce(a.value, b.type == oid::unknown ? oid::text : b.type, location));
+      return;
+    }
+    if (b.k == bexpr::kind::constant && b.type == oid::unknown) {
+      b = constant(coerce(b.value, a.type, location));
+      return;
+    }
+    if (is_number(a.type) && is_number(b.type)) {
+      auto rank = [](int32_t t) {
+        return t == oid::int4 ? 0 : t == oid::int8 ? 1 : t == oid::numeric ? 2 : 3;
+      };
+      int32_t wide = rank(a.type) >= rank(b.type) ? a.type : b.type;
+      if (a.k == bexpr::kind::constant && a.type != wide)
+        a = constant(coerce(a.value, wide, location));
+      if (b.k == bexpr::kind::constant && b.type != wide)
+        b = constant(coerce(b.value, wide, location));
+    }
+  }
+
+  bexpr bind_a_expr(const PgQuery__AExpr* x) {
+    std::string op = x->n_name > 0 ? last_name(x->n_name, x->name) : "";
+    switch (x->kind) {
+      case PG_QUERY__A__EXPR__KIND__AEXPR_OP: {
+        bexpr e;
+        e.k = bexpr::kind::op;
+        e.name = op;
+        if (x->lexpr == nullptr) { // unary
+          e.args.push_back(bind(x->rexpr));
+          e.type = e.args[0].type;
+          return fold(std::move(e));
+        }
+        bexpr l = bind(x->lexpr), r = bind(x->rexpr);
+        if (op == "+" || op == "-") {
+          // timestamptz +/- 'unknown' means an interval.
+          if (is_time(l.type) && r.k == bexpr::kind::constant && r.type == oid::unknown)
+            r = constant(coerce(r.value, oid::interval, x->location));
+        }
+        unify(l, r, x->location);
+        bool cmp = op == "=" || op == "<>" || op == "!=" || op == "<" || op == "<=" || op == ">"
+                   || op == ">=";
+        if (cmp)
+          e.type = oid::bool_;
+        else if (is_time(l.type) && is_time(r.type) && op == "-")
+          e.type = oid::interval;
+        else if (is_time(l.type))
+          e.type = l.type;
+        else if (is_time(r.type))
+          e.type = r.type;
+        else if (l.type == oid::interval && r.type == oid::interval)
+          e.type = oid::interval;
+        else if (l.type == oid::float8 || r.type == oid::float8)
+          e.type = oid::float8;
+        else if (l.type == oid::numeric || r.type == oid::numeric)
+          e.type = oid::numeric;
+        else if (l.type == oid::int8 || r.type == oid::int8)
+          e.type = oid::int8;
+        else
+          e.type = l.type;
+        e.args = {std::move(l), std::move(r)};
+        return fold(std::move(e));
+      }
+      case PG_QUERY__A__EXPR__KIND__AEXPR_IN: {
+        bexpr e;
+        e.k = bexpr::kind::in_list;
+        e.type = oid::bool_;
+        bexpr v = bind(x->lexpr);
+        e.args.push_back(v);
+        if (x->rexpr->node_case != PG_QUERY__NODE__NODE_LIST)
+          fail("0A000", "IN (subquery) is not supported yet", x->location);
+        for (size_t i = 0; i < x->rexpr->list->n_items; ++i) {
+          bexpr item = bind(x->rexpr->list->items[i]);
+          bexpr vv = v;
+          unify(vv, item, x->location);
+          e.args.push_back(std::move(item));
+        }
+        if (op == "<>") {
+          bexpr n;
+          n.k = bexpr::kind::not_;
+          n.type = oid::bool_;
+          n.args.push_back(std::move(e));
+          return fold(std::move(n));
+        }
+        return fold(std::move(e));
+      }
+      case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN:
+      case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN: {
+        const auto* l = x->rexpr->list;
+        bexpr v = bind(x->lexpr);
+        bexpr lo = bind(l->items[0]), hi = bind(l->items[1]);
+        bexpr v1 = v, v2 = v;
+        unify(v1, lo, x->location);
+        unify(v2, hi, x->location);
+        bexpr ge;
+        ge.k = bexpr::kind::op;
+        ge.name = ">=";
+        ge.type = oid::bool_;
+        ge.args = {v1, lo};
+        bexpr le = ge;
+        le.name = "<=";
+        le.args = {v2, hi};
+        bexpr both;
+        both.k = bexpr::kind::and_;
+        both.type = oid::bool_;
+        both.args = {ge, le};
+        if (x->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN) {
+          bexpr n;
+          n.k = bexpr::kind::not_;
+          n.type = oid::bool_;
+          n.args.push_back(std::move(both));
+          return fold(std::move(n));
+        }
+        return fold(std::move(both));
+      }
+      default:
+        fail("0A000", "this operator form is not supported yet", x->location);
+    }
+  }
+
+  bexpr bind_func(const PgQuery__FuncCall* f) {
+    std::string name = last_name(f->n_funcname, f->funcname);
+    if (f->over)
+      fail("0A000", "window functions are not supported yet", f->location);
+    if (is_aggregate_name(name)) {
+      if (!agg_context)
+        fail("42803", "aggregate functions are not allowed here", f->location);
+      return bind_aggregate(name, f);
+    }
+    if (name == "now" && f->n_args == 0)
+      return constant(make_int(oid::timestamptz, now));
+    if (name == "version" && f->n_args == 0)
+      return constant(make_text(std::string{"PostgreSQL "} + sql_session::server_version
+                                + " on x86_64-pc-linux-gnu, an in-memory time-series database"));
+    if (name == "current_setting" && f->n_args == 1 && setting != nullptr) {
+      bexpr arg = fold(bind(f->args[0]));
+      if (arg.k != bexpr::kind::constant)
+        fail("0A000", "current_setting() of an expression is not supported", f->location);
+      if (arg.value.null)
+        return constant(null_of(oid::text));
+      auto v = (*setting)(arg.value.s);
+      if (!v)
+        fail("42704", "unrecognized configuration parameter \"" + arg.value.s + "\"", f->location);
+      return constant(make_text(*v));
+    }
+    if (name == "time_bucket") {
+      if (f->n_args < 2 || f->n_args > 3)
+        fail("42883", "function time_bucket() needs 2 or 3 arguments", f->location);
+      bexpr e;
+      e.k = bexpr::kind::func;
+      e.name = name;
+      bexpr width = fold(bind(f->args[0]));
+      bexpr ts = bind(f->args[1]);
+      if (ts.type == oid::unknown && ts.k == bexpr::kind::constant)
+        ts = constant(coerce(ts.value, oid::timestamptz, f->location));
+      if (is_time(ts.type)) {
+        if (width.k == bexpr::kind::constant && width.type == oid::unknown)
+          width = constant(coerce(width.value, oid::interval, f->location));
+        if (width.type != oid::interval)
+          fail("42883", std::string{"function time_bucket("} + type_name(width.type)
+                          + ", timestamp with time zone) does not exist", f->location);
+      } else if (is_int(ts.type)) {
+        if (!is_int(width.type))
+          fail("42883", "function time_bucket() needs an integer width for an integer time",
+               f->location);
+      } else {
+        fail("42883", std::string{"function time_bucket(interval, "} + type_name(ts.type)
+                        + ") does not exist", f->location);
+      }
+      e.type = ts.type;
+      e.args = {width, ts};
+      if (f->n_args == 3) {
+        const node* third = f->args[2];
+        bool named_origin = false;
+        if (third->node_case == PG_QUERY__NODE__NODE_NAMED_ARG_EXPR) {
+          named_origin = std::string{third->named_arg_expr->name} == "origin";
+          third = third->named_arg_expr->arg;
+        }
+        bexpr extra = fold(bind(third));
+        if (extra.k == bexpr::kind::constant && extra.type == oid::unknown)
+          extra = constant(coerce(extra.value, named_origin ? oid::timestamptz : oid::interval,
+                                  f->location));
+        e.args.push_back(extra);
+      }
+      return fold(std::move(e));
+    }
+    fail("0A000", "function " + name + "() is not supported yet", f->location);
+  }
+
+  bexpr bind_aggregate(const std::string& name, const PgQuery__FuncCall* f) {
+    if (f->agg_distinct || f->agg_filter || f->n_agg_order > 0)
+      fail("0A000", "DISTINCT, FILTER and ORDER BY in aggregates are not supported yet",
+           f->location);
+    cs::aggregate a;
+    int32_t input = oid::int8;
+    auto column_arg = [&](const node* n) {
+      bool saved = agg_context;
+      agg_context = false;
+      bexpr c = bind(n);
+      agg_context = saved;
+      if (c.k != bexpr::kind::column)
+        fail("0A000", "aggregates over expressions are not supported yet", f->location);
+      return c;
+    };
+    if (name == "count" && f->agg_star) {
+      a.kind = cs::agg_kind::count_star;
+    } else {
+      size_t want = (name == "first" || name == "last") ? 2 : 1;
+      if (f->n_args != want)
+        fail("42883", "function " + name + "() takes " + std::to_string(want) + " argument"
+                        + (want > 1 ? "s" : ""), f->location);
+      bexpr c = column_arg(f->args[0]);
+      a.column = c.index;
+      input = c.type;
+      a.kind = name == "count" ? cs::agg_kind::count
+               : name == "sum" ? cs::agg_kind::sum
+               : name == "min" ? cs::agg_kind::min
+               : name == "max" ? cs::agg_kind::max
+               : name == "avg" ? cs::agg_kind::avg
+               : name == "first" ? cs::agg_kind::first
+                                 : cs::agg_kind::last;
+      if (want == 2)
+        a.time_column = column_arg(f->args[1]).index;
+      if ((a.kind == cs::agg_kind::min || a.kind == cs::agg_kind::max) && input == oid::bool_)
+        fail("42883", "function " + name + "(boolean) does not exist", f->location);
+    }
+    auto& aggs = plan->fragment.aggregates;
+    int index = -1;
+    for (size_t i = 0; i < aggs.size(); ++i)
+      if (aggs[i].kind == a.kind && aggs[i].column == a.column
+          && aggs[i].time_column == a.time_column)
+        index = static_cast<int>(i);
+    if (index < 0) {
+      aggs.push_back(a);
+      index = static_cast<int>(aggs.size() - 1);
+    }
+    bexpr e;
+    e.k = bexpr::kind::agg;
+    e.index = index;
+    switch (a.kind) {
+      case cs::agg_kind::count_star:
+      case cs::agg_kind::count:
+        e.type = oid::int8;
+        break;
+      case cs::agg_kind::sum:
+        e.type = input == oid::float8 ? oid::float8 : input == oid::int4 ? oid::int8 : oid::numeric;
+        break;
+      case cs::agg_kind::avg:
+        e.type = input == oid::float8 ? oid::float8 : oid::numeric;
+        break;
+      default:
+        e.type = input;
+    }
+    return e;
+  }
+};
+
+/// Converts a bound WHERE expression into a chunk predicate.
+cs::predicate to_predicate(const bexpr& e, const cs::table_schema& schema);
+
+/// The name PostgreSQL gives a select-list item.
+std::string output_name(const node* n);
+
+} // namespace hypertide::planner::detail

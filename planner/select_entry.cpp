@@ -1,0 +1,134 @@
+// SELECT entry points besides plan_select: constant SELECTs, constant
+// expressions, plain table scans, and what a SELECT reads.
+
+#include "planner/select_binder.hpp"
+
+namespace hypertide::planner {
+
+using namespace detail;
+
+std::variant<statement_result, positioned_error>
+constant_select(const void* raw, cs::timestamp now, const setting_lookup& setting) {
+  const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
+  static const cs::table_schema no_columns;
+  select_plan plan;
+  try {
+    binder b{no_columns, now, "", "", &plan, false, {}, {}, &setting};
+    statement_result r;
+    std::vector<std::optional<std::string>> row;
+    for (size_t i = 0; i < s->n_target_list; ++i) {
+      const auto* rt = s->target_list[i]->res_target;
+      bexpr e = b.fold(b.bind(rt->val));
+      if (e.k != bexpr::kind::constant)
+        fail("0A000", "this expression is not supported yet");
+      r.columns.push_back(result_column{has(rt->name) ? rt->name : output_name(rt->val),
+                                        e.type == oid::unknown ? oid::text : e.type});
+      row.push_back(to_text(e.value));
+    }
+    r.rows.push_back(std::move(row));
+    r.tag = "SELECT 1";
+    return r;
+  } catch (const bind_failure& f) {
+    return f.err;
+  }
+}
+
+std::variant<datum, positioned_error> evaluate_constant(const void* raw, cs::timestamp now) {
+  static const cs::table_schema no_columns;
+  select_plan plan;
+  try {
+    binder b{no_columns, now, "", "", &plan, false, {}, {}, nullptr};
+    bexpr e = b.fold(b.bind(static_cast<const node*>(raw)));
+    if (e.k != bexpr::kind::constant)
+      fail("0A000", "a constant is needed here");
+    return e.value;
+  } catch (const bind_failure& f) {
+    return f.err;
+  }
+}
+
+std::variant<select_plan, positioned_error>
+plan_table_scan(const cs::table_schema& schema, const std::string& table,
+                const std::vector<std::string>& columns) {
+  select_plan plan;
+  plan.fragment.table = table;
+  std::vector<int> cols;
+  if (columns.empty())
+    for (size_t c = 0; c < schema.columns.size(); ++c)
+      cols.push_back(static_cast<int>(c));
+  for (const auto& name : columns) {
+    int c = schema.find(name);
+    if (c < 0)
+      return positioned_error{{"42703", "column \"" + name + "\" of relation \"" + table
+                                          + "\" does not exist", {}}, 0};
+    cols.push_back(c);
+  }
+  for (size_t i = 0; i < cols.size(); ++i) {
+    plan.fragment.projection.push_back(cols[i]);
+    plan.slot_columns.push_back(cols[i]);
+    bexpr e;
+    e.k = bexpr::kind::column;
+    e.index = static_cast<int>(i);
+    e.type = oid_of(schema.columns[static_cast<size_t>(cols[i])].type);
+    plan.outputs.push_back(e);
+    plan.names.push_back(schema.columns[static_cast<size_t>(cols[i])].name);
+  }
+  return plan;
+}
+
+std::variant<select_source, positioned_error> source_of(const void* raw) {
+  const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
+  try {
+    if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE
+        && s->op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED)
+      fail("0A000", "UNION, INTERSECT and EXCEPT are not supported yet");
+    if (s->n_from_clause != 1)
+      fail("0A000", "SELECT from several tables and joins are not supported yet");
+    const node* f = s->from_clause[0];
+    if (f->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT) {
+      const auto* sub = f->range_subselect;
+      if (sub->lateral)
+        fail("0A000", "LATERAL is not supported yet");
+      if (sub->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+        fail("0A000", "this sub-select is not supported yet");
+      return select_source{sub->alias && has(sub->alias->aliasname) ? sub->alias->aliasname : "",
+                           sub->subquery->select_stmt};
+    }
+    if (f->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
+      fail("0A000", "joins and table functions in FROM are not supported yet");
+    const auto* rv = f->range_var;
+    std::string schema = has(rv->schemaname) ? rv->schemaname : "";
+    if (!schema.empty() && schema != "public" && schema != "timescaledb_information")
+      fail("42P01", "relation \"" + schema + "." + rv->relname + "\" does not exist",
+           rv->location);
+    if (schema == "timescaledb_information")
+      return select_source{schema + "." + rv->relname, nullptr};
+    return select_source{rv->relname, nullptr};
+  } catch (const bind_failure& f) {
+    return f.err;
+  }
+}
+
+bool has_from(const void* raw) {
+  return static_cast<const PgQuery__SelectStmt*>(raw)->n_from_clause > 0;
+}
+
+std::vector<std::pair<std::string, const void*>> with_queries(const void* raw) {
+  const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
+  std::vector<std::pair<std::string, const void*>> out;
+  if (s->with_clause == nullptr)
+    return out;
+  for (size_t i = 0; i < s->with_clause->n_ctes; ++i) {
+    const node* c = s->with_clause->ctes[i];
+    if (c->node_case != PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR)
+      continue;
+    const auto* cte = c->common_table_expr;
+    if (cte->ctequery->node_case == PG_QUERY__NODE__NODE_SELECT_STMT)
+      out.emplace_back(cte->ctename, cte->ctequery->select_stmt);
+    else
+      out.emplace_back(cte->ctename, nullptr);
+  }
+  return out;
+}
+
+} // namespace hypertide::planner
