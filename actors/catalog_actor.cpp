@@ -205,6 +205,19 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
         self->state.chunks.erase(c.id);
       return messages::encode(to_info(dropped));
     },
+    [=](explain_atom, const buffer& fragment_buf) -> caf::result<buffer, uint64_t> {
+      auto decoded = messages::decode_fragment(fragment_buf, false);
+      if (auto* e = failed(decoded))
+        return make_pg_error(*e);
+      const auto& f = std::get<chunkstore::fragment>(decoded);
+      const planner::table_meta* t = self->state.cat.find(f.table);
+      if (t == nullptr)
+        return make_pg_error(planner::undefined_table(f.table));
+      std::vector<planner::chunk_meta> kept;
+      for (const planner::chunk_meta* c : self->state.cat.exclude(*t, f.filter))
+        kept.push_back(*c);
+      return {messages::encode(to_info(kept)), static_cast<uint64_t>(t->chunks.size())};
+    },
     [=](info_atom) -> caf::result<buffer> {
       messages::catalog_snapshot snap;
       for (const auto& [name, t] : self->state.cat.tables()) {

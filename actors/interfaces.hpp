@@ -52,6 +52,9 @@ using catalog_actor = caf::typed_actor<
   caf::replies_to<chunks_atom, buffer>::with<buffer>,
   /// DropChunks; replies with a ChunkList of the dropped chunks.
   caf::replies_to<dropchunk_atom, buffer>::with<buffer>,
+  /// The chunks a Fragment would scan (a ChunkList) and how many the table
+  /// has: EXPLAIN.
+  caf::replies_to<explain_atom, buffer>::with<buffer, uint64_t>,
   /// A CatalogSnapshot: every hypertable and chunk.
   caf::replies_to<info_atom>::with<buffer>,
   /// The CreateTable of a table (its schema).

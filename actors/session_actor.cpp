@@ -1,5 +1,6 @@
 #include "actors/session_actor.hpp"
 
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -12,6 +13,7 @@
 #include "actors/pg_protocol.hpp"
 #include "actors/session_internal.hpp"
 #include "messages/codec.hpp"
+#include "planner/explain.hpp"
 #include "planner/local_table.hpp"
 #include "planner/select_planner.hpp"
 
@@ -486,6 +488,70 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
             .then(
               [next](uint64_t, uint64_t rows) {
                 next(tagged("INSERT 0 " + std::to_string(rows)));
+              },
+              on_error);
+        },
+        on_error);
+  } else if (auto* ex = std::get_if<planner::explain_request>(&req)) {
+    auto fail = [self, hdl](const planner::statement_error& e) { fail_query(self, hdl, e); };
+    self->request(cat, caf::infinite, schema_atom_v, ex->table)
+      .then(
+        [=, x = *ex](const buffer& schema_buf) {
+          auto ct = messages::decode_create_table(schema_buf, false);
+          if (auto* e = std::get_if<chunkstore::pg_error>(&ct)) {
+            fail(planner::statement_error{*e, 0});
+            return;
+          }
+          auto schema = std::make_shared<chunkstore::table_schema>(
+            std::get<messages::create_table>(ct).schema);
+          auto planned = planner::plan_select(x.stmt, *schema, x.now);
+          if (auto* e = std::get_if<planner::positioned_error>(&planned)) {
+            fail(planner::statement_error{e->error, e->position});
+            return;
+          }
+          auto plan = std::make_shared<planner::select_plan>(
+            std::move(std::get<planner::select_plan>(planned)));
+          auto fragment = messages::encode_fragment(plan->fragment);
+          self->request(self->state.catalog, caf::infinite, explain_atom_v, fragment)
+            .then(
+              [=](const buffer& list_buf, uint64_t total) {
+                auto list = messages::decode_chunk_list(list_buf, false);
+                auto kept = std::get_if<std::vector<messages::chunk_info>>(&list)
+                              ? std::get<std::vector<messages::chunk_info>>(list)
+                              : std::vector<messages::chunk_info>{};
+                auto emit = [=](const std::optional<planner::explain_analysis>& a) {
+                  planner::statement_result r;
+                  r.columns = {{"QUERY PLAN", 25}};
+                  for (auto& line : planner::explain_lines(*plan, *schema, x.table, kept, total, a))
+                    r.rows.push_back({line});
+                  r.tag = "EXPLAIN";
+                  next(r);
+                };
+                if (!x.analyze) {
+                  emit(std::nullopt);
+                  return;
+                }
+                auto start = std::chrono::steady_clock::now();
+                self->request(self->state.catalog, caf::infinite, query_atom_v, fragment)
+                  .then(
+                    [=](const buffer& result_buf) {
+                      auto r = messages::decode_result(result_buf, false);
+                      if (auto* e = std::get_if<chunkstore::pg_error>(&r)) {
+                        fail(planner::statement_error{*e, 0});
+                        return;
+                      }
+                      const auto& pr = std::get<chunkstore::partial_result>(r);
+                      auto fin = planner::finish_select(*plan, pr);
+                      planner::explain_analysis a;
+                      a.stats = pr.stats;
+                      if (auto* res = std::get_if<planner::statement_result>(&fin))
+                        a.rows_out = res->rows.size();
+                      a.milliseconds = std::chrono::duration<double, std::milli>(
+                                         std::chrono::steady_clock::now() - start)
+                                         .count();
+                      emit(a);
+                    },
+                    on_error);
               },
               on_error);
         },

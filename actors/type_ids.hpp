@@ -38,6 +38,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(hypertide, caf::first_custom_type_id)
   CAF_ADD_ATOM(hypertide, hypertide::actors, listen_atom, "listen")
   CAF_ADD_ATOM(hypertide, hypertide::actors, commit_atom, "commit")
   CAF_ADD_ATOM(hypertide, hypertide::actors, info_atom, "info")
+  CAF_ADD_ATOM(hypertide, hypertide::actors, explain_atom, "explain")
 
 CAF_END_TYPE_ID_BLOCK(hypertide)
 

@@ -696,6 +696,35 @@ planned_statement sql_session::plan_node(const void* raw) {
       }
       break;
     }
+    case PG_QUERY__NODE__NODE_EXPLAIN_STMT: {
+      const auto* x = st->explain_stmt;
+      explain_request r;
+      for (size_t i = 0; i < x->n_options; ++i)
+        if (x->options[i]->node_case == PG_QUERY__NODE__NODE_DEF_ELEM) {
+          std::string opt = lower(x->options[i]->def_elem->defname);
+          if (opt == "analyze")
+            r.analyze = true;
+          else if (opt != "verbose" && opt != "costs" && opt != "buffers" && opt != "timing"
+                   && opt != "summary" && opt != "format")
+            fail("42601", "unrecognized EXPLAIN option \"" + opt + "\"");
+        }
+      if (x->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+        fail("0A000", "EXPLAIN of statements other than SELECT is not supported yet");
+      auto source = source_of(x->query->select_stmt);
+      if (auto* e = std::get_if<positioned_error>(&source))
+        throw plan_failure{{e->error, e->position}};
+      const auto& src = std::get<select_source>(source);
+      if (src.subselect || x->query->select_stmt->with_clause
+          || src.name.find('.') != std::string::npos)
+        fail("0A000", "EXPLAIN of queries over views, WITH or sub-selects is not supported yet");
+      r.stmt = x->query->select_stmt;
+      r.table = src.name;
+      r.now = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+      out.emplace_back(r);
+      break;
+    }
     case PG_QUERY__NODE__NODE_COPY_STMT:
       out.emplace_back(plan_copy(st->copy_stmt));
       break;

@@ -74,11 +74,20 @@ struct chunk_function {
   std::optional<chunkstore::timestamp> newer_than;
 };
 
+/// EXPLAIN [ANALYZE] of a SELECT over a table.
+struct explain_request {
+  const void* stmt = nullptr; ///< the SelectStmt
+  std::string table;
+  bool analyze = false;
+  chunkstore::timestamp now = 0;
+};
+
 /// A statement the node's catalog carries out (or, for a SELECT, whose
 /// planning needs the catalog first).
 using catalog_request = std::variant<messages::create_table, messages::create_hypertable,
                                      messages::drop_table, insert_values, select_request,
-                                     copy_request, transaction_control, chunk_function>;
+                                     copy_request, transaction_control, chunk_function,
+                                     explain_request>;
 
 /// One planned statement of a query string.
 using planned_statement = std::variant<statement_result, catalog_request, statement_error>;
