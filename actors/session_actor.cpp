@@ -85,15 +85,21 @@ void drain(self_ptr self, connection_handle hdl) {
   }
 }
 
+/// Ends a statement run for the extended protocol: the query is done and
+/// the sinks are cleared before they are called (they may start another).
+void release_sink(session_state& st) {
+  st.sink = nullptr;
+  st.sink_error = nullptr;
+  st.query.reset();
+  st.busy = false;
+}
+
 void fail_query(self_ptr self, connection_handle hdl, const planner::statement_error& e) {
   auto& st = self->state;
   if (st.sink_error) {
     // Extended protocol: the error goes to the caller, which skips to Sync.
     auto f = std::move(st.sink_error);
-    st.sink = nullptr;
-    st.sink_error = nullptr;
-    st.query.reset();
-    st.busy = false;
+    release_sink(st);
     f(e);
     drain(self, hdl);
     return;
@@ -117,10 +123,7 @@ void statement_done(self_ptr self, connection_handle hdl, const planner::stateme
   auto& st = self->state;
   if (st.sink) {
     auto sink = std::move(st.sink);
-    st.sink = nullptr;
-    st.sink_error = nullptr;
-    st.query.reset();
-    st.busy = false;
+    release_sink(st);
     sink(r);
     return;
   }
@@ -255,6 +258,28 @@ void run_ctes(self_ptr self, const void* stmt,
     failed);
 }
 
+/// Runs a planned SELECT on the node and its final step here; `done` gets
+/// the rows, `failed` any error.
+void run_plan(self_ptr self, std::shared_ptr<planner::select_plan> plan, select_done done,
+              select_failed failed) {
+  self->request(self->state.catalog, caf::infinite, query_atom_v,
+                messages::encode_fragment(plan->fragment))
+    .then(
+      [=](const buffer& result_buf) {
+        auto r = messages::decode_result(result_buf, false);
+        if (auto* e = std::get_if<chunkstore::pg_error>(&r)) {
+          failed(planner::statement_error{*e, 0});
+          return;
+        }
+        auto fin = planner::finish_select(*plan, std::get<chunkstore::partial_result>(r));
+        if (auto* e = std::get_if<planner::positioned_error>(&fin))
+          failed(planner::statement_error{e->error, e->position});
+        else
+          done(std::get<planner::statement_result>(fin));
+      },
+      [failed](caf::error& err) { failed(planner::statement_error{to_pg_error(err), 0}); });
+}
+
 /// A SELECT over a hypertable, a timescaledb_information view, a WITH
 /// query or a sub-select; `done` gets its result.
 void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<cte_map> ctes,
@@ -344,24 +369,10 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
           failed(planner::statement_error{e->error, e->position});
           return;
         }
-        auto plan = std::make_shared<planner::select_plan>(
-          std::move(std::get<planner::select_plan>(planned)));
-        self->request(self->state.catalog, caf::infinite, query_atom_v,
-                      messages::encode_fragment(plan->fragment))
-          .then(
-            [=](const buffer& result_buf) {
-              auto r = messages::decode_result(result_buf, false);
-              if (auto* e = std::get_if<chunkstore::pg_error>(&r)) {
-                failed(planner::statement_error{*e, 0});
-                return;
-              }
-              auto fin = planner::finish_select(*plan, std::get<chunkstore::partial_result>(r));
-              if (auto* e = std::get_if<planner::positioned_error>(&fin))
-                failed(planner::statement_error{e->error, e->position});
-              else
-                done(std::get<planner::statement_result>(fin));
-            },
-            on_error);
+        run_plan(self,
+                 std::make_shared<planner::select_plan>(
+                   std::move(std::get<planner::select_plan>(planned))),
+                 done, failed);
       },
       on_error);
 }
@@ -622,25 +633,14 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
                                     {"0A000", "COPY TO in binary format is not supported yet", {}}, 0});
             return;
           }
-          auto plan = std::make_shared<planner::select_plan>(
-            std::move(std::get<planner::select_plan>(planned)));
-          self->request(self->state.catalog, caf::infinite, query_atom_v,
-                        messages::encode_fragment(plan->fragment))
-            .then(
-              [self, hdl, plan, options = req.options](const buffer& result_buf) {
-                auto r = messages::decode_result(result_buf, false);
-                if (auto* e = std::get_if<chunkstore::pg_error>(&r)) {
-                  fail_query(self, hdl, planner::statement_error{*e, 0});
-                  return;
-                }
-                auto done = planner::finish_select(*plan, std::get<chunkstore::partial_result>(r));
-                if (auto* e = std::get_if<planner::positioned_error>(&done)) {
-                  fail_query(self, hdl, planner::statement_error{e->error, e->position});
-                  return;
-                }
-                copy_out(self, hdl, std::get<planner::statement_result>(done), options);
-              },
-              on_error);
+          run_plan(
+            self,
+            std::make_shared<planner::select_plan>(
+              std::move(std::get<planner::select_plan>(planned))),
+            [self, hdl, options = req.options](const planner::statement_result& r) {
+              copy_out(self, hdl, r, options);
+            },
+            [self, hdl](const planner::statement_error& e) { fail_query(self, hdl, e); });
         },
         on_error);
     (void) next;

@@ -8,6 +8,8 @@
 
 #include <unistd.h>
 
+#include <benchmark/benchmark.h>
+
 namespace hypertide::benchmarks {
 
 /// Resident set size of this process in bytes.
@@ -39,6 +41,19 @@ inline double sequential_sum(const std::vector<double>& v) {
   for (; i < n; ++i)
     a[0] += v[i];
   return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+/// Sums 512 MiB of doubles (far past every cache) on one core per
+/// iteration: the memory read rate the aggregation kernels compare with.
+template <class State>
+void memory_read(State& state) {
+  std::vector<double> v(64u << 20);
+  for (size_t i = 0; i < v.size(); ++i)
+    v[i] = static_cast<double>(i & 1023);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(sequential_sum(v));
+  state.counters["doubles_per_s"] = benchmark::Counter(
+    static_cast<double>(v.size()), benchmark::Counter::kIsIterationInvariantRate);
 }
 
 } // namespace hypertide::benchmarks

@@ -145,14 +145,7 @@ void BM_lastpoint(benchmark::State& state) {
 BENCHMARK(BM_lastpoint)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_memory_read(benchmark::State& state) {
-  // 512 MiB: far past every cache, so this is the memory read rate.
-  std::vector<double> v(64u << 20);
-  for (size_t i = 0; i < v.size(); ++i)
-    v[i] = static_cast<double>(i & 1023);
-  for (auto _ : state)
-    benchmark::DoNotOptimize(benchmarks::sequential_sum(v));
-  state.counters["doubles_per_s"] = benchmark::Counter(
-    static_cast<double>(v.size()), benchmark::Counter::kIsIterationInvariantRate);
+  benchmarks::memory_read(state);
 }
 BENCHMARK(BM_memory_read)->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
 

@@ -18,21 +18,14 @@
 #include <thread>
 #include <vector>
 
+#include "support/ports.hpp"
+
 namespace {
+
+using test::free_port;
 
 using namespace std::chrono_literals;
 
-uint16_t free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 int connect_to(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

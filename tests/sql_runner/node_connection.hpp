@@ -15,6 +15,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "support/ports.hpp"
+
 #include <chrono>
 #include <string>
 #include <thread>
@@ -23,17 +25,6 @@ namespace test {
 
 using namespace std::chrono_literals;
 
-inline uint16_t free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 /// A node and one libpq connection to it.
 struct node_connection {
