@@ -112,6 +112,13 @@ void column_batch::append_text(size_t ci, std::string_view x) {
   mark_valid(c, row, true);
 }
 
+void column_batch::append_code(size_t ci, uint32_t code) {
+  auto& c = columns_[ci];
+  size_t row = c.codes.size();
+  c.codes.push_back(code);
+  mark_valid(c, row, true);
+}
+
 void column_batch::append_null(size_t ci) {
   auto& c = columns_[ci];
   size_t row = 0;
@@ -171,6 +178,57 @@ value column_batch::at(size_t row, size_t ci) const {
     default:
       return value::of_int(c.type, c.i64[row]);
   }
+}
+
+void column_batch::append_batch(const column_batch& o) {
+  const size_t base = rows_;
+  for (size_t ci = 0; ci < columns_.size(); ++ci) {
+    auto& c = columns_[ci];
+    const auto& oc = o.columns_[ci];
+    switch (c.type) {
+      case column_type::int4:
+        c.i32.insert(c.i32.end(), oc.i32.begin(), oc.i32.end());
+        break;
+      case column_type::float8:
+        c.f64.insert(c.f64.end(), oc.f64.begin(), oc.f64.end());
+        break;
+      case column_type::boolean:
+        c.u8.insert(c.u8.end(), oc.u8.begin(), oc.u8.end());
+        break;
+      case column_type::text: {
+        if (c.dict_index.size() != c.dict.size()) {
+          c.dict_index.clear();
+          for (uint32_t i = 0; i < c.dict.size(); ++i)
+            c.dict_index.emplace(c.dict[i], i);
+        }
+        std::vector<uint32_t> remap(oc.dict.size());
+        for (size_t d = 0; d < oc.dict.size(); ++d) {
+          auto it = c.dict_index.find(oc.dict[d]);
+          if (it == c.dict_index.end()) {
+            c.dict.push_back(oc.dict[d]);
+            it = c.dict_index.emplace(c.dict.back(), static_cast<uint32_t>(c.dict.size() - 1)).first;
+          }
+          remap[d] = it->second;
+        }
+        c.codes.reserve(c.codes.size() + oc.codes.size());
+        for (uint32_t code : oc.codes)
+          c.codes.push_back(remap[code]);
+        break;
+      }
+      default:
+        c.i64.insert(c.i64.end(), oc.i64.begin(), oc.i64.end());
+    }
+    if (oc.has_nulls || c.has_nulls) {
+      if (!c.has_nulls) {
+        c.has_nulls = true;
+        c.validity.assign((base + 7) / 8, 0xff);
+      }
+      for (size_t r = 0; r < o.rows_; ++r)
+        set_bit(c.validity, base + r,
+                !oc.has_nulls || ((oc.validity[r >> 3] >> (r & 7)) & 1) != 0);
+    }
+  }
+  rows_ += o.rows_;
 }
 
 batch_view column_batch::view() const {

@@ -93,6 +93,11 @@ public:
   void append_float(size_t c, double x);
   void append_text(size_t c, std::string_view x);
   void append_null(size_t c);
+  /// Appends text by a code of this column's dictionary (a code that an
+  /// earlier append_text returned, see last_code()).
+  void append_code(size_t c, uint32_t code);
+  /// The code of the last value appended to text column `c`.
+  uint32_t last_code(size_t c) const noexcept { return columns_[c].codes.back(); }
   void append_value(size_t c, const value& v);
   void finish_row() noexcept { ++rows_; }
 
@@ -104,6 +109,10 @@ public:
 
   /// A view of the whole batch.
   batch_view view() const;
+
+  /// Appends every row of `o` (same column types), column by column; text
+  /// codes are renumbered into this batch's dictionaries.
+  void append_batch(const column_batch& o);
 
   /// Reserves room for `n` rows in every column.
   void reserve(size_t n);

@@ -209,6 +209,19 @@ uint32_t result_merger::group_of(const partial_result& r, size_t row) {
 }
 
 void result_merger::add(partial_result&& r) {
+  if (empty_ && !fragment_.is_aggregate() && acc_.rows.rows() == 0
+      && r.rows.num_columns() == acc_.rows.num_columns()) {
+    // The first raw result is taken over whole.
+    scan_stats stats = acc_.stats;
+    acc_.rows = std::move(r.rows);
+    acc_.stats = stats;
+    acc_.stats += r.stats;
+    empty_ = false;
+    if (fragment_.limit >= 0 && fragment_.limit < (INT64_MAX - 1024) / 2
+        && acc_.rows.rows() > static_cast<size_t>(2 * fragment_.limit + 1024))
+      top_n(acc_.rows, fragment_.order, fragment_.limit);
+    return;
+  }
   if (empty_ && fragment_.is_aggregate() && r.states.size() == acc_.states.size()) {
     // Groups within one result are distinct: nothing to merge yet.
     scan_stats stats = acc_.stats;
@@ -239,11 +252,7 @@ void result_merger::add(const partial_result& r) {
     // adds it.
     return;
   }
-  for (size_t row = 0; row < r.rows.rows(); ++row) {
-    for (size_t c = 0; c < r.rows.num_columns(); ++c)
-      acc_.rows.append_value(c, r.rows.at(row, c));
-    acc_.rows.finish_row();
-  }
+  acc_.rows.append_batch(r.rows);
   if (fragment_.limit >= 0 && fragment_.limit < (INT64_MAX - 1024) / 2
       && acc_.rows.rows() > static_cast<size_t>(2 * fragment_.limit + 1024))
     top_n(acc_.rows, fragment_.order, fragment_.limit);

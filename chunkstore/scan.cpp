@@ -22,13 +22,27 @@ using namespace detail;
 
 namespace {
 
+/// Appends text by chunk dictionary code, renumbered once per distinct code.
+void emit_text(column_batch& out, size_t oc, const text_dictionary& dict, uint32_t code,
+               std::vector<int64_t>& remap) {
+  if (remap.size() < dict.size())
+    remap.resize(dict.size(), -1);
+  int64_t& to = remap[code];
+  if (to >= 0) {
+    out.append_code(oc, static_cast<uint32_t>(to));
+    return;
+  }
+  out.append_text(oc, dict.at(code));
+  to = out.last_code(oc);
+}
+
 void emit_cell(column_batch& out, size_t oc, const chunk& ch, const series& sr,
-               const block& b, size_t c, uint32_t i) {
+               const block& b, size_t c, uint32_t i, std::vector<int64_t>& remap) {
   if (static_cast<int>(c) == ch.series_column()) {
     if (sr.is_null)
       out.append_null(oc);
     else
-      out.append_text(oc, ch.series_dictionary().at(sr.code));
+      emit_text(out, oc, ch.series_dictionary(), sr.code, remap);
     return;
   }
   const uint64_t* valid = chunk::validity(b, c);
@@ -48,7 +62,7 @@ void emit_cell(column_batch& out, size_t oc, const chunk& ch, const series& sr,
       out.append_int(oc, chunk::values<uint8_t>(b, off)[i]);
       break;
     case column_type::text:
-      out.append_text(oc, ch.dictionary(c).at(chunk::values<uint32_t>(b, off)[i]));
+      emit_text(out, oc, ch.dictionary(c), chunk::values<uint32_t>(b, off)[i], remap);
       break;
     default:
       out.append_int(oc, chunk::values<int64_t>(b, off)[i]);
@@ -138,6 +152,8 @@ partial_result chunk::execute(const fragment& f, lsn snapshot) const {
   }
 
   std::array<uint16_t, block_rows> sel_buf;
+  // Raw scans: per projected text column, chunk code -> output code.
+  std::vector<std::vector<int64_t>> text_remap(f.projection.size());
   std::array<uint32_t, block_rows + 1> run_begin;
   std::array<uint32_t, block_rows> run_gid;
   std::array<uint32_t, block_rows> gid_buf;
@@ -222,12 +238,16 @@ partial_result chunk::execute(const fragment& f, lsn snapshot) const {
         for (uint32_t j = 0; j < take; ++j) {
           uint32_t i = sel.row(j);
           for (size_t oc = 0; oc < f.projection.size(); ++oc)
-            emit_cell(out.rows, oc, *this, s, b, static_cast<size_t>(f.projection[oc]), i);
+            emit_cell(out.rows, oc, *this, s, b, static_cast<size_t>(f.projection[oc]), i,
+                      text_remap[oc]);
           out.rows.finish_row();
         }
         if (f.limit >= 0 && !f.order.empty() && f.limit < (INT64_MAX - 1024) / 2
-            && out.rows.rows() > static_cast<size_t>(2 * f.limit + 1024))
+            && out.rows.rows() > static_cast<size_t>(2 * f.limit + 1024)) {
           top_n(out.rows, f.order, f.limit);
+          for (auto& m : text_remap) // top_n renumbers the dictionaries
+            m.clear();
+        }
         continue;
       }
 

@@ -485,8 +485,65 @@ std::optional<std::string> to_text(const datum& d) {
   }
 }
 
+namespace {
+
+/// Raw rows whose outputs are plain columns, unsorted: text straight from
+/// the typed columns, with no value per cell (high-cpu-all returns millions).
+std::optional<statement_result> finish_plain_rows(const select_plan& plan,
+                                                  const cs::partial_result& r) {
+  if (plan.aggregate || !plan.order.empty() || !plan.distinct_on.empty())
+    return std::nullopt;
+  for (const auto& o : plan.outputs)
+    if (o.k != bexpr::kind::column)
+      return std::nullopt;
+  statement_result res;
+  for (size_t i = 0; i < plan.names.size(); ++i)
+    res.columns.push_back(result_column{plan.names[i], plan.outputs[i].type});
+  size_t n = r.rows.rows();
+  size_t begin = std::min(n, static_cast<size_t>(plan.offset));
+  size_t end = plan.limit < 0 ? n : std::min(n, begin + static_cast<size_t>(plan.limit));
+  res.rows.reserve(end - begin);
+  for (size_t row = begin; row < end; ++row) {
+    std::vector<std::optional<std::string>> cells;
+    cells.reserve(plan.outputs.size());
+    for (const auto& o : plan.outputs) {
+      const auto& c = r.rows.col(static_cast<size_t>(o.index));
+      if (c.has_nulls && ((c.validity[row >> 3] >> (row & 7)) & 1) == 0) {
+        cells.emplace_back();
+        continue;
+      }
+      switch (c.type) {
+        case cs::column_type::int4:
+          cells.emplace_back(std::to_string(c.i32[row]));
+          break;
+        case cs::column_type::float8:
+          cells.emplace_back(format_float8(c.f64[row]));
+          break;
+        case cs::column_type::boolean:
+          cells.emplace_back(c.u8[row] ? "t" : "f");
+          break;
+        case cs::column_type::text:
+          cells.emplace_back(c.dict[c.codes[row]]);
+          break;
+        case cs::column_type::timestamptz:
+          cells.emplace_back(format_timestamptz(c.i64[row]));
+          break;
+        default:
+          cells.emplace_back(std::to_string(c.i64[row]));
+      }
+    }
+    res.rows.push_back(std::move(cells));
+  }
+  res.tag = "SELECT " + std::to_string(res.rows.size());
+  return res;
+}
+
+} // namespace
+
 std::variant<statement_result, positioned_error>
 finish_select(const select_plan& plan, const cs::partial_result& r) {
+  if (auto fast = finish_plain_rows(plan, r))
+    return std::move(*fast);
   try {
     // Slots of each input row.
     std::vector<std::vector<datum>> rows;
