@@ -72,31 +72,6 @@ constant const_of(const PgQuery__AConst* c) {
   }
 }
 
-/// The result column name PostgreSQL gives an expression.
-std::string column_name(const node* n) {
-  switch (n->node_case) {
-    case PG_QUERY__NODE__NODE_FUNC_CALL:
-      return last_name(n->func_call->n_funcname, n->func_call->funcname);
-    case PG_QUERY__NODE__NODE_TYPE_CAST: {
-      // PostgreSQL names a cast after its argument, or the type for a constant.
-      const node* arg = n->type_cast->arg;
-      if (arg->node_case == PG_QUERY__NODE__NODE_A_CONST) {
-        auto t = last_name(n->type_cast->type_name->n_names, n->type_cast->type_name->names);
-        return t == "int4" ? "int4" : t;
-      }
-      return column_name(arg);
-    }
-    case PG_QUERY__NODE__NODE_COLUMN_REF:
-      return last_name(n->column_ref->n_fields, n->column_ref->fields);
-    case PG_QUERY__NODE__NODE_A_CONST:
-      return n->a_const->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL && !n->a_const->isnull
-               ? "bool"
-               : "?column?";
-    default:
-      return "?column?";
-  }
-}
-
 /// Evaluates a constant expression of a SELECT without FROM.
 constant eval_constant(const node* n, const sql_session& session) {
   switch (n->node_case) {
@@ -154,7 +129,8 @@ constant eval_constant(const node* n, const sql_session& session) {
       fail("0A000", "function " + name + "() is not supported yet", f->location);
     }
     case PG_QUERY__NODE__NODE_COLUMN_REF:
-      fail("42703", "column \"" + column_name(n) + "\" does not exist", n->column_ref->location);
+      fail("42703", "column \"" + last_name(n->column_ref->n_fields, n->column_ref->fields)
+                      + "\" does not exist", n->column_ref->location);
     default:
       fail("0A000", "this expression is not supported yet");
   }
