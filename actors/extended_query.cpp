@@ -88,14 +88,6 @@ int16_t format_of(const std::vector<int16_t>& formats, size_t i) {
   return formats.empty() ? 0 : formats.size() == 1 ? formats[0] : formats[i];
 }
 
-void row_description(std::vector<char>& out, const std::vector<planner::result_column>& cols,
-                     const std::vector<int16_t>& formats) {
-  std::vector<pg::field> fields;
-  for (const auto& c : cols)
-    fields.push_back(pg::field{c.name, static_cast<pg::type_oid>(c.type_oid), -1});
-  pg::writer{out}.row_description(fields, formats);
-}
-
 /// Runs `sql` as one statement; `then` gets its result (errors go to the
 /// client and skip to Sync).
 void run_sql(self_ptr self, connection_handle hdl, const std::string& sql,

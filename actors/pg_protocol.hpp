@@ -26,22 +26,6 @@ constexpr int32_t max_startup_length = 10000;
 /// is 1 GiB - 1; we keep to 256 MiB until COPY streams).
 constexpr int32_t max_message_length = 256 << 20;
 
-/// Type OIDs of pg_type.
-enum class type_oid : int32_t {
-  bool_ = 16,
-  int8 = 20,
-  int2 = 21,
-  int4 = 23,
-  text = 25,
-  float4 = 700,
-  float8 = 701,
-  unknown = 705,
-  varchar = 1043,
-  timestamp = 1114,
-  timestamptz = 1184,
-  interval = 1186,
-  numeric = 1700,
-};
 
 /// A parsed startup packet (after the length word).
 struct startup_packet {
@@ -57,7 +41,7 @@ std::optional<startup_packet> parse_startup(const char* data, size_t size);
 /// One column of a RowDescription.
 struct field {
   std::string name;
-  type_oid type = type_oid::text;
+  int32_t type = 25; ///< pg_type OID (planner/pg_format.hpp names them)
   int16_t size = -1;
 };
 

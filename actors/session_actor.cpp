@@ -41,6 +41,14 @@ void fatal(self_ptr self, connection_handle hdl, const chunkstore::pg_error& e) 
   close(self, hdl);
 }
 
+void row_description(std::vector<char>& out, const std::vector<planner::result_column>& cols,
+                     const std::vector<int16_t>& formats) {
+  std::vector<pg::field> fields;
+  for (const auto& c : cols)
+    fields.push_back(pg::field{c.name, c.type_oid, -1});
+  pg::writer{out}.row_description(fields, formats);
+}
+
 void write_result(std::vector<char>& out, const planner::statement_result& r) {
   pg::writer w{out};
   for (const auto& [code, message] : r.warnings)
@@ -52,10 +60,7 @@ void write_result(std::vector<char>& out, const planner::statement_result& r) {
     return;
   }
   if (!r.columns.empty()) {
-    std::vector<pg::field> fields;
-    for (const auto& c : r.columns)
-      fields.push_back(pg::field{c.name, static_cast<pg::type_oid>(c.type_oid), -1});
-    w.row_description(fields);
+    row_description(out, r.columns);
     for (const auto& row : r.rows)
       w.data_row(row);
   }

@@ -17,6 +17,10 @@ using caf::io::connection_handle;
 
 void send_bytes(self_ptr self, connection_handle hdl, const std::vector<char>& bytes);
 
+/// Appends a RowDescription of result columns (formats as in pg::writer).
+void row_description(std::vector<char>& out, const std::vector<planner::result_column>& cols,
+                     const std::vector<int16_t>& formats = {});
+
 /// Runs st.query statement by statement (results to the client, or to
 /// st.sink when set).
 void run_statements(self_ptr self, connection_handle hdl);
