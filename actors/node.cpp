@@ -55,6 +55,10 @@ catalog_actor node::catalog() const {
   return impl_->cat;
 }
 
+caf::actor_system& node::system() const {
+  return impl_->sys;
+}
+
 result<std::monostate> node::create_table(const messages::create_table& x) {
   auto r = impl_->ask<bool>(create_atom_v, messages::encode(x));
   if (auto* e = failed(r))
