@@ -261,10 +261,11 @@ void run_ctes(self_ptr self, const void* stmt,
 
 /// Runs a planned SELECT on the node and its final step here; `done` gets
 /// the rows, `failed` any error.
-void run_plan(self_ptr self, std::shared_ptr<planner::select_plan> plan, select_done done,
-              select_failed failed) {
+/// `stale` runs when the table the plan was made for is gone.
+void run_plan(self_ptr self, std::shared_ptr<planner::select_plan> plan, uint32_t table_oid,
+              select_done done, select_failed failed, std::function<void()> stale) {
   self->request(self->state.catalog, caf::infinite, query_atom_v,
-                messages::encode_fragment(plan->fragment))
+                messages::encode_fragment(plan->fragment), table_oid)
     .then(
       [=](const buffer& result_buf) {
         auto r = messages::decode_result(result_buf, false);
@@ -278,7 +279,28 @@ void run_plan(self_ptr self, std::shared_ptr<planner::select_plan> plan, select_
         else
           done(std::get<planner::statement_result>(fin));
       },
-      [failed](caf::error& err) { failed(planner::statement_error{to_pg_error(err), 0}); });
+      [failed, stale](caf::error& err) {
+        auto e = to_pg_error(err);
+        if (e.sqlstate == stale_plan_sqlstate && stale)
+          stale();
+        else
+          failed(planner::statement_error{std::move(e), 0});
+      });
+}
+
+/// Plans `stmt` over a table with `schema` and runs it.
+void plan_and_run(self_ptr self, const void* stmt, int64_t now,
+                  const messages::create_table& schema, select_done done, select_failed failed,
+                  std::function<void()> stale) {
+  auto planned = planner::plan_select(stmt, schema.schema, now);
+  if (auto* e = std::get_if<planner::positioned_error>(&planned)) {
+    failed(planner::statement_error{e->error, e->position});
+    return;
+  }
+  run_plan(self,
+           std::make_shared<planner::select_plan>(
+             std::move(std::get<planner::select_plan>(planned))),
+           schema.oid, std::move(done), std::move(failed), std::move(stale));
 }
 
 /// A SELECT over a hypertable, a timescaledb_information view, a WITH
@@ -356,24 +378,33 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
   }
   // A hypertable or plain table: its columns, then the plan; the fragment
   // runs on the node, the final step (HAVING, projection, ORDER BY, LIMIT)
-  // here.
+  // here. The columns come from the session's cache when it has them; the
+  // catalog refuses a plan whose table has since been replaced, and then
+  // the session asks for the columns and plans again.
+  auto& cache = self->state.schemas;
+  if (auto it = cache.find(src.name); it != cache.end()) {
+    plan_and_run(self, stmt, now, it->second, done, failed, [=, name = src.name] {
+      self->state.schemas.erase(name);
+      run_select(self, stmt, now, ctes, true, done, failed);
+    });
+    return;
+  }
   self->request(cat, caf::infinite, schema_atom_v, src.name)
     .then(
-      [=](const buffer& schema_buf) {
+      [=, name = src.name](const buffer& schema_buf) {
         auto ct = messages::decode_create_table(schema_buf, false);
         if (auto* e = std::get_if<chunkstore::pg_error>(&ct)) {
           failed(planner::statement_error{*e, 0});
           return;
         }
-        auto planned = planner::plan_select(stmt, std::get<messages::create_table>(ct).schema, now);
-        if (auto* e = std::get_if<planner::positioned_error>(&planned)) {
-          failed(planner::statement_error{e->error, e->position});
-          return;
-        }
-        run_plan(self,
-                 std::make_shared<planner::select_plan>(
-                   std::move(std::get<planner::select_plan>(planned))),
-                 done, failed);
+        auto& schema = std::get<messages::create_table>(ct);
+        auto& c = self->state.schemas;
+        if (c.size() >= session_state::max_cached_schemas)
+          c.clear();
+        c[name] = schema;
+        // A table replaced between this answer and the query is an error
+        // the user sees: the statement raced a DROP TABLE.
+        plan_and_run(self, stmt, now, schema, done, failed, nullptr);
       },
       on_error);
 }
@@ -544,7 +575,8 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
                   return;
                 }
                 auto start = std::chrono::steady_clock::now();
-                self->request(self->state.catalog, caf::infinite, query_atom_v, fragment)
+                self->request(self->state.catalog, caf::infinite, query_atom_v, fragment,
+                              uint32_t{0})
                   .then(
                     [=](const buffer& result_buf) {
                       auto r = messages::decode_result(result_buf, false);
@@ -638,10 +670,11 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
             self,
             std::make_shared<planner::select_plan>(
               std::move(std::get<planner::select_plan>(planned))),
+            uint32_t{0},
             [self, options = req.options](const planner::statement_result& r) {
               copy_out(self, r, options);
             },
-            [self](const planner::statement_error& e) { fail_query(self, e); });
+            [self](const planner::statement_error& e) { fail_query(self, e); }, nullptr);
         },
         on_error);
     (void) next;

@@ -15,6 +15,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/interfaces.hpp"
+#include "messages/codec.hpp"
 #include "planner/extended_query.hpp"
 #include "planner/sql_session.hpp"
 
@@ -35,6 +36,9 @@ struct session_state {
   std::vector<char> in;
   catalog_actor catalog;
   planner::sql_session sql;
+  /// Columns (and OID) of tables this session has queried, by name.
+  std::map<std::string, messages::create_table> schemas;
+  static constexpr size_t max_cached_schemas = 256;
   int32_t pid = 0;
   int32_t secret = 0;
   /// Messages that arrived while a query was still running.

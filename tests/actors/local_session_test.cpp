@@ -70,4 +70,24 @@ BOOST_AUTO_TEST_CASE(sessions_see_each_others_commits) {
   BOOST_CHECK_EQUAL(*after.at(0).rows.at(0).at(0), "1");
 }
 
+BOOST_AUTO_TEST_CASE(a_table_created_again_is_planned_again) {
+  // Session a caches t's columns; b replaces t with other columns in other
+  // places. a's next query must see the new table, never the old plan.
+  actors::local_session a{node};
+  actors::local_session b{node};
+  expect_ok(a.simple_query("CREATE TABLE t (time timestamptz NOT NULL, x int, y float8);"
+                           "INSERT INTO t VALUES ('2024-01-01', 1, 0.5)"));
+  auto first = expect_ok(a.simple_query("SELECT x, y FROM t"));
+  BOOST_CHECK_EQUAL(*first.at(0).rows.at(0).at(0), "1");
+  expect_ok(b.simple_query("DROP TABLE t;"
+                           "CREATE TABLE t (time timestamptz NOT NULL, y float8, x int);"
+                           "INSERT INTO t VALUES ('2024-01-01', 2.5, 7)"));
+  auto second = expect_ok(a.simple_query("SELECT x, y FROM t"));
+  BOOST_REQUIRE_EQUAL(second.at(0).rows.size(), 1u);
+  BOOST_CHECK_EQUAL(*second.at(0).rows.at(0).at(0), "7");
+  BOOST_CHECK_EQUAL(*second.at(0).rows.at(0).at(1), "2.5");
+  expect_ok(b.simple_query("DROP TABLE t"));
+  BOOST_CHECK_EQUAL(sqlstate_of(a.simple_query("SELECT x FROM t")), "42P01");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
