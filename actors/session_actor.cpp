@@ -19,9 +19,9 @@ namespace hypertide::actors {
 
 namespace session_detail {
 
-void send_bytes(self_ptr self, const std::vector<char>& bytes) {
+void send_bytes(self_ptr self, std::vector<char> bytes) {
   if (self->state.at != session_state::phase::closing)
-    self->send(self->state.out, wire_atom_v, messages::buffer{bytes});
+    self->send(self->state.out, wire_atom_v, messages::buffer{std::move(bytes)});
 }
 
 void close(self_ptr self) {
@@ -45,7 +45,37 @@ void row_description(std::vector<char>& out, const std::vector<planner::result_c
   pg::writer{out}.row_description(fields, formats);
 }
 
-void write_result(std::vector<char>& out, const planner::statement_result& r) {
+/// Bytes of rows gathered before they go to the connection: large results
+/// stream rather than being built whole.
+constexpr size_t send_batch_bytes = 1 << 20;
+
+/// DataRows of rows still in columns, text format, sent in batches.
+void write_plain_rows(self_ptr self, std::vector<char>& out, const planner::column_rows& p) {
+  pg::writer w{out};
+  char scratch[64];
+  auto ncols = static_cast<int16_t>(p.columns.size());
+  std::vector<const chunkstore::column_batch::column*> cols;
+  for (int ci : p.columns)
+    cols.push_back(&p.batch->col(static_cast<size_t>(ci)));
+  for (size_t row = p.begin; row < p.end; ++row) {
+    size_t start = w.begin_data_row(ncols);
+    for (const auto* c : cols) {
+      if (c->has_nulls && ((c->validity[row >> 3] >> (row & 7)) & 1) == 0)
+        w.null_cell();
+      else
+        w.cell(planner::text_cell(*c, row, scratch));
+    }
+    w.end_data_row(start);
+    if (out.size() >= send_batch_bytes) {
+      send_bytes(self, std::move(out));
+      out = {};
+      out.reserve(send_batch_bytes + (send_batch_bytes >> 4));
+    }
+  }
+}
+
+/// Appends a statement's result to `out`; sends full batches on the way.
+void write_result(self_ptr self, std::vector<char>& out, const planner::statement_result& r) {
   pg::writer w{out};
   for (const auto& [code, message] : r.warnings)
     w.notice(message, code, "WARNING");
@@ -59,6 +89,8 @@ void write_result(std::vector<char>& out, const planner::statement_result& r) {
     row_description(out, r.columns);
     for (const auto& row : r.rows)
       w.data_row(row);
+    if (r.plain)
+      write_plain_rows(self, out, *r.plain);
   }
   w.command_complete(r.tag);
 }
@@ -129,15 +161,15 @@ void statement_done(self_ptr self, const planner::statement_result& r) {
     return;
   }
   std::vector<char> out;
-  write_result(out, r);
-  send_bytes(self, out);
+  write_result(self, out, r);
+  send_bytes(self, std::move(out));
   ++self->state.next_statement;
   run_statements(self);
 }
 
 /// Sends the rows of a COPY ... TO STDOUT.
-void copy_out(self_ptr self, const planner::statement_result& r,
-              const planner::copy_options& o) {
+void copy_out(self_ptr self, planner::statement_result r, const planner::copy_options& o) {
+  planner::materialize(r);
   std::vector<char> out;
   pg::writer w{out};
   w.copy_out_response(static_cast<int16_t>(r.columns.size()));
@@ -273,7 +305,8 @@ void run_plan(self_ptr self, std::shared_ptr<planner::select_plan> plan, uint32_
           failed(planner::statement_error{*e, 0});
           return;
         }
-        auto fin = planner::finish_select(*plan, std::get<chunkstore::partial_result>(r));
+        auto fin = planner::finish_select(*plan,
+                                          std::move(std::get<chunkstore::partial_result>(r)));
         if (auto* e = std::get_if<planner::positioned_error>(&fin))
           failed(planner::statement_error{e->error, e->position});
         else
@@ -589,7 +622,7 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
                       planner::explain_analysis a;
                       a.stats = pr.stats;
                       if (auto* res = std::get_if<planner::statement_result>(&fin))
-                        a.rows_out = res->rows.size();
+                        a.rows_out = res->row_count();
                       a.milliseconds = std::chrono::duration<double, std::milli>(
                                          std::chrono::steady_clock::now() - start)
                                          .count();
@@ -725,7 +758,7 @@ void run_statements(self_ptr self) {
       statement_done(self, std::get<planner::statement_result>(planned));
       return;
     }
-    write_result(out, std::get<planner::statement_result>(planned));
+    write_result(self, out, std::get<planner::statement_result>(planned));
     ++st.next_statement;
   }
   finish_query(self, out);
