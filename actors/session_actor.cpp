@@ -1,5 +1,6 @@
 #include "actors/session_actor.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -47,31 +48,60 @@ void row_description(std::vector<char>& out, const std::vector<planner::result_c
 
 /// Bytes of rows gathered before they go to the connection: large results
 /// stream rather than being built whole.
-constexpr size_t send_batch_bytes = 1 << 20;
+constexpr size_t send_batch_bytes = 256 << 10;
 
-/// DataRows of rows still in columns, text format, sent in batches.
+char* put_be32(char* p, uint32_t x) {
+  p[0] = static_cast<char>(x >> 24);
+  p[1] = static_cast<char>(x >> 16);
+  p[2] = static_cast<char>(x >> 8);
+  p[3] = static_cast<char>(x);
+  return p + 4;
+}
+
+/// DataRows of rows still in columns, text format, sent in batches. Cells
+/// are written in place: at most 64 bytes each but text, whose length is
+/// known.
 void write_plain_rows(self_ptr self, std::vector<char>& out, const planner::column_rows& p) {
-  pg::writer w{out};
-  char scratch[64];
-  auto ncols = static_cast<int16_t>(p.columns.size());
-  std::vector<const chunkstore::column_batch::column*> cols;
+  using column = chunkstore::column_batch::column;
+  std::vector<const column*> cols;
   for (int ci : p.columns)
     cols.push_back(&p.batch->col(static_cast<size_t>(ci)));
+  auto ncols = static_cast<uint16_t>(cols.size());
+  size_t used = out.size();
+  char scratch[64];
   for (size_t row = p.begin; row < p.end; ++row) {
-    size_t start = w.begin_data_row(ncols);
+    size_t need = 7 + cols.size() * 68;
+    for (const auto* c : cols)
+      if (c->type == chunkstore::column_type::text)
+        need += c->dict[c->codes[row]].size();
+    if (out.size() < used + need)
+      out.resize(std::max(used + need, std::max(out.size() * 2, send_batch_bytes + 4096)));
+    char* start = out.data() + used;
+    char* w = start;
+    *w++ = 'D';
+    w += 4; // length, below
+    *w++ = static_cast<char>(ncols >> 8);
+    *w++ = static_cast<char>(ncols);
     for (const auto* c : cols) {
-      if (c->has_nulls && ((c->validity[row >> 3] >> (row & 7)) & 1) == 0)
-        w.null_cell();
-      else
-        w.cell(planner::text_cell(*c, row, scratch));
+      if (c->has_nulls && ((c->validity[row >> 3] >> (row & 7)) & 1) == 0) {
+        w = put_be32(w, 0xffffffffu);
+        continue;
+      }
+      auto text = planner::text_cell(*c, row, scratch);
+      w = put_be32(w, static_cast<uint32_t>(text.size()));
+      std::memcpy(w, text.data(), text.size());
+      w += text.size();
     }
-    w.end_data_row(start);
-    if (out.size() >= send_batch_bytes) {
+    put_be32(start + 1, static_cast<uint32_t>(w - start - 1));
+    used = static_cast<size_t>(w - out.data());
+    if (used >= send_batch_bytes) {
+      out.resize(used);
       send_bytes(self, std::move(out));
       out = {};
-      out.reserve(send_batch_bytes + (send_batch_bytes >> 4));
+      used = 0;
     }
   }
+  out.resize(used);
 }
 
 /// Appends a statement's result to `out`; sends full batches on the way.
