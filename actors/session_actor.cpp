@@ -472,6 +472,44 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
       on_error);
 }
 
+/// INSERT of literal rows: the table's columns first; then the batch,
+/// converted to them, goes to the catalog (or waits for COMMIT).
+void insert_rows(self_ptr self, planner::insert_values values, select_done next) {
+  auto on_error = [self](caf::error& err) {
+    fail_query(self, planner::statement_error{to_pg_error(err), 0});
+  };
+  self->request(self->state.catalog, caf::infinite, schema_atom_v, values.table)
+    .then(
+      [self, next, on_error, values = std::move(values)](const buffer& schema_buf) mutable {
+        auto ct = messages::decode_create_table(schema_buf, false);
+        if (auto* e = std::get_if<chunkstore::pg_error>(&ct)) {
+          fail_query(self, planner::statement_error{*e, 0});
+          return;
+        }
+        auto built = planner::build_insert(std::get<messages::create_table>(ct).schema, values);
+        if (auto* e = std::get_if<planner::positioned_error>(&built)) {
+          fail_query(self, planner::statement_error{e->error, e->position});
+          return;
+        }
+        const auto& rows_batch = std::get<chunkstore::column_batch>(built);
+        auto batch = messages::encode_insert(values.table, rows_batch);
+        if (self->state.tx == session_state::txn::open) {
+          // Inside BEGIN ... COMMIT: kept until COMMIT.
+          self->state.tx_writes.push_back(batch);
+          self->state.tx_tables.insert(values.table);
+          next(tagged("INSERT 0 " + std::to_string(rows_batch.rows())));
+          return;
+        }
+        self->request(self->state.catalog, caf::infinite, insert_atom_v, batch)
+          .then(
+            [next](uint64_t, uint64_t rows) {
+              next(tagged("INSERT 0 " + std::to_string(rows)));
+            },
+            on_error);
+      },
+      on_error);
+}
+
 /// Runs the catalog request of one statement; the reply continues the query.
 void run_catalog(self_ptr self, const planner::catalog_request& req) {
   auto& cat = self->state.catalog;
@@ -567,37 +605,35 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
       .then([next](bool) { next(tagged("DROP TABLE")); },
             on_error);
   } else if (auto* iv = std::get_if<planner::insert_values>(&req)) {
-    // The table's columns first; then the batch, converted to them.
-    self->request(cat, caf::infinite, schema_atom_v, iv->table)
-      .then(
-        [self, next, on_error, values = *iv](const buffer& schema_buf) mutable {
-          auto ct = messages::decode_create_table(schema_buf, false);
-          if (auto* e = std::get_if<chunkstore::pg_error>(&ct)) {
-            fail_query(self, planner::statement_error{*e, 0});
-            return;
-          }
-          auto built = planner::build_insert(std::get<messages::create_table>(ct).schema, values);
-          if (auto* e = std::get_if<planner::positioned_error>(&built)) {
-            fail_query(self, planner::statement_error{e->error, e->position});
-            return;
-          }
-          const auto& rows_batch = std::get<chunkstore::column_batch>(built);
-          auto batch = messages::encode_insert(values.table, rows_batch);
-          if (self->state.tx == session_state::txn::open) {
-            // Inside BEGIN ... COMMIT: kept until COMMIT.
-            self->state.tx_writes.push_back(batch);
-            self->state.tx_tables.insert(values.table);
-            next(tagged("INSERT 0 " + std::to_string(rows_batch.rows())));
-            return;
-          }
-          self->request(self->state.catalog, caf::infinite, insert_atom_v, batch)
-            .then(
-              [next](uint64_t, uint64_t rows) {
-                next(tagged("INSERT 0 " + std::to_string(rows)));
-              },
-              on_error);
-        },
-        on_error);
+    if (iv->select == nullptr) {
+      insert_rows(self, *iv, next);
+      return;
+    }
+    // INSERT ... SELECT: the query's rows become the VALUES.
+    if (st.tx == txn::open && st.tx_tables.count(iv->select_table) > 0) {
+      fail_query(self, planner::statement_error{
+                         {"0A000", "reading table \"" + iv->select_table + "\" after writing it "
+                                   "in the same transaction is not supported yet", {}}, 0});
+      return;
+    }
+    run_select(
+      self, iv->select, iv->now, std::make_shared<cte_map>(), false,
+      [self, next, values = *iv](const planner::statement_result& r) mutable {
+        auto text = r;
+        planner::materialize(text);
+        values.rows.reserve(text.rows.size());
+        for (auto& row : text.rows) {
+          std::vector<planner::literal> lits;
+          lits.reserve(row.size());
+          for (size_t c = 0; c < row.size(); ++c)
+            lits.push_back(planner::literal{!row[c].has_value(), text.columns[c].type_oid,
+                                            row[c] ? std::move(*row[c]) : std::string{}, -1});
+          values.rows.push_back(std::move(lits));
+        }
+        values.select = nullptr;
+        insert_rows(self, std::move(values), next);
+      },
+      [self](const planner::statement_error& e) { fail_query(self, e); });
   } else if (auto* ex = std::get_if<planner::explain_request>(&req)) {
     auto fail = [self](const planner::statement_error& e) { fail_query(self, e); };
     self->request(cat, caf::infinite, schema_atom_v, ex->table)

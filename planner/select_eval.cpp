@@ -242,6 +242,13 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
   }
   const datum& x = a[0];
   const datum& y = a[1];
+  if (op == "||") {
+    datum r;
+    r.type = oid::text;
+    r.null = false;
+    r.s = to_text(x).value_or("") + to_text(y).value_or("");
+    return r;
+  }
   if (op == "=" || op == "<>" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=") {
     int c = compare(x, y);
     bool r = op == "=" ? c == 0 : (op == "<>" || op == "!=") ? c != 0 : op == "<" ? c < 0
