@@ -27,7 +27,7 @@ std::vector<messages::chunk_info> to_info(const std::vector<planner::chunk_meta>
   for (const auto& c : xs)
     out.push_back(messages::chunk_info{c.id, std::string{planner::internal_schema},
                                        c.table_name, c.range.start, c.range.end,
-                                       c.range.partition, 0, 0, {}});
+                                       c.range.partition, 0, 0, {}, c.oid});
   return out;
 }
 
@@ -229,6 +229,7 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
     [=](info_atom) -> caf::result<buffer> {
       messages::catalog_snapshot snap;
       for (const auto& [name, t] : self->state.cat.tables()) {
+        snap.tables.push_back(messages::create_table{name, t.def.schema, false, t.oid});
         if (!t.def.is_hypertable())
           continue;
         const auto& d = t.def;
@@ -247,7 +248,7 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
         for (const auto* c : chunks)
           snap.chunks.push_back(messages::chunk_info{c->id, std::string{planner::internal_schema},
                                                      c->table_name, c->range.start, c->range.end,
-                                                     c->range.partition, 0, 0, name});
+                                                     c->range.partition, 0, 0, name, c->oid});
       }
       return messages::encode(snap);
     },

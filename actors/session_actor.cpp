@@ -12,6 +12,7 @@
 #include "actors/pg_protocol.hpp"
 #include "actors/session_internal.hpp"
 #include "messages/codec.hpp"
+#include "planner/catalog_query.hpp"
 #include "planner/explain.hpp"
 #include "planner/local_table.hpp"
 #include "planner/select_planner.hpp"
@@ -366,6 +367,21 @@ void plan_and_run(self_ptr self, const void* stmt, int64_t now,
            schema.oid, std::move(done), std::move(failed), std::move(stale));
 }
 
+/// Asks the catalog for a snapshot of every table and chunk; `then` gets it.
+void with_snapshot(self_ptr self, select_failed failed,
+                   std::function<void(const messages::catalog_snapshot&)> then) {
+  self->request(self->state.catalog, caf::infinite, info_atom_v)
+    .then(
+      [failed, then](const buffer& snap_buf) {
+        auto snap = messages::decode_catalog_snapshot(snap_buf, false);
+        if (auto* e = std::get_if<chunkstore::pg_error>(&snap))
+          failed(planner::statement_error{*e, 0});
+        else
+          then(std::get<messages::catalog_snapshot>(snap));
+      },
+      [failed](caf::error& err) { failed(planner::statement_error{to_pg_error(err), 0}); });
+}
+
 /// A SELECT over a hypertable, a timescaledb_information view, a WITH
 /// query or a sub-select; `done` gets its result.
 void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<cte_map> ctes,
@@ -377,6 +393,17 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
       run_ctes(self, stmt, list, 0, now, ctes, done, failed);
       return;
     }
+  }
+  if (planner::reads_pg_catalog(stmt)) {
+    // psql's \dt and \d, drivers' type look-ups: over a catalog snapshot.
+    with_snapshot(self, failed, [=](const messages::catalog_snapshot& snap) {
+      auto r = planner::run_catalog_query(stmt, snap);
+      if (auto* e = std::get_if<planner::positioned_error>(&r))
+        failed(planner::statement_error{e->error, e->position});
+      else
+        done(std::get<planner::statement_result>(r));
+    });
+    return;
   }
   if (!planner::has_from(stmt)) {
     // A WITH query without FROM: constants.
@@ -420,23 +447,15 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
   constexpr std::string_view info = "timescaledb_information.";
   if (src.name.rfind(info, 0) == 0) {
     std::string view = src.name.substr(info.size());
-    self->request(cat, caf::infinite, info_atom_v)
-      .then(
-        [=](const buffer& snap_buf) {
-          auto snap = messages::decode_catalog_snapshot(snap_buf, false);
-          if (auto* e = std::get_if<chunkstore::pg_error>(&snap)) {
-            failed(planner::statement_error{*e, 0});
-            return;
-          }
-          auto t = planner::information_view(view, std::get<messages::catalog_snapshot>(snap));
-          if (!t) {
-            failed(planner::statement_error{
-              {"42P01", "relation \"timescaledb_information." + view + "\" does not exist", {}}, 0});
-            return;
-          }
-          run_over(stmt, *t, now, done, failed);
-        },
-        on_error);
+    with_snapshot(self, failed, [=](const messages::catalog_snapshot& snap) {
+      auto t = planner::information_view(view, snap);
+      if (!t) {
+        failed(planner::statement_error{
+          {"42P01", "relation \"timescaledb_information." + view + "\" does not exist", {}}, 0});
+        return;
+      }
+      run_over(stmt, *t, now, done, failed);
+    });
     return;
   }
   // A hypertable or plain table: its columns, then the plan; the fragment

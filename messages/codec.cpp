@@ -585,7 +585,7 @@ buffer encode(const std::vector<chunk_info>& xs) {
     cs_.push_back(fb::CreateChunkInfo(fbb, x.id, fbb.CreateString(x.schema_name),
                                       fbb.CreateString(x.table_name), x.range_start,
                                       x.range_end, x.partition, x.rows, x.memory_bytes,
-                                      fbb.CreateString(x.hypertable)));
+                                      fbb.CreateString(x.hypertable), x.oid));
   fbb.Finish(fb::CreateChunkList(fbb, 1, fbb.CreateVector(cs_)));
   return finish(fbb);
 }
@@ -601,7 +601,7 @@ result<std::vector<chunk_info>> decode_chunk_list(const buffer& buf, bool verify
                                c->table_name() ? c->table_name()->str() : "",
                                c->range_start(), c->range_end(), c->partition(),
                                c->rows(), c->memory_bytes(),
-                               c->hypertable() ? c->hypertable()->str() : ""});
+                               c->hypertable() ? c->hypertable()->str() : "", c->oid()});
   return out;
 }
 
@@ -620,8 +620,18 @@ buffer encode(const catalog_snapshot& x) {
     cs_.push_back(fb::CreateChunkInfo(fbb, c.id, fbb.CreateString(c.schema_name),
                                       fbb.CreateString(c.table_name), c.range_start, c.range_end,
                                       c.partition, c.rows, c.memory_bytes,
-                                      fbb.CreateString(c.hypertable)));
-  fbb.Finish(fb::CreateCatalogSnapshot(fbb, 1, fbb.CreateVector(hs), fbb.CreateVector(cs_)));
+                                      fbb.CreateString(c.hypertable), c.oid));
+  std::vector<Offset<fb::CreateTable>> ts;
+  for (const auto& t : x.tables) {
+    std::vector<Offset<fb::ColumnDef>> cols;
+    for (const auto& c : t.schema.columns)
+      cols.push_back(fb::CreateColumnDef(fbb, fbb.CreateString(c.name),
+                                         static_cast<fb::ColumnType>(c.type), c.not_null));
+    ts.push_back(fb::CreateCreateTable(fbb, 1, fbb.CreateString(t.name), fbb.CreateVector(cols),
+                                       false, t.oid));
+  }
+  fbb.Finish(fb::CreateCatalogSnapshot(fbb, 1, fbb.CreateVector(hs), fbb.CreateVector(cs_),
+                                       fbb.CreateVector(ts)));
   return finish(fbb);
 }
 
@@ -642,7 +652,22 @@ result<catalog_snapshot> decode_catalog_snapshot(const buffer& buf, bool verify)
     for (const auto* c : *s->chunks())
       out.chunks.push_back(chunk_info{c->id(), str(c->schema_name()), str(c->table_name()),
                                       c->range_start(), c->range_end(), c->partition(), c->rows(),
-                                      c->memory_bytes(), str(c->hypertable())});
+                                      c->memory_bytes(), str(c->hypertable()), c->oid()});
+  if (s->tables())
+    for (const auto* t : *s->tables()) {
+      create_table ct;
+      ct.name = str(t->name());
+      ct.oid = t->oid();
+      if (t->columns())
+        for (const auto* c : *t->columns()) {
+          if (static_cast<uint8_t>(c->type()) > static_cast<uint8_t>(cs::column_type::text))
+            return invalid("unknown column type");
+          ct.schema.columns.push_back(cs::column_def{str(c->name()),
+                                                     static_cast<cs::column_type>(c->type()),
+                                                     c->not_null()});
+        }
+      out.tables.push_back(std::move(ct));
+    }
   return out;
 }
 

@@ -101,6 +101,7 @@ struct chunk_info {
   uint64_t rows = 0;
   uint64_t memory_bytes = 0;
   std::string hypertable;
+  uint32_t oid = 0; ///< pg_class.oid of the chunk
 };
 
 /// A hypertable as timescaledb_information reports it.
@@ -120,6 +121,7 @@ struct hypertable_info {
 struct catalog_snapshot {
   std::vector<hypertable_info> hypertables;
   std::vector<chunk_info> chunks;
+  std::vector<create_table> tables; ///< every table, by name
 };
 
 buffer encode(const create_table& x);

@@ -185,6 +185,7 @@ result<std::vector<chunk_rows>> catalog::route(std::string_view name,
     if (it == t->chunks.end()) {
       chunk_meta m;
       m.id = next_chunk_id_++;
+      m.oid = t->def.is_hypertable() ? next_oid_++ : t->oid;
       m.range = range;
       m.table_name = t->def.is_hypertable()
                        ? "_hyper_" + std::to_string(t->id) + "_" + std::to_string(m.id)

@@ -27,6 +27,7 @@ inline constexpr std::string_view internal_schema = "_timescaledb_internal";
 /// A chunk as the catalog knows it.
 struct chunk_meta {
   int32_t id = 0;
+  uint32_t oid = 0; ///< pg_class.oid (a plain table's one chunk: the table's)
   chunkstore::chunk_range range;
   std::string table_name; ///< `_hyper_<hypertable id>_<chunk id>_chunk`
 };

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <memory>
 
+#include "planner/catalog_query.hpp"
 #include "planner/datetime.hpp"
 #include "planner/interval.hpp"
 #include "planner/pg_nodes.hpp"
@@ -627,6 +628,15 @@ planned_statement sql_session::plan_node(const void* raw) {
   switch (st->node_case) {
     case PG_QUERY__NODE__NODE_SELECT_STMT: {
       const auto* s = st->select_stmt;
+      if (reads_pg_catalog(s)) {
+        // The session runs it over a catalog snapshot (catalog_query.hpp).
+        out.emplace_back(select_request{
+          s, std::string{"pg_catalog"},
+          std::chrono::duration_cast<std::chrono::microseconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count()});
+        break;
+      }
       if (s->n_from_clause > 0 || s->with_clause
           || (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE
               && s->op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED)) {

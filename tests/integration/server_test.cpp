@@ -259,3 +259,37 @@ BOOST_AUTO_TEST_CASE(bad_config_refuses_to_start_naming_the_key) {
   std::tie(rc, out) = run(std::string{HYPERTIDE_BINARY} + " --help");
   BOOST_CHECK_NE(out.find("hypertide.port"), std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(psql_describe_commands_read_the_catalog) {
+  // psql's \dt, \d and \d+ send their own queries to pg_catalog (joins,
+  // correlated sub-queries, UNION, regclass casts); a user sees the tables.
+  server s;
+  auto [rc, out] = s.psql(
+    "-v ON_ERROR_STOP=1 -c " + quote("CREATE TABLE cpu (time timestamptz NOT NULL, hostname text, usage_user double precision)")
+    + " -c " + quote("SELECT create_hypertable('cpu', 'time', chunk_time_interval => INTERVAL '1 hour')")
+    + " -c " + quote("CREATE TABLE notes (id bigint NOT NULL, body varchar)")
+    + " -c " + quote("INSERT INTO cpu VALUES ('2016-01-01 00:00', 'a', 1), ('2016-01-01 02:00', 'a', 2)"));
+  BOOST_REQUIRE_EQUAL(rc, 0);
+  std::tie(rc, out) = s.psql("-v ON_ERROR_STOP=1 -c '\\dt'");
+  BOOST_CHECK_EQUAL(rc, 0);
+  BOOST_CHECK_EQUAL(out, "public|cpu|table|postgres\npublic|notes|table|postgres\n");
+  // Footers (child tables) show only outside tuples-only mode.
+  std::tie(rc, out) = s.psql("-P tuples_only=off -v ON_ERROR_STOP=1 -c '\\d cpu'");
+  BOOST_CHECK_EQUAL(rc, 0);
+  BOOST_CHECK_NE(out.find("time|timestamp with time zone||not null|"), std::string::npos);
+  BOOST_CHECK_NE(out.find("usage_user|double precision|||"), std::string::npos);
+  BOOST_CHECK_NE(out.find("Number of child tables: 2"), std::string::npos);
+  std::tie(rc, out) = s.psql("-P tuples_only=off -v ON_ERROR_STOP=1 -c '\\d+ cpu'");
+  BOOST_CHECK_EQUAL(rc, 0);
+  BOOST_CHECK_NE(out.find("_timescaledb_internal._hyper_1_1_chunk"), std::string::npos);
+  BOOST_CHECK_NE(out.find("_timescaledb_internal._hyper_1_2_chunk"), std::string::npos);
+  std::tie(rc, out) = s.psql("-v ON_ERROR_STOP=1 -c '\\d notes'");
+  BOOST_CHECK_EQUAL(rc, 0);
+  BOOST_CHECK_NE(out.find("id|bigint||not null|"), std::string::npos);
+  BOOST_CHECK_EQUAL(out.find("child tables"), std::string::npos);
+  std::tie(rc, out) = s.psql("-c '\\d nope'");
+  BOOST_CHECK_NE(out.find("Did not find any relation named \"nope\""), std::string::npos);
+  std::tie(rc, out) = s.psql("-v ON_ERROR_STOP=1 -c 'DROP TABLE notes' -c '\\dt'");
+  BOOST_CHECK_EQUAL(rc, 0);
+  BOOST_CHECK_EQUAL(out.find("notes|"), std::string::npos);
+}

@@ -1,0 +1,1450 @@
+#include "planner/catalog_query.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <deque>
+#include <map>
+#include <regex>
+
+#include "planner/catalog.hpp"
+#include "planner/pg_format.hpp"
+#include "planner/pg_nodes.hpp"
+
+namespace hypertide::planner {
+
+namespace {
+
+using namespace pg_nodes;
+namespace cs = chunkstore;
+
+// -- values -----------------------------------------------------------------------
+
+/// A value of the catalog executor: NULL, a boolean, an integer (int2/4/8,
+/// oid), a double, or text (text, name, "char", or a quoted literal whose
+/// type is still unknown).
+struct cval {
+  enum class k : uint8_t { null, boolean, integer, real, text, array };
+  k kind = k::null;
+  int64_t i = 0;
+  double f = 0;
+  std::string s;
+  int32_t type = oid::unknown; ///< PostgreSQL type OID
+  std::shared_ptr<const std::vector<cval>> elems; ///< an array's elements
+
+  bool null() const noexcept { return kind == k::null; }
+  static cval of_bool(bool b) { return cval{k::boolean, b ? 1 : 0, 0, {}, oid::bool_, {}}; }
+  static cval of_int(int64_t x, int32_t type = oid::int4) {
+    return cval{k::integer, x, 0, {}, type, {}};
+  }
+  static cval of_real(double x) { return cval{k::real, 0, x, {}, oid::float8, {}}; }
+  static cval of_text(std::string x, int32_t type = oid::text) {
+    return cval{k::text, 0, 0, std::move(x), type, {}};
+  }
+};
+
+constexpr int32_t oid_type = 26;  ///< oid
+constexpr int32_t name_type = 19; ///< name
+constexpr int32_t char_type = 18; ///< "char"
+constexpr int32_t int2_type = 21;
+
+[[noreturn]] void fail(std::string code, std::string message, int32_t location = -1) {
+  throw positioned_error{{std::move(code), std::move(message), {}}, location + 1};
+}
+
+std::string text_of(const cval& v) {
+  switch (v.kind) {
+    case cval::k::null:
+      return {};
+    case cval::k::boolean:
+      return v.i ? "t" : "f";
+    case cval::k::integer:
+      // regclass, regtype, regnamespace: an OID that prints as its name.
+      return v.s.empty() ? std::to_string(v.i) : v.s;
+    case cval::k::real:
+      return format_float8(v.f);
+    case cval::k::text:
+      return v.s;
+    case cval::k::array: {
+      std::string out = "{";
+      for (size_t i = 0; i < v.elems->size(); ++i) {
+        if (i > 0)
+          out += ',';
+        out += (*v.elems)[i].null() ? "NULL" : text_of((*v.elems)[i]);
+      }
+      return out + "}";
+    }
+  }
+  return {};
+}
+
+cval array_of(std::vector<cval> xs) {
+  cval v;
+  v.kind = cval::k::array;
+  v.type = 1009; // text[]
+  v.elems = std::make_shared<const std::vector<cval>>(std::move(xs));
+  return v;
+}
+
+bool is_text(const cval& v) {
+  return v.kind == cval::k::text;
+}
+
+/// `v` read as `like`'s kind, as PostgreSQL resolves a quoted literal
+/// against the other operand.
+cval coerce_like(const cval& v, const cval& like) {
+  if (v.null() || v.kind != cval::k::text || v.type != oid::unknown || like.null())
+    return v;
+  switch (like.kind) {
+    case cval::k::integer: {
+      int64_t x = 0;
+      auto r = std::from_chars(v.s.data(), v.s.data() + v.s.size(), x);
+      if (r.ec != std::errc{} || r.ptr != v.s.data() + v.s.size())
+        fail("22P02", "invalid input syntax for type " + std::string{like.type == oid_type ? "oid" : "integer"}
+                        + ": \"" + v.s + "\"");
+      return cval::of_int(x, like.type);
+    }
+    case cval::k::real:
+      return cval::of_real(std::strtod(v.s.c_str(), nullptr));
+    case cval::k::boolean: {
+      std::string l = v.s;
+      for (auto& ch : l)
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (l == "t" || l == "true" || l == "on" || l == "yes" || l == "1")
+        return cval::of_bool(true);
+      if (l == "f" || l == "false" || l == "off" || l == "no" || l == "0")
+        return cval::of_bool(false);
+      fail("22P02", "invalid input syntax for type boolean: \"" + v.s + "\"");
+    }
+    default:
+      return cval::of_text(v.s, like.type);
+  }
+}
+
+/// -1, 0, 1; both not NULL.
+int compare(cval a, cval b) {
+  a = coerce_like(a, b);
+  b = coerce_like(b, a);
+  if ((a.kind == cval::k::integer || a.kind == cval::k::real)
+      && (b.kind == cval::k::integer || b.kind == cval::k::real)) {
+    if (a.kind == cval::k::integer && b.kind == cval::k::integer)
+      return a.i < b.i ? -1 : a.i > b.i ? 1 : 0;
+    double x = a.kind == cval::k::real ? a.f : static_cast<double>(a.i);
+    double y = b.kind == cval::k::real ? b.f : static_cast<double>(b.i);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  if (a.kind == cval::k::boolean && b.kind == cval::k::boolean)
+    return a.i < b.i ? -1 : a.i > b.i ? 1 : 0;
+  if (a.kind == cval::k::array || b.kind == cval::k::array)
+    fail("0A000", "comparing arrays is not supported in catalog queries yet");
+  if (a.kind != b.kind && !(is_text(a) && is_text(b)))
+    fail("42883", "operator does not exist for these types in a catalog query");
+  int c = text_of(a).compare(text_of(b));
+  return c < 0 ? -1 : c > 0 ? 1 : 0;
+}
+
+bool equal_rows(const std::vector<cval>& a, const std::vector<cval>& b) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].null() != b[i].null())
+      return false;
+    if (!a[i].null() && compare(a[i], b[i]) != 0)
+      return false;
+  }
+  return true;
+}
+
+// -- the relations ----------------------------------------------------------------
+
+struct relation {
+  std::vector<std::string> columns;
+  std::vector<int32_t> types;
+  std::vector<std::vector<cval>> rows;
+
+  int find(std::string_view c) const {
+    for (size_t i = 0; i < columns.size(); ++i)
+      if (columns[i] == c)
+        return static_cast<int>(i);
+    return -1;
+  }
+};
+
+constexpr int64_t pg_catalog_ns = 11;
+constexpr int64_t public_ns = 2200;
+constexpr int64_t information_schema_ns = 13000;
+constexpr int64_t internal_ns = 13001;
+constexpr int64_t information_ns = 13002;
+constexpr int64_t superuser = 10;
+constexpr int64_t heap_am = 2;
+constexpr int64_t default_collation = 100;
+
+struct type_row {
+  int32_t oid;
+  const char* name;
+  int16_t len;
+  char category;
+  int32_t collation;
+  const char* sql_name; ///< format_type()'s name
+};
+
+const std::vector<type_row>& types() {
+  static const std::vector<type_row> t = {
+    {16, "bool", 1, 'B', 0, "boolean"},
+    {17, "bytea", -1, 'U', 0, "bytea"},
+    {18, "char", 1, 'Z', 0, "\"char\""},
+    {19, "name", 64, 'S', 950, "name"},
+    {20, "int8", 8, 'N', 0, "bigint"},
+    {21, "int2", 2, 'N', 0, "smallint"},
+    {23, "int4", 4, 'N', 0, "integer"},
+    {25, "text", -1, 'S', 100, "text"},
+    {26, "oid", 4, 'N', 0, "oid"},
+    {700, "float4", 4, 'N', 0, "real"},
+    {701, "float8", 8, 'N', 0, "double precision"},
+    {705, "unknown", -2, 'X', 0, "unknown"},
+    {1043, "varchar", -1, 'S', 100, "character varying"},
+    {1082, "date", 4, 'D', 0, "date"},
+    {1114, "timestamp", 8, 'D', 0, "timestamp without time zone"},
+    {1184, "timestamptz", 8, 'D', 0, "timestamp with time zone"},
+    {1186, "interval", 16, 'T', 0, "interval"},
+    {1700, "numeric", -1, 'N', 0, "numeric"},
+  };
+  return t;
+}
+
+const type_row* type_by_oid(int64_t o) {
+  for (const auto& t : types())
+    if (t.oid == o)
+      return &t;
+  return nullptr;
+}
+
+/// The catalog of one query: every pg_catalog relation, built on first use.
+class catalog_relations {
+public:
+  explicit catalog_relations(const messages::catalog_snapshot& snap) : snap_(snap) {
+    for (const auto& t : snap.tables)
+      classes_.push_back({t.oid, t.name, public_ns, &t, nullptr});
+    for (const auto& c : snap.chunks) {
+      const messages::create_table* parent = nullptr;
+      for (const auto& t : snap.tables)
+        if (t.name == c.hypertable)
+          parent = &t;
+      if (parent != nullptr && c.oid != 0)
+        classes_.push_back({c.oid, c.table_name, internal_ns, parent, &c});
+    }
+  }
+
+  const relation* get(const std::string& name) {
+    if (auto it = built_.find(name); it != built_.end())
+      return &it->second;
+    auto r = build(name);
+    if (!r)
+      return nullptr;
+    return &built_.emplace(name, std::move(*r)).first->second;
+  }
+
+  /// regclass output: the name, schema-qualified when not on the search path.
+  std::string regclass(int64_t o) const {
+    for (const auto& c : classes_)
+      if (c.oid == o)
+        return c.ns == public_ns ? c.name : std::string{internal_schema} + "." + c.name;
+    return std::to_string(o);
+  }
+
+  std::optional<int64_t> oid_of_class(std::string_view name) const {
+    std::string_view n = name;
+    int64_t ns = public_ns;
+    if (auto dot = n.find('.'); dot != std::string_view::npos) {
+      auto schema = n.substr(0, dot);
+      n = n.substr(dot + 1);
+      ns = schema == "public" ? public_ns : schema == internal_schema ? internal_ns : -1;
+    }
+    for (const auto& c : classes_)
+      if (c.name == n && c.ns == ns)
+        return c.oid;
+    return std::nullopt;
+  }
+
+  bool visible(int64_t o) const {
+    for (const auto& c : classes_)
+      if (c.oid == o)
+        return c.ns == public_ns;
+    return false;
+  }
+
+private:
+  struct class_row {
+    int64_t oid;
+    std::string name;
+    int64_t ns;
+    const messages::create_table* table; ///< the table, or a chunk's hypertable
+    const messages::chunk_info* chunk;   ///< set for chunks
+  };
+
+  static relation shape(std::initializer_list<std::pair<const char*, int32_t>> cols) {
+    relation r;
+    for (const auto& [n, t] : cols) {
+      r.columns.emplace_back(n);
+      r.types.push_back(t);
+    }
+    return r;
+  }
+
+  std::optional<relation> build(const std::string& name) const {
+    using C = cval;
+    const auto oid_ = [](int64_t x) { return C::of_int(x, oid_type); };
+    const auto name_ = [](std::string x) { return C::of_text(std::move(x), name_type); };
+    const auto char_ = [](char x) { return C::of_text(std::string(1, x), char_type); };
+    const auto i2 = [](int64_t x) { return C::of_int(x, int2_type); };
+    if (name == "pg_namespace") {
+      auto r = shape({{"oid", oid_type}, {"nspname", name_type}, {"nspowner", oid_type}});
+      const std::pair<int64_t, std::string> spaces[] = {
+        {pg_catalog_ns, "pg_catalog"}, {public_ns, "public"},
+        {information_schema_ns, "information_schema"}, {internal_ns, std::string{internal_schema}},
+        {information_ns, "timescaledb_information"}};
+      for (const auto& [o, n] : spaces)
+        r.rows.push_back(std::vector<C>{oid_(o), name_(n), oid_(superuser)});
+      return r;
+    }
+    if (name == "pg_class") {
+      auto r = shape({{"oid", oid_type}, {"relname", name_type}, {"relnamespace", oid_type},
+                      {"reltype", oid_type}, {"reloftype", oid_type}, {"relowner", oid_type},
+                      {"relam", oid_type}, {"reltablespace", oid_type}, {"reltuples", 700},
+                      {"reltoastrelid", oid_type}, {"relhasindex", oid::bool_},
+                      {"relisshared", oid::bool_}, {"relpersistence", char_type},
+                      {"relkind", char_type}, {"relnatts", int2_type}, {"relchecks", int2_type},
+                      {"relhasrules", oid::bool_}, {"relhastriggers", oid::bool_},
+                      {"relhassubclass", oid::bool_}, {"relrowsecurity", oid::bool_},
+                      {"relforcerowsecurity", oid::bool_}, {"relispopulated", oid::bool_},
+                      {"relreplident", char_type}, {"relispartition", oid::bool_},
+                      {"relpartbound", oid::text}, {"reloptions", oid::text}, {"relacl", oid::text}});
+      for (const auto& c : classes_) {
+        bool parent = c.chunk == nullptr && std::any_of(classes_.begin(), classes_.end(), [&](auto& x) {
+                        return x.chunk != nullptr && x.table == c.table;
+                      });
+        r.rows.push_back({oid_(c.oid), name_(c.name), oid_(c.ns), oid_(0), oid_(0),
+                          oid_(superuser), oid_(heap_am), oid_(0), C::of_real(-1), oid_(0),
+                          C::of_bool(false), C::of_bool(false), char_('p'), char_('r'),
+                          i2(static_cast<int64_t>(c.table->schema.columns.size())), i2(0),
+                          C::of_bool(false), C::of_bool(false), C::of_bool(parent),
+                          C::of_bool(false), C::of_bool(false), C::of_bool(true), char_('d'),
+                          C::of_bool(false), C{}, C{}, C{}});
+      }
+      return r;
+    }
+    if (name == "pg_attribute") {
+      auto r = shape({{"attrelid", oid_type}, {"attname", name_type}, {"atttypid", oid_type},
+                      {"attlen", int2_type}, {"attnum", int2_type}, {"atttypmod", oid::int4},
+                      {"attndims", oid::int4}, {"attnotnull", oid::bool_},
+                      {"atthasdef", oid::bool_}, {"atthasmissing", oid::bool_},
+                      {"attidentity", char_type}, {"attgenerated", char_type},
+                      {"attisdropped", oid::bool_}, {"attislocal", oid::bool_},
+                      {"attinhcount", oid::int4}, {"attcollation", oid_type},
+                      {"attstattarget", oid::int4}, {"attstorage", char_type},
+                      {"attcompression", char_type}});
+      for (const auto& c : classes_)
+        for (size_t i = 0; i < c.table->schema.columns.size(); ++i) {
+          const auto& col = c.table->schema.columns[i];
+          int32_t t = oid_of(col.type);
+          const type_row* tr = type_by_oid(t);
+          r.rows.push_back({oid_(c.oid), name_(col.name), oid_(t), i2(tr ? tr->len : -1),
+                            i2(static_cast<int64_t>(i) + 1), C::of_int(-1), C::of_int(0),
+                            C::of_bool(col.not_null), C::of_bool(false), C::of_bool(false),
+                            C::of_text("", char_type), C::of_text("", char_type),
+                            C::of_bool(false), C::of_bool(c.chunk == nullptr),
+                            C::of_int(c.chunk == nullptr ? 0 : 1),
+                            oid_(tr ? tr->collation : 0), C::of_int(-1),
+                            char_(tr && tr->len < 0 ? 'x' : 'p'), C::of_text("", char_type)});
+        }
+      return r;
+    }
+    if (name == "pg_type") {
+      auto r = shape({{"oid", oid_type}, {"typname", name_type}, {"typnamespace", oid_type},
+                      {"typowner", oid_type}, {"typlen", int2_type}, {"typbyval", oid::bool_},
+                      {"typtype", char_type}, {"typcategory", char_type},
+                      {"typdelim", char_type}, {"typrelid", oid_type}, {"typelem", oid_type},
+                      {"typarray", oid_type}, {"typbasetype", oid_type},
+                      {"typtypmod", oid::int4}, {"typndims", oid::int4},
+                      {"typcollation", oid_type}, {"typnotnull", oid::bool_}});
+      for (const auto& t : types())
+        r.rows.push_back({oid_(t.oid), name_(t.name), oid_(pg_catalog_ns), oid_(superuser),
+                          i2(t.len), C::of_bool(t.len > 0 && t.len <= 8), char_('b'),
+                          char_(t.category), char_(','), oid_(0), oid_(0), oid_(0), oid_(0),
+                          C::of_int(-1), C::of_int(0), oid_(t.collation), C::of_bool(false)});
+      return r;
+    }
+    if (name == "pg_inherits") {
+      auto r = shape({{"inhrelid", oid_type}, {"inhparent", oid_type}, {"inhseqno", oid::int4},
+                      {"inhdetachpending", oid::bool_}});
+      for (const auto& c : classes_)
+        if (c.chunk != nullptr)
+          r.rows.push_back({oid_(c.oid), oid_(c.table->oid), C::of_int(1), C::of_bool(false)});
+      return r;
+    }
+    if (name == "pg_roles" || name == "pg_user" || name == "pg_authid") {
+      auto r = shape({{"oid", oid_type}, {"rolname", name_type}, {"rolsuper", oid::bool_},
+                      {"rolinherit", oid::bool_}, {"rolcreaterole", oid::bool_},
+                      {"rolcreatedb", oid::bool_}, {"rolcanlogin", oid::bool_},
+                      {"rolreplication", oid::bool_}, {"rolconnlimit", oid::int4},
+                      {"rolbypassrls", oid::bool_}});
+      r.rows.push_back({oid_(superuser), name_("postgres"), C::of_bool(true), C::of_bool(true),
+                        C::of_bool(true), C::of_bool(true), C::of_bool(true), C::of_bool(true),
+                        C::of_int(-1), C::of_bool(true)});
+      return r;
+    }
+    if (name == "pg_database") {
+      auto r = shape({{"oid", oid_type}, {"datname", name_type}, {"datdba", oid_type},
+                      {"encoding", oid::int4}, {"datcollate", oid::text},
+                      {"datctype", oid::text}, {"datallowconn", oid::bool_}});
+      r.rows.push_back({oid_(5), name_("postgres"), oid_(superuser), C::of_int(6),
+                        C::of_text("C"), C::of_text("C"), C::of_bool(true)});
+      return r;
+    }
+    if (name == "pg_am") {
+      auto r = shape({{"oid", oid_type}, {"amname", name_type}, {"amtype", char_type}});
+      r.rows.push_back({oid_(heap_am), name_("heap"), char_('t')});
+      r.rows.push_back({oid_(403), name_("btree"), char_('i')});
+      return r;
+    }
+    if (name == "pg_collation") {
+      auto r = shape({{"oid", oid_type}, {"collname", name_type}, {"collnamespace", oid_type},
+                      {"collprovider", char_type}});
+      r.rows.push_back({oid_(default_collation), name_("default"), oid_(pg_catalog_ns), char_('d')});
+      r.rows.push_back({oid_(950), name_("C"), oid_(pg_catalog_ns), char_('c')});
+      return r;
+    }
+    // Relations hypertide has nothing in yet: no defaults, indexes,
+    // constraints, triggers, policies, statistics objects, publications or
+    // comments. Their columns are the ones clients read.
+    static const std::map<std::string, std::vector<std::pair<const char*, int32_t>>> empty = {
+      {"pg_attrdef", {{"oid", oid_type}, {"adrelid", oid_type}, {"adnum", int2_type}, {"adbin", oid::text}}},
+      {"pg_index", {{"indexrelid", oid_type}, {"indrelid", oid_type}, {"indnatts", int2_type},
+                    {"indisunique", oid::bool_}, {"indisprimary", oid::bool_},
+                    {"indisclustered", oid::bool_}, {"indisvalid", oid::bool_},
+                    {"indisreplident", oid::bool_}, {"indkey", oid::text}}},
+      {"pg_constraint", {{"oid", oid_type}, {"conname", name_type}, {"connamespace", oid_type},
+                         {"contype", char_type}, {"conrelid", oid_type}, {"confrelid", oid_type},
+                         {"conindid", oid_type}, {"conparentid", oid_type}, {"conkey", oid::text},
+                         {"convalidated", oid::bool_}}},
+      {"pg_trigger", {{"oid", oid_type}, {"tgrelid", oid_type}, {"tgname", name_type},
+                      {"tgenabled", char_type}, {"tgisinternal", oid::bool_},
+                      {"tgparentid", oid_type}}},
+      {"pg_policy", {{"oid", oid_type}, {"polname", name_type}, {"polrelid", oid_type},
+                     {"polcmd", char_type}, {"polpermissive", oid::bool_},
+                     {"polroles", oid::text}, {"polqual", oid::text}, {"polwithcheck", oid::text}}},
+      {"pg_statistic_ext", {{"oid", oid_type}, {"stxrelid", oid_type}, {"stxname", name_type},
+                            {"stxnamespace", oid_type}, {"stxkind", oid::text},
+                            {"stxstattarget", oid::int4}}},
+      {"pg_publication", {{"oid", oid_type}, {"pubname", name_type}, {"puballtables", oid::bool_}}},
+      {"pg_publication_namespace", {{"oid", oid_type}, {"pnpubid", oid_type}, {"pnnspid", oid_type}}},
+      {"pg_publication_rel", {{"oid", oid_type}, {"prpubid", oid_type}, {"prrelid", oid_type},
+                              {"prqual", oid::text}, {"prattrs", oid::text}}},
+      {"pg_description", {{"objoid", oid_type}, {"classoid", oid_type}, {"objsubid", oid::int4},
+                          {"description", oid::text}}},
+      {"pg_rewrite", {{"oid", oid_type}, {"rulename", name_type}, {"ev_class", oid_type}}},
+      {"pg_sequence", {{"seqrelid", oid_type}}},
+      {"pg_foreign_table", {{"ftrelid", oid_type}, {"ftserver", oid_type}}},
+      {"pg_partitioned_table", {{"partrelid", oid_type}, {"partstrat", char_type}}},
+    };
+    if (auto it = empty.find(name); it != empty.end()) {
+      relation r;
+      for (const auto& [n, t] : it->second) {
+        r.columns.emplace_back(n);
+        r.types.push_back(t);
+      }
+      return r;
+    }
+    return std::nullopt;
+  }
+
+  const messages::catalog_snapshot& snap_;
+  std::vector<class_row> classes_;
+  std::map<std::string, relation> built_;
+};
+
+// -- execution --------------------------------------------------------------------
+
+/// One relation of a FROM clause bound to one of its rows (null: the
+/// NULL-extended side of a LEFT JOIN).
+struct binding {
+  std::string alias;
+  const relation* rel;
+  const std::vector<cval>* row;
+};
+using frame = std::vector<binding>;
+
+/// The frames visible to an expression: the innermost query's first, then
+/// those of the queries it is nested in (correlated sub-queries).
+struct scope {
+  const frame* current;
+  const scope* outer;
+};
+
+std::string lower(std::string s) {
+  for (auto& ch : s)
+    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+struct result_set {
+  std::vector<std::string> names;
+  std::vector<int32_t> types; ///< 0 until a value says
+  std::vector<std::vector<cval>> rows;
+};
+
+class executor {
+public:
+  explicit executor(catalog_relations& cat) : cat_(cat) {}
+
+  result_set run(const PgQuery__SelectStmt* s, const scope* outer) {
+    if (s->op == PG_QUERY__SET_OPERATION__SETOP_UNION) {
+      auto l = run(s->larg, outer);
+      auto r = run(s->rarg, outer);
+      if (l.names.size() != r.names.size())
+        fail("42601", "each UNION query must have the same number of columns");
+      for (size_t i = 0; i < l.types.size(); ++i)
+        if (l.types[i] == 0)
+          l.types[i] = r.types[i];
+      for (auto& row : r.rows)
+        l.rows.push_back(std::move(row));
+      if (!s->all)
+        dedupe(l.rows);
+      order_outputs(s, l);
+      limit(s, l.rows);
+      return l;
+    }
+    if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE)
+      fail("0A000", "INTERSECT and EXCEPT are not supported in catalog queries yet");
+    if (s->n_values_lists > 0 || s->with_clause || s->n_group_clause > 0 || s->having_clause
+        || s->n_window_clause > 0)
+      fail("0A000", "VALUES, WITH, GROUP BY, HAVING and windows are not supported in catalog "
+                    "queries yet");
+    // FROM: a cross product of its items.
+    std::vector<frame> frames{frame{}};
+    for (size_t i = 0; i < s->n_from_clause; ++i) {
+      auto item = from_item(s->from_clause[i], outer);
+      std::vector<frame> next;
+      for (const auto& f : frames)
+        for (const auto& g : item) {
+          frame h = f;
+          h.insert(h.end(), g.begin(), g.end());
+          next.push_back(std::move(h));
+        }
+      frames = std::move(next);
+    }
+    if (s->where_clause != nullptr) {
+      std::vector<frame> kept;
+      for (auto& f : frames) {
+        scope sc{&f, outer};
+        if (truth(eval(s->where_clause, sc)))
+          kept.push_back(std::move(f));
+      }
+      frames = std::move(kept);
+    }
+    // The select list, expanded (*).
+    std::vector<const node*> exprs;
+    std::vector<std::pair<size_t, size_t>> stars; ///< (binding, column) where exprs is null
+    result_set out;
+    for (size_t i = 0; i < s->n_target_list; ++i) {
+      const auto* rt = s->target_list[i]->res_target;
+      const node* v = rt->val;
+      if (v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF) {
+        const auto* cr = v->column_ref;
+        const node* last = cr->fields[cr->n_fields - 1];
+        if (last->node_case == PG_QUERY__NODE__NODE_A_STAR) {
+          // With no rows the columns still come from the FROM items.
+          frame empty_shape;
+          if (frames.empty())
+            for (size_t f = 0; f < s->n_from_clause; ++f) {
+              frame g = null_shape(s->from_clause[f]);
+              empty_shape.insert(empty_shape.end(), g.begin(), g.end());
+            }
+          expand_star(cr, frames, empty_shape, out, exprs, stars);
+          continue;
+        }
+      }
+      exprs.push_back(v);
+      stars.emplace_back();
+      out.names.push_back(has(rt->name) ? rt->name : output_name(v));
+      out.types.push_back(0);
+    }
+    if (has_aggregate(s)) {
+      aggregate_row(s, frames, outer, exprs, out);
+      limit(s, out.rows);
+      return out;
+    }
+    std::vector<size_t> order(frames.size());
+    for (size_t i = 0; i < frames.size(); ++i) {
+      scope sc{&frames[i], outer};
+      std::vector<cval> row;
+      for (size_t c = 0; c < exprs.size(); ++c)
+        row.push_back(exprs[c] ? eval(exprs[c], sc) : star_value(frames[i], stars[c]));
+      out.rows.push_back(std::move(row));
+      order[i] = i;
+    }
+    for (size_t c = 0; c < out.names.size(); ++c)
+      out.types[c] = column_type(out, c, c < exprs.size() ? exprs[c] : nullptr, frames);
+    if (s->n_distinct_clause > 0) {
+      if (s->distinct_clause[0] != nullptr)
+        fail("0A000", "DISTINCT ON is not supported in catalog queries yet");
+      dedupe(out.rows);
+      order_outputs(s, out);
+    } else if (s->n_sort_clause > 0) {
+      // Keys: an output column (ordinal or name) or an expression over the row.
+      std::vector<std::vector<cval>> keys(frames.size());
+      for (size_t i = 0; i < frames.size(); ++i) {
+        scope sc{&frames[i], outer};
+        for (size_t k = 0; k < s->n_sort_clause; ++k) {
+          const node* e = s->sort_clause[k]->sort_by->node;
+          int col = output_ref(e, out);
+          keys[i].push_back(col >= 0 ? out.rows[i][static_cast<size_t>(col)] : eval(e, sc));
+        }
+      }
+      sort_by(s, keys, order);
+      std::vector<std::vector<cval>> sorted;
+      for (size_t i : order)
+        sorted.push_back(std::move(out.rows[i]));
+      out.rows = std::move(sorted);
+    }
+    limit(s, out.rows);
+    return out;
+  }
+
+private:
+  catalog_relations& cat_;
+  std::deque<relation> temps_; ///< sub-selects in FROM
+
+  static bool is_aggregate_call(const node* v) {
+    if (v == nullptr || v->node_case != PG_QUERY__NODE__NODE_FUNC_CALL)
+      return false;
+    std::string n = lower(last_name(v->func_call->n_funcname, v->func_call->funcname));
+    return n == "count" || n == "min" || n == "max" || n == "string_agg" || n == "bool_and"
+           || n == "bool_or";
+  }
+
+  static bool has_aggregate(const PgQuery__SelectStmt* s) {
+    for (size_t i = 0; i < s->n_target_list; ++i)
+      if (is_aggregate_call(s->target_list[i]->res_target->val))
+        return true;
+    return false;
+  }
+
+  /// A select list of aggregates (and constants) over all rows: one row.
+  void aggregate_row(const PgQuery__SelectStmt* s, const std::vector<frame>& frames,
+                     const scope* outer, const std::vector<const node*>& exprs, result_set& out) {
+    std::vector<cval> row;
+    for (size_t c = 0; c < exprs.size(); ++c) {
+      const node* e = exprs[c];
+      if (e == nullptr || (!is_aggregate_call(e) && e->node_case != PG_QUERY__NODE__NODE_A_CONST))
+        fail("42803", "column \"" + out.names[c] + "\" must appear in the GROUP BY clause or "
+                      "be used in an aggregate function");
+      if (!is_aggregate_call(e)) {
+        frame none;
+        row.push_back(eval(e, scope{&none, outer}));
+        continue;
+      }
+      const auto* fc = e->func_call;
+      std::string name = lower(last_name(fc->n_funcname, fc->funcname));
+      if (fc->agg_distinct || fc->n_agg_order > 0 || fc->agg_filter || fc->over)
+        fail("0A000", "DISTINCT, ORDER BY, FILTER and OVER in aggregates are not supported in "
+                      "catalog queries yet", fc->location);
+      int64_t count = 0;
+      cval acc;
+      for (const auto& f : frames) {
+        scope sc{&f, outer};
+        if (fc->agg_star) {
+          ++count;
+          continue;
+        }
+        if (fc->n_args == 0)
+          fail("42883", "function " + name + "() needs an argument", fc->location);
+        cval v = eval(fc->args[0], sc);
+        if (v.null())
+          continue;
+        ++count;
+        if (name == "string_agg") {
+          std::string sep = fc->n_args > 1 ? text_of(eval(fc->args[1], sc)) : "";
+          acc = acc.null() ? cval::of_text(text_of(v)) : cval::of_text(acc.s + sep + text_of(v));
+        } else if (name == "min" || name == "max") {
+          if (acc.null() || (name == "min" ? compare(v, acc) < 0 : compare(v, acc) > 0))
+            acc = v;
+        } else if (name == "bool_and" || name == "bool_or") {
+          bool b = v.i != 0;
+          acc = acc.null() ? cval::of_bool(b)
+                           : cval::of_bool(name == "bool_and" ? (acc.i != 0 && b) : (acc.i != 0 || b));
+        }
+      }
+      row.push_back(name == "count" ? cval::of_int(count, oid::int8) : acc);
+    }
+    out.rows.push_back(std::move(row));
+    for (size_t c = 0; c < out.names.size(); ++c)
+      out.types[c] = out.rows[0][c].null() ? oid::text : out.rows[0][c].type;
+    (void) s;
+  }
+
+  static std::string output_name(const node* v) {
+    switch (v->node_case) {
+      case PG_QUERY__NODE__NODE_COLUMN_REF: {
+        const auto* cr = v->column_ref;
+        const char* s = string_of(cr->fields[cr->n_fields - 1]);
+        return s ? s : "?column?";
+      }
+      case PG_QUERY__NODE__NODE_FUNC_CALL:
+        return last_name(v->func_call->n_funcname, v->func_call->funcname);
+      case PG_QUERY__NODE__NODE_TYPE_CAST: {
+        const auto* tc = v->type_cast;
+        if (tc->arg->node_case == PG_QUERY__NODE__NODE_A_CONST)
+          return last_name(tc->type_name->n_names, tc->type_name->names);
+        std::string inner = output_name(tc->arg);
+        return inner == "?column?" ? last_name(tc->type_name->n_names, tc->type_name->names)
+                                   : inner;
+      }
+      case PG_QUERY__NODE__NODE_CASE_EXPR:
+        return "case";
+      case PG_QUERY__NODE__NODE_COALESCE_EXPR:
+        return "coalesce";
+      case PG_QUERY__NODE__NODE_SUB_LINK:
+        return v->sub_link->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK ? "exists"
+               : v->sub_link->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ARRAY_SUBLINK
+                 ? "array"
+                 : "?column?";
+      default:
+        return "?column?";
+    }
+  }
+
+  /// A result column's type: its values', else the relation column it names.
+  static int32_t column_type(const result_set& out, size_t c, const node* e,
+                             const std::vector<frame>& frames) {
+    for (const auto& row : out.rows)
+      if (!row[c].null())
+        return row[c].type == oid::unknown ? oid::text : row[c].type;
+    if (e != nullptr && e->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && !frames.empty()) {
+      const auto* cr = e->column_ref;
+      const char* col = string_of(cr->fields[cr->n_fields - 1]);
+      for (const auto& b : frames.front())
+        if (int i = b.rel->find(col ? col : ""); i >= 0)
+          return b.rel->types[static_cast<size_t>(i)];
+    }
+    return oid::text;
+  }
+
+  static void expand_star(const PgQuery__ColumnRef* cr, const std::vector<frame>& frames,
+                          const frame& empty_shape, result_set& out, std::vector<const node*>& exprs,
+                          std::vector<std::pair<size_t, size_t>>& stars) {
+    std::string only = cr->n_fields == 2 ? string_of(cr->fields[0]) : "";
+    const frame& shape = frames.empty() ? empty_shape : frames.front();
+    for (size_t bi = 0; bi < shape.size(); ++bi) {
+      const auto& b = shape[bi];
+      if (!only.empty() && b.alias != only)
+        continue;
+      for (size_t ci = 0; ci < b.rel->columns.size(); ++ci) {
+        exprs.push_back(nullptr);
+        stars.emplace_back(bi, ci);
+        out.names.push_back(b.rel->columns[ci]);
+        out.types.push_back(0);
+      }
+    }
+  }
+
+  static cval star_value(const frame& f, std::pair<size_t, size_t> src) {
+    const auto& b = f[src.first];
+    return b.row ? (*b.row)[src.second] : cval{};
+  }
+
+  /// The rows of one FROM item, each a list of bindings.
+  std::vector<frame> from_item(const node* n, const scope* outer) {
+    switch (n->node_case) {
+      case PG_QUERY__NODE__NODE_RANGE_VAR: {
+        const auto* rv = n->range_var;
+        std::string schema = has(rv->schemaname) ? rv->schemaname : "";
+        if (!schema.empty() && schema != "pg_catalog")
+          fail("0A000", "catalog queries read pg_catalog relations only");
+        const relation* r = cat_.get(rv->relname);
+        if (r == nullptr)
+          fail("42P01", "relation \"" + (schema.empty() ? "" : schema + ".")
+                          + std::string{rv->relname} + "\" does not exist",
+               rv->location);
+        std::string alias = rv->alias && has(rv->alias->aliasname) ? rv->alias->aliasname
+                                                                    : rv->relname;
+        std::vector<frame> out;
+        for (const auto& row : r->rows)
+          out.push_back(frame{binding{alias, r, &row}});
+        return out;
+      }
+      case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: {
+        const auto* rs = n->range_subselect;
+        auto res = run(rs->subquery->select_stmt, rs->lateral ? outer : nullptr);
+        relation& t = temps_.emplace_back();
+        t.columns = res.names;
+        t.types = res.types;
+        t.rows = std::move(res.rows);
+        std::string alias = rs->alias && has(rs->alias->aliasname) ? rs->alias->aliasname : "";
+        std::vector<frame> out;
+        for (const auto& row : t.rows)
+          out.push_back(frame{binding{alias, &t, &row}});
+        return out;
+      }
+      case PG_QUERY__NODE__NODE_RANGE_FUNCTION: {
+        // unnest(array) and generate_series(a, b): one column named by the
+        // alias (or the function).
+        const auto* rf = n->range_function;
+        if (rf->n_functions != 1 || rf->ordinality || rf->is_rowsfrom)
+          fail("0A000", "this function in FROM is not supported in catalog queries yet");
+        const auto* pair = rf->functions[0]->list;
+        const auto* fc = pair->items[0]->func_call;
+        std::string fname = lower(last_name(fc->n_funcname, fc->funcname));
+        std::string alias = rf->alias && has(rf->alias->aliasname) ? rf->alias->aliasname : fname;
+        relation& t = temps_.emplace_back();
+        t.columns = {alias};
+        frame none;
+        scope sc{&none, outer};
+        std::vector<cval> args;
+        for (size_t i = 0; i < fc->n_args; ++i)
+          args.push_back(eval(fc->args[i], sc));
+        if (fname == "unnest" && args.size() == 1) {
+          t.types = {oid::text};
+          if (args[0].kind == cval::k::array)
+            for (const auto& e : *args[0].elems)
+              t.rows.push_back({e});
+          else if (!args[0].null())
+            fail("0A000", "unnest() of a non-array is not supported in catalog queries");
+        } else if (fname == "generate_series" && args.size() == 2) {
+          t.types = {oid::int4};
+          if (!args[0].null() && !args[1].null())
+            for (int64_t x = args[0].i; x <= args[1].i && t.rows.size() < 1'000'000; ++x)
+              t.rows.push_back({cval::of_int(x)});
+        } else {
+          fail("0A000", "function " + fname + "() in FROM is not supported in catalog queries yet");
+        }
+        std::vector<frame> out;
+        for (const auto& row : t.rows)
+          out.push_back(frame{binding{alias, &t, &row}});
+        return out;
+      }
+      case PG_QUERY__NODE__NODE_JOIN_EXPR: {
+        const auto* j = n->join_expr;
+        if (j->n_using_clause > 0 || j->is_natural)
+          fail("0A000", "JOIN ... USING and NATURAL JOIN are not supported in catalog queries yet");
+        if (j->jointype != PG_QUERY__JOIN_TYPE__JOIN_INNER
+            && j->jointype != PG_QUERY__JOIN_TYPE__JOIN_LEFT)
+          fail("0A000", "only inner and left joins are supported in catalog queries yet");
+        auto left = from_item(j->larg, outer);
+        auto right = from_item(j->rarg, outer);
+        std::vector<frame> out;
+        frame right_shape;
+        if (j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT)
+          right_shape = null_shape(j->rarg);
+        for (const auto& l : left) {
+          bool matched = false;
+          for (const auto& r : right) {
+            frame f = l;
+            f.insert(f.end(), r.begin(), r.end());
+            scope sc{&f, outer};
+            if (j->quals == nullptr || truth(eval(j->quals, sc))) {
+              out.push_back(std::move(f));
+              matched = true;
+            }
+          }
+          if (!matched && j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT) {
+            frame f = l;
+            f.insert(f.end(), right_shape.begin(), right_shape.end());
+            out.push_back(std::move(f));
+          }
+        }
+        return out;
+      }
+      default:
+        fail("0A000", "this FROM item is not supported in catalog queries yet");
+    }
+  }
+
+  /// The bindings of a FROM item with no row (NULLs), for LEFT JOIN.
+  frame null_shape(const node* n) {
+    if (n->node_case == PG_QUERY__NODE__NODE_RANGE_VAR) {
+      const auto* rv = n->range_var;
+      const relation* r = cat_.get(rv->relname);
+      if (r == nullptr)
+        fail("42P01", "relation \"" + std::string{rv->relname} + "\" does not exist", rv->location);
+      return frame{binding{rv->alias && has(rv->alias->aliasname) ? rv->alias->aliasname
+                                                                  : rv->relname,
+                           r, nullptr}};
+    }
+    if (n->node_case == PG_QUERY__NODE__NODE_JOIN_EXPR) {
+      frame f = null_shape(n->join_expr->larg);
+      frame g = null_shape(n->join_expr->rarg);
+      f.insert(f.end(), g.begin(), g.end());
+      return f;
+    }
+    fail("0A000", "this LEFT JOIN is not supported in catalog queries yet");
+  }
+
+  static bool truth(const cval& v) {
+    return v.kind == cval::k::boolean && v.i != 0;
+  }
+
+  static std::optional<cval> lookup(const frame& f, const std::string& table,
+                                    const std::string& column, int32_t location) {
+    std::optional<cval> found;
+    for (const auto& b : f) {
+      if (!table.empty() && b.alias != table)
+        continue;
+      int i = b.rel->find(column);
+      if (i < 0)
+        continue;
+      if (found && table.empty())
+        fail("42702", "column reference \"" + column + "\" is ambiguous", location);
+      found = b.row ? (*b.row)[static_cast<size_t>(i)] : cval{};
+    }
+    return found;
+  }
+
+  cval column(const PgQuery__ColumnRef* cr, const scope& sc) {
+    std::string table, col;
+    if (cr->n_fields == 1) {
+      col = string_of(cr->fields[0]) ? string_of(cr->fields[0]) : "";
+    } else if (cr->n_fields == 2 && string_of(cr->fields[0]) && string_of(cr->fields[1])) {
+      table = string_of(cr->fields[0]);
+      col = string_of(cr->fields[1]);
+    } else {
+      fail("0A000", "this column reference is not supported in catalog queries", cr->location);
+    }
+    for (const scope* s = &sc; s != nullptr; s = s->outer)
+      if (auto v = lookup(*s->current, table, col, cr->location))
+        return *v;
+    if (!table.empty())
+      fail("42P01", "missing FROM-clause entry for table \"" + table + "\"", cr->location);
+    fail("42703", "column \"" + col + "\" does not exist", cr->location);
+  }
+
+  cval cast(cval v, const std::string& type, int32_t location) {
+    if (v.null())
+      return v;
+    if (type == "text" || type == "varchar" || type == "name" || type == "bpchar"
+        || type == "char")
+      return cval::of_text(text_of(v), type == "name" ? name_type : type == "char" ? char_type
+                                                                                   : oid::text);
+    if (type == "int2" || type == "int4" || type == "int8" || type == "oid") {
+      int32_t t = type == "int2" ? int2_type : type == "int4" ? oid::int4
+                  : type == "int8" ? oid::int8 : oid_type;
+      if (v.kind == cval::k::integer || v.kind == cval::k::boolean)
+        return cval::of_int(v.i, t);
+      if (v.kind == cval::k::real)
+        return cval::of_int(static_cast<int64_t>(std::llround(v.f)), t);
+      return coerce_like(cval::of_text(v.s, oid::unknown), cval::of_int(0, t));
+    }
+    if (type == "float8" || type == "float4" || type == "numeric") {
+      if (v.kind == cval::k::integer)
+        return cval::of_real(static_cast<double>(v.i));
+      if (v.kind == cval::k::real)
+        return v;
+      return cval::of_real(std::strtod(v.s.c_str(), nullptr));
+    }
+    if (type == "bool")
+      return coerce_like(cval::of_text(text_of(v), oid::unknown), cval::of_bool(false));
+    auto named_oid = [](int64_t o, std::string name, int32_t t) {
+      cval r = cval::of_int(o, t);
+      r.s = std::move(name);
+      return r;
+    };
+    if (type == "regclass") {
+      if (v.kind == cval::k::integer)
+        return named_oid(v.i, cat_.regclass(v.i), 2205);
+      auto o = cat_.oid_of_class(v.s);
+      if (!o)
+        fail("42P01", "relation \"" + v.s + "\" does not exist", location);
+      return named_oid(*o, cat_.regclass(*o), 2205);
+    }
+    if (type == "regtype") {
+      for (const auto& t : types())
+        if (v.kind == cval::k::integer ? v.i == t.oid : (v.s == t.name || v.s == t.sql_name))
+          return named_oid(t.oid, t.sql_name, 2206);
+      if (v.kind == cval::k::integer)
+        return named_oid(v.i, std::to_string(v.i), 2206);
+      fail("42704", "type \"" + v.s + "\" does not exist", location);
+    }
+    if (type == "regnamespace" && v.kind == cval::k::integer) {
+      const relation* ns = cat_.get("pg_namespace");
+      for (const auto& row : ns->rows)
+        if (row[0].i == v.i)
+          return named_oid(v.i, row[1].s, 4089);
+      return named_oid(v.i, std::to_string(v.i), 4089);
+    }
+    fail("0A000", "casts to " + type + " are not supported in catalog queries yet", location);
+  }
+
+  cval call(const PgQuery__FuncCall* fc, const scope& sc) {
+    std::string name = lower(last_name(fc->n_funcname, fc->funcname));
+    if (fc->agg_star || fc->agg_distinct || fc->over)
+      fail("0A000", "aggregates and window functions are not supported in catalog queries yet",
+           fc->location);
+    std::vector<cval> a;
+    for (size_t i = 0; i < fc->n_args; ++i)
+      a.push_back(eval(fc->args[i], sc));
+    auto arg = [&](size_t i) -> const cval& {
+      if (i >= a.size())
+        fail("42883", "function " + name + "() does not exist with these arguments",
+             fc->location);
+      return a[i];
+    };
+    if (name == "pg_table_is_visible")
+      return arg(0).null() ? cval{} : cval::of_bool(cat_.visible(arg(0).i));
+    if (name == "pg_get_userbyid")
+      return arg(0).null() ? cval{}
+                           : cval::of_text(arg(0).i == superuser
+                                             ? "postgres"
+                                             : "unknown (OID=" + std::to_string(arg(0).i) + ")",
+                                           name_type);
+    if (name == "format_type") {
+      if (arg(0).null())
+        return {};
+      const type_row* t = type_by_oid(arg(0).i);
+      return cval::of_text(t ? t->sql_name : "???");
+    }
+    if (name == "pg_get_expr" || name == "obj_description" || name == "col_description"
+        || name == "shobj_description" || name == "pg_get_indexdef"
+        || name == "pg_get_constraintdef" || name == "pg_get_triggerdef"
+        || name == "pg_get_statisticsobjdef_columns")
+      return {}; // nothing of the kind exists here
+    if (name == "array_to_string") {
+      if (arg(0).null() || arg(1).null())
+        return {};
+      if (arg(0).kind != cval::k::array)
+        fail("42883", "function array_to_string() needs an array", fc->location);
+      std::string out;
+      bool first = true;
+      for (const auto& e : *arg(0).elems) {
+        if (e.null() && a.size() < 3)
+          continue;
+        if (!first)
+          out += text_of(arg(1));
+        out += e.null() ? text_of(a[2]) : text_of(e);
+        first = false;
+      }
+      return cval::of_text(std::move(out));
+    }
+    if (name == "pg_table_size" || name == "pg_relation_size"
+        || name == "pg_total_relation_size" || name == "pg_indexes_size")
+      return {}; // sizes are not tracked per relation yet: unknown, not 0
+    if (name == "pg_size_pretty") {
+      if (arg(0).null())
+        return {};
+      // PostgreSQL's rule: the largest unit with a value of at least 10.
+      int64_t x = arg(0).kind == cval::k::real ? static_cast<int64_t>(arg(0).f) : arg(0).i;
+      const char* units[] = {"bytes", "kB", "MB", "GB", "TB", "PB"};
+      size_t u = 0;
+      int64_t v = x;
+      while (u + 1 < std::size(units) && (v < 0 ? -v : v) >= 10 * 1024 - 512) {
+        v = (v + (v < 0 ? -512 : 512)) / 1024;
+        ++u;
+      }
+      return cval::of_text(std::to_string(v) + " " + units[u]);
+    }
+    if (name == "pg_relation_is_publishable")
+      return cval::of_bool(false);
+    if (name == "current_schema")
+      return cval::of_text("public", name_type);
+    if (name == "current_database")
+      return cval::of_text("postgres", name_type);
+    if (name == "lower" || name == "upper") {
+      if (arg(0).null())
+        return {};
+      std::string s = text_of(arg(0));
+      for (auto& ch : s)
+        ch = static_cast<char>(name == "lower" ? std::tolower(static_cast<unsigned char>(ch))
+                                               : std::toupper(static_cast<unsigned char>(ch)));
+      return cval::of_text(std::move(s));
+    }
+    fail("0A000", "function " + name + "() is not supported in catalog queries yet",
+         fc->location);
+  }
+
+  static bool regex_match(const std::string& s, const std::string& pattern, bool icase,
+                          int32_t location) {
+    try {
+      auto flags = std::regex::ECMAScript;
+      if (icase)
+        flags |= std::regex::icase;
+      return std::regex_search(s, std::regex{pattern, flags});
+    } catch (const std::regex_error&) {
+      fail("2201B", "invalid regular expression: " + pattern, location);
+    }
+  }
+
+  cval op(const std::string& name, const cval& l, const cval& r, int32_t location) {
+    if (name == "||" && (l.kind == cval::k::array || r.kind == cval::k::array)) {
+      // Array concatenation: a NULL array adds nothing.
+      std::vector<cval> xs;
+      for (const cval* a : {&l, &r}) {
+        if (a->kind == cval::k::array)
+          xs.insert(xs.end(), a->elems->begin(), a->elems->end());
+        else if (!a->null())
+          xs.push_back(*a);
+      }
+      return array_of(std::move(xs));
+    }
+    if (l.null() || r.null())
+      return {};
+    if (name == "=" || name == "<>" || name == "!=" || name == "<" || name == "<="
+        || name == ">" || name == ">=") {
+      int c = compare(l, r);
+      bool b = name == "=" ? c == 0 : (name == "<>" || name == "!=") ? c != 0
+               : name == "<" ? c < 0 : name == "<=" ? c <= 0 : name == ">" ? c > 0 : c >= 0;
+      return cval::of_bool(b);
+    }
+    if (name == "~" || name == "!~" || name == "~*" || name == "!~*") {
+      bool m = regex_match(text_of(l), text_of(r), name.find('*') != std::string::npos, location);
+      return cval::of_bool(name[0] == '!' ? !m : m);
+    }
+    if (name == "||")
+      return cval::of_text(text_of(l) + text_of(r));
+    if (name == "+" || name == "-" || name == "*") {
+      cval x = coerce_like(l, r), y = coerce_like(r, l);
+      if (x.kind == cval::k::integer && y.kind == cval::k::integer)
+        return cval::of_int(name == "+" ? x.i + y.i : name == "-" ? x.i - y.i : x.i * y.i,
+                            x.type);
+    }
+    fail("0A000", "operator " + name + " is not supported in catalog queries yet", location);
+  }
+
+  static bool like_match(std::string_view s, std::string_view p) {
+    // % any run, _ one character, \ escapes.
+    if (p.empty())
+      return s.empty();
+    if (p[0] == '%') {
+      for (size_t i = 0; i <= s.size(); ++i)
+        if (like_match(s.substr(i), p.substr(1)))
+          return true;
+      return false;
+    }
+    if (p[0] == '\\' && p.size() > 1)
+      return !s.empty() && s[0] == p[1] && like_match(s.substr(1), p.substr(2));
+    return !s.empty() && (p[0] == '_' || p[0] == s[0]) && like_match(s.substr(1), p.substr(1));
+  }
+
+  cval eval(const node* n, const scope& sc) {
+    switch (n->node_case) {
+      case PG_QUERY__NODE__NODE_A_CONST: {
+        const auto* c = n->a_const;
+        if (c->isnull)
+          return {};
+        switch (c->val_case) {
+          case PG_QUERY__A__CONST__VAL_IVAL:
+            return cval::of_int(c->ival->ival);
+          case PG_QUERY__A__CONST__VAL_FVAL:
+            return cval::of_real(std::strtod(c->fval->fval, nullptr));
+          case PG_QUERY__A__CONST__VAL_BOOLVAL:
+            return cval::of_bool(c->boolval->boolval);
+          case PG_QUERY__A__CONST__VAL_SVAL:
+            return cval::of_text(c->sval->sval, oid::unknown);
+          default:
+            fail("0A000", "this constant is not supported in catalog queries", c->location);
+        }
+      }
+      case PG_QUERY__NODE__NODE_COLUMN_REF:
+        return column(n->column_ref, sc);
+      case PG_QUERY__NODE__NODE_TYPE_CAST: {
+        const auto* tc = n->type_cast;
+        if (tc->type_name->n_array_bounds > 0)
+          fail("0A000", "arrays are not supported in catalog queries yet", tc->location);
+        return cast(eval(tc->arg, sc), last_name(tc->type_name->n_names, tc->type_name->names),
+                    tc->location);
+      }
+      case PG_QUERY__NODE__NODE_COLLATE_CLAUSE:
+        return eval(n->collate_clause->arg, sc);
+      case PG_QUERY__NODE__NODE_A_EXPR: {
+        const auto* x = n->a_expr;
+        std::string name = last_name(x->n_name, x->name);
+        switch (x->kind) {
+          case PG_QUERY__A__EXPR__KIND__AEXPR_OP: {
+            if (x->lexpr == nullptr) {
+              cval v = eval(x->rexpr, sc);
+              if (name == "-" && v.kind == cval::k::integer)
+                return cval::of_int(-v.i, v.type);
+              if (name == "-" && v.kind == cval::k::real)
+                return cval::of_real(-v.f);
+              fail("0A000", "prefix operator " + name + " is not supported in catalog queries",
+                   x->location);
+            }
+            return op(name, eval(x->lexpr, sc), eval(x->rexpr, sc), x->location);
+          }
+          case PG_QUERY__A__EXPR__KIND__AEXPR_IN: {
+            cval l = eval(x->lexpr, sc);
+            if (l.null())
+              return {};
+            bool any_null = false;
+            const auto* list = x->rexpr->list;
+            for (size_t i = 0; i < list->n_items; ++i) {
+              cval r = eval(list->items[i], sc);
+              if (r.null()) {
+                any_null = true;
+                continue;
+              }
+              if (compare(l, r) == 0)
+                return cval::of_bool(name == "=");
+            }
+            return any_null ? cval{} : cval::of_bool(name != "=");
+          }
+          case PG_QUERY__A__EXPR__KIND__AEXPR_LIKE:
+          case PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE: {
+            cval l = eval(x->lexpr, sc), r = eval(x->rexpr, sc);
+            if (l.null() || r.null())
+              return {};
+            std::string s = text_of(l), p = text_of(r);
+            if (x->kind == PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE) {
+              s = lower(s);
+              p = lower(p);
+            }
+            bool m = like_match(s, p);
+            return cval::of_bool(name.find('!') == std::string::npos ? m : !m);
+          }
+          default:
+            fail("0A000", "this operator is not supported in catalog queries yet", x->location);
+        }
+      }
+      case PG_QUERY__NODE__NODE_BOOL_EXPR: {
+        const auto* b = n->bool_expr;
+        if (b->boolop == PG_QUERY__BOOL_EXPR_TYPE__NOT_EXPR) {
+          cval v = eval(b->args[0], sc);
+          return v.null() ? v : cval::of_bool(v.i == 0);
+        }
+        bool is_and = b->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR;
+        bool saw_null = false;
+        for (size_t i = 0; i < b->n_args; ++i) {
+          cval v = eval(b->args[i], sc);
+          if (v.null()) {
+            saw_null = true;
+            continue;
+          }
+          if ((v.i != 0) != is_and)
+            return cval::of_bool(!is_and);
+        }
+        return saw_null ? cval{} : cval::of_bool(is_and);
+      }
+      case PG_QUERY__NODE__NODE_NULL_TEST: {
+        cval v = eval(n->null_test->arg, sc);
+        bool is_null = v.null();
+        return cval::of_bool(n->null_test->nulltesttype == PG_QUERY__NULL_TEST_TYPE__IS_NULL
+                               ? is_null
+                               : !is_null);
+      }
+      case PG_QUERY__NODE__NODE_CASE_EXPR: {
+        const auto* c = n->case_expr;
+        std::optional<cval> subject;
+        if (c->arg != nullptr)
+          subject = eval(c->arg, sc);
+        for (size_t i = 0; i < c->n_args; ++i) {
+          const auto* w = c->args[i]->case_when;
+          cval cond = eval(w->expr, sc);
+          bool hit = subject ? (!subject->null() && !cond.null() && compare(*subject, cond) == 0)
+                             : truth(cond);
+          if (hit)
+            return eval(w->result, sc);
+        }
+        return c->defresult ? eval(c->defresult, sc) : cval{};
+      }
+      case PG_QUERY__NODE__NODE_COALESCE_EXPR: {
+        const auto* c = n->coalesce_expr;
+        for (size_t i = 0; i < c->n_args; ++i)
+          if (cval v = eval(c->args[i], sc); !v.null())
+            return v;
+        return {};
+      }
+      case PG_QUERY__NODE__NODE_FUNC_CALL:
+        return call(n->func_call, sc);
+      case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION: {
+        using O = PgQuery__SQLValueFunctionOp;
+        O o = n->sqlvalue_function->op;
+        if (o == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_USER
+            || o == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_SESSION_USER
+            || o == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_USER
+            || o == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_ROLE)
+          return cval::of_text("postgres", name_type);
+        if (o == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_SCHEMA)
+          return cval::of_text("public", name_type);
+        if (o == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_CATALOG)
+          return cval::of_text("postgres", name_type);
+        fail("0A000", "this SQL value function is not supported in catalog queries yet",
+             n->sqlvalue_function->location);
+      }
+      case PG_QUERY__NODE__NODE_SUB_LINK: {
+        const auto* l = n->sub_link;
+        if (l->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK
+            || l->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK) {
+          auto r = run(l->subselect->select_stmt, &sc);
+          if (l->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK)
+            return cval::of_bool(!r.rows.empty());
+          if (r.names.size() != 1)
+            fail("42601", "subquery must return only one column", l->location);
+          if (r.rows.size() > 1)
+            fail("21000", "more than one row returned by a subquery used as an expression");
+          return r.rows.empty() ? cval{} : r.rows[0][0];
+        }
+        if (l->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ARRAY_SUBLINK) {
+          auto r = run(l->subselect->select_stmt, &sc);
+          if (r.names.size() != 1)
+            fail("42601", "subquery must return only one column", l->location);
+          std::vector<cval> xs;
+          for (auto& row : r.rows)
+            xs.push_back(std::move(row[0]));
+          return array_of(std::move(xs));
+        }
+        fail("0A000", "ANY and ALL sub-queries are not supported in catalog queries yet",
+             l->location);
+      }
+      default:
+        fail("0A000", "this expression is not supported in catalog queries yet");
+    }
+  }
+
+  /// The output column an ORDER BY item names (ordinal or output name).
+  static int output_ref(const node* e, const result_set& out) {
+    if (e->node_case == PG_QUERY__NODE__NODE_A_CONST
+        && e->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+      int k = e->a_const->ival->ival;
+      if (k < 1 || static_cast<size_t>(k) > out.names.size())
+        fail("42P10", "ORDER BY position " + std::to_string(k) + " is not in select list",
+             e->a_const->location);
+      return k - 1;
+    }
+    if (e->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && e->column_ref->n_fields == 1) {
+      const char* s = string_of(e->column_ref->fields[0]);
+      for (size_t i = 0; s && i < out.names.size(); ++i)
+        if (out.names[i] == s)
+          return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  static void sort_by(const PgQuery__SelectStmt* s, const std::vector<std::vector<cval>>& keys,
+                      std::vector<size_t>& order) {
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      for (size_t k = 0; k < s->n_sort_clause; ++k) {
+        const auto* sb = s->sort_clause[k]->sort_by;
+        bool desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+        bool nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_DEFAULT
+                             ? desc
+                             : sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST;
+        const cval& x = keys[a][k];
+        const cval& y = keys[b][k];
+        if (x.null() || y.null()) {
+          if (x.null() == y.null())
+            continue;
+          return x.null() == nulls_first;
+        }
+        int c = compare(x, y);
+        if (c != 0)
+          return desc ? c > 0 : c < 0;
+      }
+      return false;
+    });
+  }
+
+  /// ORDER BY over output columns only (after UNION or DISTINCT).
+  void order_outputs(const PgQuery__SelectStmt* s, result_set& out) {
+    if (s->n_sort_clause == 0)
+      return;
+    std::vector<std::vector<cval>> keys(out.rows.size());
+    std::vector<size_t> order(out.rows.size());
+    for (size_t i = 0; i < out.rows.size(); ++i) {
+      order[i] = i;
+      for (size_t k = 0; k < s->n_sort_clause; ++k) {
+        int col = output_ref(s->sort_clause[k]->sort_by->node, out);
+        if (col < 0)
+          fail("0A000", "ORDER BY of a UNION or DISTINCT must name an output column here");
+        keys[i].push_back(out.rows[i][static_cast<size_t>(col)]);
+      }
+    }
+    sort_by(s, keys, order);
+    std::vector<std::vector<cval>> sorted;
+    for (size_t i : order)
+      sorted.push_back(std::move(out.rows[i]));
+    out.rows = std::move(sorted);
+  }
+
+  static void dedupe(std::vector<std::vector<cval>>& rows) {
+    std::vector<std::vector<cval>> out;
+    for (auto& r : rows)
+      if (std::none_of(out.begin(), out.end(), [&](const auto& o) { return equal_rows(o, r); }))
+        out.push_back(std::move(r));
+    rows = std::move(out);
+  }
+
+  static int64_t count_of(const node* n, const char* what) {
+    if (n == nullptr)
+      return -1;
+    if (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->isnull)
+      return -1;
+    if (n->node_case != PG_QUERY__NODE__NODE_A_CONST
+        || n->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)
+      fail("0A000", std::string{what} + " must be an integer constant in catalog queries");
+    return n->a_const->ival->ival;
+  }
+
+  static void limit(const PgQuery__SelectStmt* s, std::vector<std::vector<cval>>& rows) {
+    int64_t off = std::max<int64_t>(0, count_of(s->limit_offset, "OFFSET"));
+    int64_t lim = count_of(s->limit_count, "LIMIT");
+    if (off > 0)
+      rows.erase(rows.begin(), rows.begin() + std::min<int64_t>(off, static_cast<int64_t>(rows.size())));
+    if (lim >= 0 && static_cast<size_t>(lim) < rows.size())
+      rows.resize(static_cast<size_t>(lim));
+  }
+};
+
+bool names_pg_catalog(const node* n) {
+  if (n == nullptr)
+    return false;
+  switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_RANGE_VAR: {
+      const auto* rv = n->range_var;
+      std::string rel = rv->relname;
+      if (has(rv->schemaname))
+        return std::string_view{rv->schemaname} == "pg_catalog";
+      return rel.rfind("pg_", 0) == 0;
+    }
+    case PG_QUERY__NODE__NODE_JOIN_EXPR:
+      return names_pg_catalog(n->join_expr->larg) || names_pg_catalog(n->join_expr->rarg);
+    case PG_QUERY__NODE__NODE_RANGE_SUBSELECT:
+      return reads_pg_catalog(n->range_subselect->subquery->select_stmt);
+    default:
+      return false;
+  }
+}
+
+} // namespace
+
+bool reads_pg_catalog(const void* select_stmt) {
+  const auto* s = static_cast<const PgQuery__SelectStmt*>(select_stmt);
+  if (s == nullptr)
+    return false;
+  if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE)
+    return reads_pg_catalog(s->larg) || reads_pg_catalog(s->rarg);
+  for (size_t i = 0; i < s->n_from_clause; ++i)
+    if (names_pg_catalog(s->from_clause[i]))
+      return true;
+  return false;
+}
+
+std::variant<statement_result, positioned_error>
+run_catalog_query(const void* select_stmt, const messages::catalog_snapshot& snap) {
+  try {
+    catalog_relations cat{snap};
+    executor ex{cat};
+    auto r = ex.run(static_cast<const PgQuery__SelectStmt*>(select_stmt), nullptr);
+    statement_result out;
+    for (size_t i = 0; i < r.names.size(); ++i)
+      out.columns.push_back(result_column{r.names[i], r.types[i] == 0 ? oid::text : r.types[i]});
+    for (const auto& row : r.rows) {
+      std::vector<std::optional<std::string>> cells;
+      for (const auto& v : row)
+        cells.push_back(v.null() ? std::nullopt : std::optional<std::string>{text_of(v)});
+      out.rows.push_back(std::move(cells));
+    }
+    out.tag = "SELECT " + std::to_string(out.rows.size());
+    return out;
+  } catch (const positioned_error& e) {
+    return e;
+  }
+}
+
+} // namespace hypertide::planner
