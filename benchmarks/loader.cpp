@@ -1,0 +1,256 @@
+#include "benchmarks/loader.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "benchmarks/bench_options.hpp"
+#include "benchmarks/copy_encoder.hpp"
+#include "benchmarks/in_process.hpp"
+#include "benchmarks/pg_client.hpp"
+#include "benchmarks/progress.hpp"
+#include "benchmarks/report.hpp"
+#include "benchmarks/tsbs_data.hpp"
+#include "planner/datetime.hpp"
+
+namespace hypertide::benchmarks {
+
+namespace cs = chunkstore;
+
+namespace {
+
+/// Where a worker's batches go.
+class sink {
+public:
+  virtual ~sink() = default;
+  /// Writes one batch as one statement; an error or empty.
+  virtual std::string write(const cs::column_batch& batch) = 0;
+};
+
+/// One COPY FROM STDIN per batch over a connection of its own.
+class wire_sink final : public sink {
+public:
+  wire_sink(pg_client client, std::string table, const cs::table_schema& schema,
+            copy_format f)
+    : client_(std::move(client)), statement_(copy_statement(table, schema, f)), fmt_(f) {}
+
+  std::string write(const cs::column_batch& batch) override {
+    if (auto e = client_.copy_begin(statement_); !e.empty())
+      return e;
+    copy_encoder enc{fmt_};
+    buffer_.clear();
+    if (fmt_ == copy_format::binary)
+      copy_encoder::binary_header(buffer_);
+    enc.append(batch, buffer_);
+    if (fmt_ == copy_format::binary)
+      copy_encoder::binary_trailer(buffer_);
+    std::string e = client_.copy_data(buffer_);
+    std::string end = client_.copy_end();
+    return e.empty() ? end : e;
+  }
+
+private:
+  pg_client client_;
+  std::string statement_;
+  copy_format fmt_;
+  std::string buffer_;
+};
+
+/// Inserts through the embedding API.
+class node_sink final : public sink {
+public:
+  node_sink(in_process_node& node, std::string table) : node_(node), table_(std::move(table)) {}
+
+  std::string write(const cs::column_batch& batch) override {
+    return node_.insert(table_, batch);
+  }
+
+private:
+  in_process_node& node_;
+  std::string table_;
+};
+
+std::string column_type_sql(cs::column_type t) {
+  switch (t) {
+    case cs::column_type::timestamptz: return "timestamptz";
+    case cs::column_type::float8: return "double precision";
+    case cs::column_type::text: return "text";
+    default: return cs::pg_type_name(t);
+  }
+}
+
+std::string create_table_sql(const std::string& name, const cs::table_schema& s) {
+  std::string sql = "CREATE TABLE " + name + " (";
+  for (size_t i = 0; i < s.columns.size(); ++i) {
+    const auto& c = s.columns[i];
+    sql += (i == 0 ? "" : ", ") + c.name + " " + column_type_sql(c.type);
+    if (c.not_null)
+      sql += " NOT NULL";
+  }
+  return sql + ");\n";
+}
+
+std::string target_name(const bench_options& o) {
+  return o.in_process ? std::string{"a node in this process"} : o.server.name();
+}
+
+void print_summary(const bench_options& o, uint64_t rows, double secs) {
+  double rate = secs > 0 ? static_cast<double>(rows) / secs : 0;
+  std::printf("load: %llu rows (%llu metrics) into %s in %.2f s\n",
+              static_cast<unsigned long long>(rows), static_cast<unsigned long long>(rows * 10),
+              target_name(o).c_str(), secs);
+  std::printf("  %d worker%s, batches of %zu rows, %s\n", o.workers, o.workers == 1 ? "" : "s",
+              o.batch_size,
+              o.in_process ? "column batches through the embedding API"
+                           : (std::string{copy_format_name(o.format)} + " COPY").c_str());
+  std::printf("  %s rows/s, %s metrics/s\n", human(rate).c_str(), human(rate * 10).c_str());
+  std::fflush(stdout);
+}
+
+std::string summary_json(const bench_options& o, uint64_t rows, double secs) {
+  double rate = secs > 0 ? static_cast<double>(rows) / secs : 0;
+  std::string j = "{\n";
+  j += "  \"command\": \"load\",\n";
+  j += "  \"target\": " + json_string(o.in_process ? "in-process" : o.server.name()) + ",\n";
+  j += "  \"seed\": " + std::to_string(o.data.seed) + ",\n";
+  j += "  \"scale\": " + std::to_string(o.data.hosts) + ",\n";
+  j += "  \"start\": " + json_string(planner::format_timestamptz(o.data.start)) + ",\n";
+  j += "  \"end\": " + json_string(planner::format_timestamptz(o.data.end)) + ",\n";
+  j += "  \"interval_s\": " + json_number(static_cast<double>(o.data.interval) / 1e6) + ",\n";
+  j += "  \"workers\": " + std::to_string(o.workers) + ",\n";
+  j += "  \"batch_size\": " + std::to_string(o.batch_size) + ",\n";
+  j += "  \"format\": " + json_string(o.in_process ? "column_batch" : copy_format_name(o.format))
+       + ",\n";
+  j += "  \"schema\": " + json_string(o.hypertable ? "hypertable" : "table") + ",\n";
+  j += "  \"rows\": " + std::to_string(rows) + ",\n";
+  j += "  \"metrics\": " + std::to_string(rows * 10) + ",\n";
+  j += "  \"seconds\": " + json_number(secs) + ",\n";
+  j += "  \"rows_per_s\": " + json_number(rate) + ",\n";
+  j += "  \"metrics_per_s\": " + json_number(rate * 10) + "\n";
+  return j + "}\n";
+}
+
+/// The setup over one connection: schema, then the tags rows.
+std::string prepare_server(const bench_options& o) {
+  pg_client c;
+  if (auto e = c.connect(o.server); !e.empty())
+    return e;
+  if (auto sql = schema_sql(o); !sql.empty())
+    if (auto e = c.exec(sql); !e.empty())
+      return e + "\n  while creating the schema:\n" + sql;
+  if (!o.tags_table)
+    return {};
+  wire_sink tags{std::move(c), "tags", tsbs_tags_schema(), o.format};
+  if (auto e = tags.write(tsbs_tags_batch(o.data)); !e.empty())
+    return e + " (loading the tags table)";
+  return {};
+}
+
+} // namespace
+
+std::string schema_sql(const bench_options& o) {
+  std::string sql;
+  if (o.drop)
+    sql += "DROP TABLE IF EXISTS cpu;\n" + std::string{o.tags_table ? "DROP TABLE IF EXISTS tags;\n" : ""};
+  if (!o.create)
+    return sql;
+  sql += create_table_sql("cpu", tsbs_cpu_generator::schema());
+  if (o.hypertable) {
+    sql += "SELECT create_hypertable('cpu', 'time', chunk_time_interval => INTERVAL '"
+           + std::to_string(o.chunk_interval / cs::usecs_per_second) + " seconds'";
+    if (o.partitions > 0)
+      sql += ", partitioning_column => 'hostname', number_partitions => "
+             + std::to_string(o.partitions);
+    sql += ");\n";
+  }
+  if (o.indexes)
+    sql += "CREATE INDEX ON cpu (hostname, time DESC);\nCREATE INDEX ON cpu (time DESC);\n";
+  if (o.tags_table)
+    sql += create_table_sql("tags", tsbs_tags_schema());
+  return sql;
+}
+
+int run_load(const bench_options& o) {
+  std::unique_ptr<in_process_node> node;
+  std::vector<std::unique_ptr<sink>> sinks;
+  if (o.in_process) {
+    node = std::make_unique<in_process_node>(o.threads);
+    if (auto e = node->create_schema(o); !e.empty()) {
+      std::fprintf(stderr, "hypertide-bench load: %s\n", e.c_str());
+      return exit_failed;
+    }
+    if (o.tags_table)
+      if (auto e = node->insert("tags", tsbs_tags_batch(o.data)); !e.empty()) {
+        std::fprintf(stderr, "hypertide-bench load: %s (loading the tags table)\n", e.c_str());
+        return exit_failed;
+      }
+    for (int w = 0; w < o.workers; ++w)
+      sinks.push_back(std::make_unique<node_sink>(*node, "cpu"));
+  } else {
+    if (auto e = prepare_server(o); !e.empty()) {
+      std::fprintf(stderr, "hypertide-bench load: %s\n", e.c_str());
+      return exit_failed;
+    }
+    // Every worker connects before the clock starts.
+    for (int w = 0; w < o.workers; ++w) {
+      pg_client c;
+      if (auto e = c.connect(o.server); !e.empty()) {
+        std::fprintf(stderr, "hypertide-bench load: worker %d: %s\n", w, e.c_str());
+        return exit_failed;
+      }
+      sinks.push_back(std::make_unique<wire_sink>(std::move(c), "cpu",
+                                                  tsbs_cpu_generator::schema(), o.format));
+    }
+  }
+
+  // Workers split the hosts into contiguous ranges: a host's rows all go
+  // through one connection, in time order, as TSBS's hash-by-host workers
+  // send them, and each worker draws its hosts' walks by itself.
+  std::atomic<bool> failed{false};
+  std::mutex error_mutex;
+  std::string first_error;
+  progress bar{o.data.rows(), stdout, o.progress_every};
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int w = 0; w < o.workers; ++w) {
+    threads.emplace_back([&, w] {
+      uint64_t hosts = o.data.hosts;
+      auto first = static_cast<uint32_t>(hosts * static_cast<uint64_t>(w)
+                                         / static_cast<uint64_t>(o.workers));
+      auto last = static_cast<uint32_t>(hosts * static_cast<uint64_t>(w + 1)
+                                        / static_cast<uint64_t>(o.workers));
+      tsbs_cpu_generator gen{o.data, first, last - first};
+      cs::column_batch batch;
+      while (!failed.load(std::memory_order_relaxed) && gen.next(batch, o.batch_size) > 0) {
+        if (auto e = sinks[static_cast<size_t>(w)]->write(batch); !e.empty()) {
+          std::lock_guard lock{error_mutex};
+          if (!failed.exchange(true))
+            first_error = "worker " + std::to_string(w) + ": " + e;
+          return;
+        }
+        bar.add(batch.rows());
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  bar.stop();
+  if (failed) {
+    std::fprintf(stderr, "hypertide-bench load: %s\n", first_error.c_str());
+    return exit_failed;
+  }
+  print_summary(o, bar.done(), secs);
+  if (!o.json.empty())
+    if (auto e = write_file(o.json, summary_json(o, bar.done(), secs)); !e.empty()) {
+      std::fprintf(stderr, "hypertide-bench load: %s\n", e.c_str());
+      return exit_failed;
+    }
+  return exit_ok;
+}
+
+} // namespace hypertide::benchmarks
