@@ -237,6 +237,9 @@ const std::vector<flag>& flags() {
     {"--port2", run, true, integer(HT_FIELD(server2.port), 1, 65535)},
     {"--user2", run, true, store(HT_FIELD(server2.user))},
     {"--dbname2", run, true, store(HT_FIELD(server2.dbname))},
+    {"--dialect2", run, true,
+     choose<sql_dialect>(HT_FIELD(dialect2), {{"timescaledb", sql_dialect::timescaledb},
+                                              {"postgres", sql_dialect::postgres}})},
     {"--tolerance", run, true,
      [](bench_options& o, std::string_view v) { return set_positive_double(o.tolerance, v); }},
   };
@@ -293,6 +296,7 @@ run                   send queries and report latency per type
   --json FILE         also write the report as JSON
   --check             also run each query on a second server and compare
   --host2 H --port2 P --user2 U --dbname2 D   the second server
+  --dialect2 D        the second server's dialect (default: --dialect)
   --tolerance T       relative difference allowed between floats (default 1e-9)
 
 Exit codes: 0 done, 1 failed (server error, connection), 2 bad command line,
@@ -319,6 +323,7 @@ std::variant<bench_options, std::string> parse_options(int argc, char** argv) {
     o.types.push_back(&t);
   std::string prefix = "hypertide-bench " + o.command + ": ";
   bool port2_given = false;
+  bool dialect2_given = false;
   for (int i = 2; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -344,8 +349,8 @@ std::variant<bench_options, std::string> parse_options(int argc, char** argv) {
     } else if (eq != std::string_view::npos) {
       return prefix + std::string{name} + " takes no value";
     }
-    if (name == "--port2")
-      port2_given = true;
+    port2_given = port2_given || name == "--port2";
+    dialect2_given = dialect2_given || name == "--dialect2";
     if (auto e = f->apply(o, value); !e.empty())
       return prefix + std::string{name} + ": " + e;
   }
@@ -361,6 +366,8 @@ std::variant<bench_options, std::string> parse_options(int argc, char** argv) {
   if (o.in_process && (o.drop || !o.create || o.indexes))
     return prefix + "--drop, --no-create and --indexes are for a server, not --in-process "
                     "(a new node has no tables, and hypertide has no CREATE INDEX)";
+  if (!dialect2_given)
+    o.dialect2 = o.dialect;
   if (o.check && !port2_given)
     return prefix + "--check needs the second server's --port2 (and --host2 if not 127.0.0.1)";
   if (!o.check && port2_given)

@@ -73,6 +73,7 @@ struct bench_options {
   bool extended = false; ///< --protocol extended
   bool check = false;
   server_address server2; ///< --host2, --port2, --user2, --dbname2
+  sql_dialect dialect2 = sql_dialect::timescaledb; ///< --dialect2 (default: --dialect)
   double tolerance = 1e-9; ///< --tolerance: relative, for float cells
 };
 

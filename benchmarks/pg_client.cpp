@@ -57,6 +57,9 @@ std::string pg_client::connect(const server_address& a) {
   conn_ = PQconnectdb(a.conninfo().c_str());
   if (PQstatus(conn_) != CONNECTION_OK)
     return error_of(("cannot connect to " + a.name()).c_str());
+  // NOTICEs (DROP TABLE IF EXISTS of a missing table) would interleave
+  // with the progress output; errors still come back as results.
+  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
   return exec("SET TimeZone = 'UTC'");
 }
 

@@ -90,6 +90,8 @@ std::string run_json(const bench_options& o, const std::vector<type_result>& fir
   j += "  \"types\": " + results_json(first);
   if (o.check) {
     j += ",\n  \"check\": {\"server2\": " + json_string(o.server2.name())
+         + ", \"dialect2\": "
+         + json_string(o.dialect2 == sql_dialect::postgres ? "postgres" : "timescaledb")
          + ", \"tolerance\": " + json_number(o.tolerance) + ", \"compared\": "
          + std::to_string(compared) + ", \"differing\": " + std::to_string(differing)
          + ", \"types2\": " + results_json(second) + "}";
@@ -142,6 +144,10 @@ int run_queries(const bench_options& o) {
     const auto& qs = all[t];
     type_result r1, r2;
     r1.type = r2.type = o.types[t];
+    // The second server gets the same drawn queries in its own dialect.
+    std::vector<std::string> sql2;
+    for (const auto& q : qs)
+      sql2.push_back(o.check ? devops_query_sql(q, o.dialect2) : std::string{});
     std::atomic<size_t> next{0};
     auto t0 = clk::now();
     std::vector<std::thread> threads;
@@ -155,9 +161,11 @@ int run_queries(const bench_options& o) {
           std::string e = conns[w].first.query(q.sql, o.extended, rows1, o.check ? &a : nullptr);
           double ms1 = std::chrono::duration<double, std::milli>(clk::now() - s).count();
           double ms2 = 0;
+          const std::string* failed_sql = &q.sql;
           if (e.empty() && o.check) {
+            failed_sql = &sql2[i];
             s = clk::now();
-            e = conns[w].second.query(q.sql, o.extended, rows2, &b);
+            e = conns[w].second.query(sql2[i], o.extended, rows2, &b);
             ms2 = std::chrono::duration<double, std::milli>(clk::now() - s).count();
             if (!e.empty())
               e = o.server2.name() + ": " + e;
@@ -172,7 +180,7 @@ int run_queries(const bench_options& o) {
           }
           std::lock_guard lock{m};
           if (!e.empty()) {
-            failures.push_back({q.type->name, i, q.sql, e});
+            failures.push_back({q.type->name, i, *failed_sql, e});
             next = qs.size(); // stop every worker of this type
             return;
           }

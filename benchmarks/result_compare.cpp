@@ -81,7 +81,8 @@ std::string compare_results(const result_set& a, const result_set& b,
       continue;
     ++differing;
     if (reported++ < o.max_reported)
-      out += "row " + std::to_string(i + 1) + ": " + (x ? show(*x) : "(none)") + "  vs  "
+      out += (o.ordered ? "row " : "sorted row ") + std::to_string(i + 1) + ": "
+             + (x ? show(*x) : "(none)") + "  vs  "
              + (y ? show(*y) : "(none)") + "\n";
   }
   if (differing > o.max_reported)

@@ -219,35 +219,36 @@ devops_query devops_query_generator::next() {
     draw_window(q);
     draw_hosts(q);
   }
-  q.sql = sql(q);
+  q.sql = devops_query_sql(q, dialect_);
   return q;
 }
 
-std::string devops_query_generator::sql(const devops_query& q) const {
+std::string devops_query_sql(const devops_query& q, sql_dialect dialect) {
+  const devops_query_type& type = *q.type;
   std::string hosts;
   for (uint32_t h : q.hosts)
     hosts += (hosts.empty() ? "'" : ",'") + tsbs_host_name(h) + "'";
   std::string window =
     "time >= '" + tsbs_sql_time(q.start) + "' AND time < '" + tsbs_sql_time(q.end) + "'";
-  switch (type_.kind) {
+  switch (type.kind) {
     case devops_kind::single_groupby:
-      return "SELECT " + bucket(dialect_, cs::usecs_per_minute) + " AS minute, "
-             + aggregates("max", type_.metrics) + " FROM cpu WHERE hostname IN (" + hosts
+      return "SELECT " + bucket(dialect, cs::usecs_per_minute) + " AS minute, "
+             + aggregates("max", type.metrics) + " FROM cpu WHERE hostname IN (" + hosts
              + ") AND " + window + " GROUP BY minute ORDER BY minute ASC";
     case devops_kind::cpu_max_all:
-      return "SELECT " + bucket(dialect_, hour) + " AS hour, " + aggregates("max", 10)
+      return "SELECT " + bucket(dialect, hour) + " AS hour, " + aggregates("max", 10)
              + " FROM cpu WHERE hostname IN (" + hosts + ") AND " + window
              + " GROUP BY hour ORDER BY hour";
     case devops_kind::double_groupby: {
       // TSBS's form, grouping by the hostname column instead of tags_id.
       std::string means;
-      for (int i = 0; i < type_.metrics; ++i)
+      for (int i = 0; i < type.metrics; ++i)
         means += std::string{i == 0 ? "" : ", "} + "mean_" + tsbs_cpu_fields[i];
       std::string avgs;
-      for (int i = 0; i < type_.metrics; ++i)
+      for (int i = 0; i < type.metrics; ++i)
         avgs += std::string{i == 0 ? "" : ", "} + "avg(" + tsbs_cpu_fields[i] + ") as mean_"
                 + tsbs_cpu_fields[i];
-      return "WITH cpu_avg AS (SELECT " + bucket(dialect_, hour) + " as hour, hostname, "
+      return "WITH cpu_avg AS (SELECT " + bucket(dialect, hour) + " as hour, hostname, "
              + avgs + " FROM cpu WHERE " + window
              + " GROUP BY hour, hostname) SELECT hour, hostname, " + means
              + " FROM cpu_avg ORDER BY hour, hostname";
@@ -258,7 +259,7 @@ std::string devops_query_generator::sql(const devops_query& q) const {
     case devops_kind::lastpoint:
       return "SELECT DISTINCT ON (hostname) * FROM cpu ORDER BY hostname, time DESC";
     case devops_kind::groupby_orderby_limit:
-      return "SELECT " + bucket(dialect_, cs::usecs_per_minute)
+      return "SELECT " + bucket(dialect, cs::usecs_per_minute)
              + " AS minute, max(usage_user) FROM cpu WHERE time < '" + tsbs_sql_time(q.end)
              + "' GROUP BY minute ORDER BY minute DESC LIMIT 5";
   }

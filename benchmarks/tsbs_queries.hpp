@@ -95,13 +95,16 @@ public:
 private:
   void draw_window(devops_query& q);
   void draw_hosts(devops_query& q);
-  std::string sql(const devops_query& q) const;
 
   tsbs_options data_;
   const devops_query_type& type_;
   sql_dialect dialect_;
   tsbs_random rng_;
 };
+
+/// The SQL of a drawn query in `dialect` (the same drawn hosts and window
+/// in another dialect, for comparing two kinds of server).
+std::string devops_query_sql(const devops_query& q, sql_dialect dialect);
 
 /// A time as TSBS writes it in SQL (Go's "2006-01-02 15:04:05.999999
 /// -0700" in UTC): `2016-01-01 05:23:45.12345 +0000`.
