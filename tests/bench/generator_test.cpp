@@ -8,6 +8,7 @@
 #include <set>
 #include <vector>
 
+#include "bench/data_set.hpp"
 #include "benchmarks/tsbs_data.hpp"
 
 namespace {
@@ -16,7 +17,6 @@ using namespace hypertide;
 using namespace hypertide::benchmarks;
 namespace cs = hypertide::chunkstore;
 
-constexpr int64_t hour = cs::usecs_per_hour;
 
 /// A row as (time, host name) -> the ten values.
 using row_map = std::map<std::pair<int64_t, std::string>, std::vector<double>>;
@@ -33,22 +33,14 @@ row_map rows_of(tsbs_cpu_generator gen, size_t batch_rows = 777) {
   return m;
 }
 
-tsbs_options small(uint64_t seed, uint32_t hosts, int64_t hours) {
-  tsbs_options o;
-  o.seed = seed;
-  o.hosts = hosts;
-  o.end = o.start + hours * hour;
-  return o;
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(generator)
 
 BOOST_AUTO_TEST_CASE(the_same_seed_draws_the_same_rows) {
-  auto a = rows_of(tsbs_cpu_generator{small(7, 5, 1)});
-  auto b = rows_of(tsbs_cpu_generator{small(7, 5, 1)}, 10'000);
-  auto c = rows_of(tsbs_cpu_generator{small(8, 5, 1)});
+  auto a = rows_of(tsbs_cpu_generator{test::data_set(7, 5, 1)});
+  auto b = rows_of(tsbs_cpu_generator{test::data_set(7, 5, 1)}, 10'000);
+  auto c = rows_of(tsbs_cpu_generator{test::data_set(8, 5, 1)});
   BOOST_TEST(a.size() == 5u * 360u);
   BOOST_TEST((a == b));
   BOOST_TEST(a.size() == c.size());
@@ -56,19 +48,19 @@ BOOST_AUTO_TEST_CASE(the_same_seed_draws_the_same_rows) {
 }
 
 BOOST_AUTO_TEST_CASE(a_range_of_hosts_draws_their_rows_of_the_whole) {
-  auto o = small(3, 7, 1);
+  auto o = test::data_set(3, 7, 1);
   auto whole = rows_of(tsbs_cpu_generator{o});
   row_map parts = rows_of(tsbs_cpu_generator{o, 0, 3});
   parts.merge(rows_of(tsbs_cpu_generator{o, 3, 4}));
   BOOST_TEST((whole == parts));
   // A host's walk does not depend on how many hosts there are.
-  auto more = rows_of(tsbs_cpu_generator{small(3, 9, 1)});
+  auto more = rows_of(tsbs_cpu_generator{test::data_set(3, 9, 1)});
   for (const auto& [key, values] : whole)
     BOOST_TEST((more.at(key) == values));
 }
 
 BOOST_AUTO_TEST_CASE(rows_come_by_time_then_host) {
-  auto o = small(1, 3, 1);
+  auto o = test::data_set(1, 3, 1);
   o.interval = 7 * cs::usecs_per_minute; // does not divide the hour
   tsbs_cpu_generator gen{o};
   BOOST_TEST(o.ticks() == 9u); // ceil(60 / 7)
@@ -83,7 +75,7 @@ BOOST_AUTO_TEST_CASE(rows_come_by_time_then_host) {
 }
 
 BOOST_AUTO_TEST_CASE(values_are_integers_in_bounds_stepping_like_a_unit_normal) {
-  auto o = small(123, 50, 6);
+  auto o = test::data_set(123, 50, 6);
   tsbs_cpu_generator gen{o};
   cs::column_batch b;
   std::vector<double> first;      // the first tick's values

@@ -11,8 +11,9 @@
 #include <cstdio>
 #include <map>
 
-#include "benchmarks/pg_client.hpp"
+#include "bench/data_set.hpp"
 #include "benchmarks/bench_options.hpp"
+#include "benchmarks/pg_client.hpp"
 #include "benchmarks/result_compare.hpp"
 #include "benchmarks/tsbs_queries.hpp"
 #include "planner/datetime.hpp"
@@ -33,11 +34,7 @@ const char* const data_flags =
   " --seed 42 --scale 10 --start 2016-01-01T00:00:00Z --end 2016-01-01T13:00:00Z";
 
 tsbs_options test_data() {
-  tsbs_options o;
-  o.seed = 42;
-  o.hosts = 10;
-  o.end = o.start + 13 * hour;
-  return o;
+  return test::data_set(42, 10, 13);
 }
 
 struct bench_run {

@@ -8,6 +8,7 @@
 
 #include <set>
 
+#include "bench/data_set.hpp"
 #include "benchmarks/tsbs_queries.hpp"
 
 namespace {
@@ -17,14 +18,6 @@ using namespace hypertide::benchmarks;
 namespace cs = hypertide::chunkstore;
 
 constexpr int64_t hour = cs::usecs_per_hour;
-
-tsbs_options data(uint64_t seed, uint32_t hosts, int64_t hours) {
-  tsbs_options o;
-  o.seed = seed;
-  o.hosts = hosts;
-  o.end = o.start + hours * hour;
-  return o;
-}
 
 } // namespace
 
@@ -48,7 +41,7 @@ BOOST_AUTO_TEST_CASE(the_fifteen_tsbs_types) {
 }
 
 BOOST_AUTO_TEST_CASE(windows_and_hosts_are_drawn_as_tsbs_draws_them) {
-  auto d = data(123, 20, 26);
+  auto d = test::data_set(123, 20, 26);
   for (const auto& t : devops_query_types()) {
     devops_query_generator gen{d, t};
     BOOST_REQUIRE(gen.error().empty());
@@ -77,7 +70,9 @@ BOOST_AUTO_TEST_CASE(windows_and_hosts_are_drawn_as_tsbs_draws_them) {
 
 BOOST_AUTO_TEST_CASE(the_same_seed_draws_the_same_queries) {
   for (const auto& t : devops_query_types()) {
-    devops_query_generator a{data(5, 30, 30), t}, b{data(5, 30, 30), t}, c{data(6, 30, 30), t};
+    auto d = test::data_set(5, 30, 30);
+    auto other = test::data_set(6, 30, 30);
+    devops_query_generator a{d, t}, b{d, t}, c{other, t};
     bool all_same = true;
     for (int i = 0; i < 5; ++i) {
       auto qa = a.next();
@@ -89,20 +84,15 @@ BOOST_AUTO_TEST_CASE(the_same_seed_draws_the_same_queries) {
 }
 
 BOOST_AUTO_TEST_CASE(a_type_needs_data_longer_than_its_window_and_enough_hosts) {
-  auto one_hour = data(1, 10, 1);
-  BOOST_TEST(!devops_query_generator(one_hour, *find_devops_query_type("single-groupby-1-1-1"))
-                .error()
-                .empty());
-  BOOST_TEST(devops_query_generator(one_hour, *find_devops_query_type("lastpoint"))
-               .error()
-               .empty());
-  auto few_hosts = data(1, 5, 13);
-  BOOST_TEST(!devops_query_generator(few_hosts, *find_devops_query_type("cpu-max-all-8"))
-                .error()
-                .empty());
-  BOOST_TEST(devops_query_generator(few_hosts, *find_devops_query_type("cpu-max-all-1"))
-               .error()
-               .empty());
+  auto fits = [](const tsbs_options& d, const char* type) {
+    return devops_query_generator(d, *find_devops_query_type(type)).error().empty();
+  };
+  auto one_hour = test::data_set(1, 10, 1);
+  BOOST_TEST(!fits(one_hour, "single-groupby-1-1-1"));
+  BOOST_TEST(fits(one_hour, "lastpoint"));
+  auto few_hosts = test::data_set(1, 5, 13);
+  BOOST_TEST(!fits(few_hosts, "cpu-max-all-8"));
+  BOOST_TEST(fits(few_hosts, "cpu-max-all-1"));
 }
 
 BOOST_AUTO_TEST_CASE(times_are_written_as_tsbs_writes_them) {
@@ -115,7 +105,7 @@ BOOST_AUTO_TEST_CASE(times_are_written_as_tsbs_writes_them) {
 }
 
 BOOST_AUTO_TEST_CASE(every_type_parses_in_both_dialects) {
-  auto d = data(9, 40, 30);
+  auto d = test::data_set(9, 40, 30);
   for (const auto& t : devops_query_types()) {
     devops_query_generator gen{d, t};
     auto q = gen.next();
