@@ -17,7 +17,6 @@ using namespace hypertide;
 using namespace hypertide::benchmarks;
 namespace cs = hypertide::chunkstore;
 
-
 /// A row as (time, host name) -> the ten values.
 using row_map = std::map<std::pair<int64_t, std::string>, std::vector<double>>;
 
