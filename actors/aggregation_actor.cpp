@@ -26,13 +26,9 @@ aggregation_behavior(aggregation_actor::stateful_pointer<aggregation_state> self
         finish();
         return st.promise;
       }
-      // One chunk's result is already the node's, and its bytes pass on as
-      // they are, unless the merger has work left: the one row of an
-      // aggregate without GROUP BY over no rows, or the sort of an ORDER
-      // BY without LIMIT.
-      bool pass_through = decoded.is_aggregate() ? !decoded.keys.empty()
-                                                 : decoded.order.empty();
-      if (chunks.size() == 1 && pass_through) {
+      // One chunk's result is already the node's: its bytes pass on as
+      // they are.
+      if (chunks.size() == 1 && !chunkstore::needs_merge(decoded)) {
         self->request(chunks.front(), caf::infinite, scan_atom_v, fragment, snapshot)
           .then(
             [self](buffer& part) {

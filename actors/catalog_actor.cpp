@@ -116,7 +116,7 @@ caf::result<uint64_t, uint64_t> insert(self_ptr self, const std::vector<buffer>&
   return pc.promise;
 }
 
-caf::result<buffer> query(self_ptr self, const buffer& fragment_buf) {
+caf::result<buffer> query(self_ptr self, const buffer& fragment_buf, uint32_t table_oid) {
   auto& st = self->state;
   if (st.broken)
     return make_pg_error(*st.broken);
@@ -127,12 +127,20 @@ caf::result<buffer> query(self_ptr self, const buffer& fragment_buf) {
   const planner::table_meta* t = st.cat.find(f.table);
   if (t == nullptr)
     return make_pg_error(planner::undefined_table(f.table));
+  if (table_oid != 0 && t->oid != table_oid)
+    return make_pg_error({stale_plan_sqlstate, "the plan's table was dropped", {}});
   if (auto e = chunkstore::validate(f, t->def.schema))
     return make_pg_error(*e);
   std::vector<chunk_actor> targets;
   for (const planner::chunk_meta* c : st.cat.exclude(*t, f.filter))
     targets.push_back(st.chunks.at(c->id));
   uint64_t snapshot = st.committed;
+  if (targets.size() == 1 && !chunkstore::needs_merge(f)) {
+    // One chunk's result is already the node's: the chunk answers the
+    // client. No snapshot to hold: inserts reach the chunk from here, after
+    // this scan, so the horizon they carry cannot pass it first.
+    return self->delegate(targets.front(), scan_atom_v, fragment_buf, snapshot);
+  }
   st.snapshots.insert(snapshot);
   auto agg = self->spawn(aggregation_behavior, fragment_buf, std::move(f),
                          t->def.schema, snapshot, std::move(targets));
@@ -182,7 +190,7 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
     },
     [=](insert_atom, const buffer& b) { return insert(self, std::vector<buffer>{b}); },
     [=](commit_atom, const std::vector<buffer>& bs) { return insert(self, bs); },
-    [=](query_atom, const buffer& b) { return query(self, b); },
+    [=](query_atom, const buffer& b, uint32_t oid) { return query(self, b, oid); },
     [=](chunks_atom, const buffer& b) -> caf::result<buffer> {
       auto x = messages::decode_drop_chunks(b, false);
       if (auto* e = failed(x))
@@ -247,7 +255,7 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
       const planner::table_meta* t = self->state.cat.find(name);
       if (t == nullptr)
         return make_pg_error(planner::undefined_table(name));
-      return messages::encode(messages::create_table{name, t->def.schema, false});
+      return messages::encode(messages::create_table{name, t->def.schema, false, t->oid});
     },
     [=](done_atom, uint64_t snapshot) {
       auto& s = self->state.snapshots;

@@ -70,13 +70,13 @@ struct reader {
 };
 
 /// Reports an error and skips messages until Sync.
-void ext_error(self_ptr self, connection_handle hdl, const chunkstore::pg_error& e,
+void ext_error(self_ptr self, const chunkstore::pg_error& e,
                int32_t position = 0) {
   if (self->state.tx == session_state::txn::open)
     self->state.tx = session_state::txn::failed;
   std::vector<char> out;
   pg::writer{out}.error(e, position);
-  send_bytes(self, hdl, out);
+  send_bytes(self, out);
   self->state.skip_to_sync = true;
 }
 
@@ -90,7 +90,7 @@ int16_t format_of(const std::vector<int16_t>& formats, size_t i) {
 
 /// Runs `sql` as one statement; `then` gets its result (errors go to the
 /// client and skip to Sync).
-void run_sql(self_ptr self, connection_handle hdl, const std::string& sql,
+void run_sql(self_ptr self, const std::string& sql,
              std::function<void(const planner::statement_result&)> then) {
   auto& st = self->state;
   st.query = std::make_unique<planner::parsed_query>(sql);
@@ -100,7 +100,7 @@ void run_sql(self_ptr self, connection_handle hdl, const std::string& sql,
     auto e = *st.query->error();
     st.query.reset();
     st.busy = false;
-    ext_error(self, hdl, e.error, e.position);
+    ext_error(self, e.error, e.position);
     return;
   }
   if (st.query->size() == 0) {
@@ -110,14 +110,14 @@ void run_sql(self_ptr self, connection_handle hdl, const std::string& sql,
     return;
   }
   st.sink = [self, then](const planner::statement_result& r) { then(r); };
-  st.sink_error = [self, hdl](const planner::statement_error& e) {
-    ext_error(self, hdl, e.error, e.position);
+  st.sink_error = [self](const planner::statement_error& e) {
+    ext_error(self, e.error, e.position);
   };
-  run_statements(self, hdl);
+  run_statements(self);
 }
 
 /// Sends a portal's rows (up to `max_rows`, 0 = all) and its completion.
-void send_portal(self_ptr self, connection_handle hdl, const std::string& name, int32_t max_rows) {
+void send_portal(self_ptr self, const std::string& name, int32_t max_rows) {
   auto& st = self->state;
   auto it = st.portals.find(name);
   if (it == st.portals.end())
@@ -128,7 +128,7 @@ void send_portal(self_ptr self, connection_handle hdl, const std::string& name, 
   pg::writer w{out};
   if (r.columns.empty() && r.tag.empty()) {
     w.empty_query_response();
-    send_bytes(self, hdl, out);
+    send_bytes(self, out);
     return;
   }
   for (const auto& [code, message] : r.warnings)
@@ -155,12 +155,12 @@ void send_portal(self_ptr self, connection_handle hdl, const std::string& name, 
     w.portal_suspended();
   else
     w.command_complete(r.tag);
-  send_bytes(self, hdl, out);
+  send_bytes(self, out);
 }
 
 } // namespace
 
-void handle_extended(self_ptr self, connection_handle hdl, char type,
+void handle_extended(self_ptr self, char type,
                      const std::vector<char>& body) {
   auto& st = self->state;
   if (type == 'S') {
@@ -168,7 +168,7 @@ void handle_extended(self_ptr self, connection_handle hdl, char type,
     std::vector<char> out;
     using txn = session_state::txn;
     pg::writer{out}.ready_for_query(st.tx == txn::idle ? 'I' : st.tx == txn::open ? 'T' : 'E');
-    send_bytes(self, hdl, out);
+    send_bytes(self, out);
     st.portals.erase(""); // the unnamed portal ends with the transaction step
     return;
   }
@@ -186,16 +186,16 @@ void handle_extended(self_ptr self, connection_handle hdl, char type,
       for (int16_t i = 0; i < n && in.ok; ++i)
         types.push_back(in.i32());
       if (!in.ok) {
-        ext_error(self, hdl, protocol_violation("invalid Parse message"));
+        ext_error(self, protocol_violation("invalid Parse message"));
         return;
       }
       if (!name.empty() && st.prepared.count(name) > 0) {
-        ext_error(self, hdl, {"42P05", "prepared statement \"" + name + "\" already exists", {}});
+        ext_error(self, {"42P05", "prepared statement \"" + name + "\" already exists", {}});
         return;
       }
       auto shape = planner::inspect_statement(sql);
       if (auto* e = std::get_if<planner::positioned_error>(&shape)) {
-        ext_error(self, hdl, e->error, e->position);
+        ext_error(self, e->error, e->position);
         return;
       }
       auto& sh = std::get<planner::prepared_shape>(shape);
@@ -203,7 +203,7 @@ void handle_extended(self_ptr self, connection_handle hdl, char type,
       st.prepared[name] = session_state::prepared_statement{sql, types, sh};
       std::vector<char> out;
       pg::writer{out}.parse_complete();
-      send_bytes(self, hdl, out);
+      send_bytes(self, out);
       return;
     }
     case 'B': {
@@ -229,17 +229,17 @@ void handle_extended(self_ptr self, connection_handle hdl, char type,
       for (int16_t i = 0; i < nr && in.ok; ++i)
         rformats.push_back(in.i16());
       if (!in.ok) {
-        ext_error(self, hdl, protocol_violation("invalid Bind message"));
+        ext_error(self, protocol_violation("invalid Bind message"));
         return;
       }
       auto it = st.prepared.find(stmt);
       if (it == st.prepared.end()) {
-        ext_error(self, hdl, {"26000", "prepared statement \"" + stmt + "\" does not exist", {}});
+        ext_error(self, {"26000", "prepared statement \"" + stmt + "\" does not exist", {}});
         return;
       }
       const auto& ps = it->second;
       if (static_cast<int32_t>(raw.size()) != ps.shape.params) {
-        ext_error(self, hdl, protocol_violation(
+        ext_error(self, protocol_violation(
                                "bind message supplies " + std::to_string(raw.size())
                                + " parameters, but prepared statement \"" + stmt + "\" requires "
                                + std::to_string(ps.shape.params)));
@@ -254,7 +254,7 @@ void handle_extended(self_ptr self, connection_handle hdl, char type,
         }
         auto text = planner::binary_param_to_text(ps.types[i], *raw[i]);
         if (!text) {
-          ext_error(self, hdl, {"22P03", "incorrect binary data format in bind parameter "
+          ext_error(self, {"22P03", "incorrect binary data format in bind parameter "
                                            + std::to_string(i + 1), {}});
           return;
         }
@@ -262,26 +262,26 @@ void handle_extended(self_ptr self, connection_handle hdl, char type,
       }
       auto bound = planner::bind_parameters(ps.sql, values, ps.types);
       if (auto* e = std::get_if<planner::positioned_error>(&bound)) {
-        ext_error(self, hdl, e->error, e->position);
+        ext_error(self, e->error, e->position);
         return;
       }
       st.portals[portal] = session_state::portal{std::get<std::string>(bound), ps.shape, rformats, {}, 0};
       std::vector<char> out;
       pg::writer{out}.bind_complete();
-      send_bytes(self, hdl, out);
+      send_bytes(self, out);
       return;
     }
     case 'D': {
       char what = in.byte();
       std::string name = in.cstr();
       if (!in.ok) {
-        ext_error(self, hdl, protocol_violation("invalid Describe message"));
+        ext_error(self, protocol_violation("invalid Describe message"));
         return;
       }
       if (what == 'S') {
         auto it = st.prepared.find(name);
         if (it == st.prepared.end()) {
-          ext_error(self, hdl, {"26000", "prepared statement \"" + name + "\" does not exist", {}});
+          ext_error(self, {"26000", "prepared statement \"" + name + "\" does not exist", {}});
           return;
         }
         const auto ps = it->second;
@@ -296,40 +296,40 @@ void handle_extended(self_ptr self, connection_handle hdl, char type,
           for (const auto& [n, t] : *ps.shape.fixed_columns)
             cols.push_back({n, t});
           row_description(out, cols, {});
-          send_bytes(self, hdl, out);
+          send_bytes(self, out);
           return;
         }
         if (!ps.shape.returns_rows || ps.shape.side_effects) {
           pg::writer{out}.no_data();
-          send_bytes(self, hdl, out);
+          send_bytes(self, out);
           return;
         }
-        send_bytes(self, hdl, out);
+        send_bytes(self, out);
         // The columns of a SELECT: run it with NULL parameters (it only reads).
         std::vector<std::optional<std::string>> nulls(ps.types.size());
         auto bound = planner::bind_parameters(ps.sql, nulls, ps.types);
         if (auto* e = std::get_if<planner::positioned_error>(&bound)) {
-          ext_error(self, hdl, e->error, e->position);
+          ext_error(self, e->error, e->position);
           return;
         }
-        run_sql(self, hdl, std::get<std::string>(bound),
-                [self, hdl](const planner::statement_result& r) {
+        run_sql(self, std::get<std::string>(bound),
+                [self](const planner::statement_result& r) {
                   std::vector<char> o;
                   row_description(o, r.columns, {});
-                  send_bytes(self, hdl, o);
-                  drain(self, hdl);
+                  send_bytes(self, o);
+                  drain(self);
                 });
         return;
       }
       auto it = st.portals.find(name);
       if (it == st.portals.end()) {
-        ext_error(self, hdl, {"34000", "portal \"" + name + "\" does not exist", {}});
+        ext_error(self, {"34000", "portal \"" + name + "\" does not exist", {}});
         return;
       }
       auto& p = it->second;
       if (p.shape.fixed_columns || (p.shape.returns_rows && !p.result)) {
         // Run it now: Describe must say what Execute will send.
-        run_sql(self, hdl, p.sql, [self, hdl, name](const planner::statement_result& r) {
+        run_sql(self, p.sql, [self, name](const planner::statement_result& r) {
           auto& pt = self->state.portals[name];
           pt.result = r;
           std::vector<char> o;
@@ -337,8 +337,8 @@ void handle_extended(self_ptr self, connection_handle hdl, char type,
             pg::writer{o}.no_data();
           else
             row_description(o, r.columns, pt.formats);
-          send_bytes(self, hdl, o);
-          drain(self, hdl);
+          send_bytes(self, o);
+          drain(self);
         });
         return;
       }
@@ -347,30 +347,30 @@ void handle_extended(self_ptr self, connection_handle hdl, char type,
         row_description(out, p.result->columns, p.formats);
       else
         pg::writer{out}.no_data();
-      send_bytes(self, hdl, out);
+      send_bytes(self, out);
       return;
     }
     case 'E': {
       std::string name = in.cstr();
       int32_t max_rows = in.i32();
       if (!in.ok) {
-        ext_error(self, hdl, protocol_violation("invalid Execute message"));
+        ext_error(self, protocol_violation("invalid Execute message"));
         return;
       }
       auto it = st.portals.find(name);
       if (it == st.portals.end()) {
-        ext_error(self, hdl, {"34000", "portal \"" + name + "\" does not exist", {}});
+        ext_error(self, {"34000", "portal \"" + name + "\" does not exist", {}});
         return;
       }
       if (it->second.result) {
-        send_portal(self, hdl, name, max_rows);
+        send_portal(self, name, max_rows);
         return;
       }
-      run_sql(self, hdl, it->second.sql,
-              [self, hdl, name, max_rows](const planner::statement_result& r) {
+      run_sql(self, it->second.sql,
+              [self, name, max_rows](const planner::statement_result& r) {
                 self->state.portals[name].result = r;
-                send_portal(self, hdl, name, max_rows);
-                drain(self, hdl);
+                send_portal(self, name, max_rows);
+                drain(self);
               });
       return;
     }
@@ -383,11 +383,11 @@ void handle_extended(self_ptr self, connection_handle hdl, char type,
         st.portals.erase(name);
       std::vector<char> out;
       pg::writer{out}.close_complete();
-      send_bytes(self, hdl, out);
+      send_bytes(self, out);
       return;
     }
     default:
-      ext_error(self, hdl, protocol_violation(std::string{"unknown message type '"} + type + "'"));
+      ext_error(self, protocol_violation(std::string{"unknown message type '"} + type + "'"));
   }
 }
 

@@ -16,6 +16,10 @@ namespace hypertide::actors {
 
 using messages::buffer;
 
+/// The catalog's answer to a query planned from a cached schema that is no
+/// longer the table's: the session plans again. Never shown to a client.
+inline constexpr const char* stale_plan_sqlstate = "HTSTL";
+
 /// One chunk of a hypertable (or the one chunk of a plain table).
 using chunk_actor = caf::typed_actor<
   /// Appends rows of an InsertBatch (2nd) as an InsertPart (1st) says;
@@ -46,8 +50,10 @@ using catalog_actor = caf::typed_actor<
   /// Several InsertBatches (a transaction's writes) under one commit LSN;
   /// replies (commit LSN, rows) once all of them are visible.
   caf::replies_to<commit_atom, std::vector<buffer>>::with<uint64_t, uint64_t>,
-  /// Fragment; replies with the node's merged PartialResult.
-  caf::replies_to<query_atom, buffer>::with<buffer>,
+  /// Fragment planned against the table with this OID (0: any); replies
+  /// with the node's merged PartialResult, or stale_plan_sqlstate when the
+  /// table is now another one (dropped and created again).
+  caf::replies_to<query_atom, buffer, uint32_t>::with<buffer>,
   /// show_chunks with DropChunks-shaped bounds; replies with a ChunkList.
   caf::replies_to<chunks_atom, buffer>::with<buffer>,
   /// DropChunks; replies with a ChunkList of the dropped chunks.

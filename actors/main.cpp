@@ -18,7 +18,7 @@
 
 #include "actors/node.hpp"
 #include "actors/node_options.hpp"
-#include "actors/session_actor.hpp"
+#include "actors/listener.hpp"
 
 namespace {
 

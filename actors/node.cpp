@@ -55,6 +55,10 @@ catalog_actor node::catalog() const {
   return impl_->cat;
 }
 
+caf::actor_system& node::system() const {
+  return impl_->sys;
+}
+
 result<std::monostate> node::create_table(const messages::create_table& x) {
   auto r = impl_->ask<bool>(create_atom_v, messages::encode(x));
   if (auto* e = failed(r))
@@ -108,7 +112,7 @@ result<insert_result> node::insert(const messages::buffer& b) {
 }
 
 result<chunkstore::partial_result> node::query(const chunkstore::fragment& f) {
-  auto r = impl_->ask<buffer>(query_atom_v, messages::encode_fragment(f));
+  auto r = impl_->ask<buffer>(query_atom_v, messages::encode_fragment(f), uint32_t{0});
   if (auto* e = failed(r))
     return *e;
   return messages::decode_result(std::get<0>(std::get<0>(r)), false);

@@ -62,6 +62,8 @@ public:
 
   /// The catalog actor, for actors that talk to the node directly.
   catalog_actor catalog() const;
+  /// The actor system the node runs in.
+  caf::actor_system& system() const;
 
   /// Stops the node's actors; later calls fail.
   void stop();

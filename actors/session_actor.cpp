@@ -6,8 +6,6 @@
 #include <map>
 #include <random>
 
-#include <caf/io/receive_policy.hpp>
-#include <caf/io/system_messages.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "actors/pg_protocol.hpp"
@@ -21,24 +19,22 @@ namespace hypertide::actors {
 
 namespace session_detail {
 
-using caf::io::receive_policy;
-
-void send_bytes(self_ptr self, connection_handle hdl, const std::vector<char>& bytes) {
-  self->write(hdl, bytes.size(), bytes.data());
-  self->flush(hdl);
+void send_bytes(self_ptr self, const std::vector<char>& bytes) {
+  if (self->state.at != session_state::phase::closing)
+    self->send(self->state.out, wire_atom_v, messages::buffer{bytes});
 }
 
-void close(self_ptr self, connection_handle hdl) {
+void close(self_ptr self) {
   self->state.at = session_state::phase::closing;
-  self->close(hdl);
+  self->send(self->state.out, close_atom_v);
   self->quit();
 }
 
-void fatal(self_ptr self, connection_handle hdl, const chunkstore::pg_error& e) {
+void fatal(self_ptr self, const chunkstore::pg_error& e) {
   std::vector<char> out;
   pg::writer{out}.error(e, 0, true);
-  send_bytes(self, hdl, out);
-  close(self, hdl);
+  send_bytes(self, out);
+  close(self);
 }
 
 void row_description(std::vector<char>& out, const std::vector<planner::result_column>& cols,
@@ -67,26 +63,26 @@ void write_result(std::vector<char>& out, const planner::statement_result& r) {
   w.command_complete(r.tag);
 }
 
-void run_statements(self_ptr self, connection_handle hdl);
-void handle_message(self_ptr self, connection_handle hdl, char type, std::vector<char> body);
+void run_statements(self_ptr self);
+void handle_message(self_ptr self, char type, std::vector<char> body);
 
 /// Ends the running query: ReadyForQuery, then whatever waited.
-void finish_query(self_ptr self, connection_handle hdl, std::vector<char>& out) {
+void finish_query(self_ptr self, std::vector<char>& out) {
   auto& st = self->state;
   using txn = session_state::txn;
   pg::writer{out}.ready_for_query(st.tx == txn::idle ? 'I' : st.tx == txn::open ? 'T' : 'E');
-  send_bytes(self, hdl, out);
+  send_bytes(self, out);
   st.query.reset();
   st.busy = false;
-  drain(self, hdl);
+  drain(self);
 }
 
-void drain(self_ptr self, connection_handle hdl) {
+void drain(self_ptr self) {
   auto& st = self->state;
   while (!st.busy && !st.waiting.empty() && st.at != session_state::phase::closing) {
     auto [type, body] = std::move(st.waiting.front());
     st.waiting.pop_front();
-    handle_message(self, hdl, type, std::move(body));
+    handle_message(self, type, std::move(body));
   }
 }
 
@@ -99,21 +95,21 @@ void release_sink(session_state& st) {
   st.busy = false;
 }
 
-void fail_query(self_ptr self, connection_handle hdl, const planner::statement_error& e) {
+void fail_query(self_ptr self, const planner::statement_error& e) {
   auto& st = self->state;
   if (st.sink_error) {
     // Extended protocol: the error goes to the caller, which skips to Sync.
     auto f = std::move(st.sink_error);
     release_sink(st);
     f(e);
-    drain(self, hdl);
+    drain(self);
     return;
   }
   if (st.tx == session_state::txn::open)
     st.tx = session_state::txn::failed;
   std::vector<char> out;
   pg::writer{out}.error(e.error, e.position);
-  finish_query(self, hdl, out);
+  finish_query(self, out);
 }
 
 /// A result that is only a command tag.
@@ -124,7 +120,7 @@ planner::statement_result tagged(std::string tag) {
 }
 
 /// One statement finished with `r`: send it and go on with the next.
-void statement_done(self_ptr self, connection_handle hdl, const planner::statement_result& r) {
+void statement_done(self_ptr self, const planner::statement_result& r) {
   auto& st = self->state;
   if (st.sink) {
     auto sink = std::move(st.sink);
@@ -134,13 +130,13 @@ void statement_done(self_ptr self, connection_handle hdl, const planner::stateme
   }
   std::vector<char> out;
   write_result(out, r);
-  send_bytes(self, hdl, out);
+  send_bytes(self, out);
   ++self->state.next_statement;
-  run_statements(self, hdl);
+  run_statements(self);
 }
 
 /// Sends the rows of a COPY ... TO STDOUT.
-void copy_out(self_ptr self, connection_handle hdl, const planner::statement_result& r,
+void copy_out(self_ptr self, const planner::statement_result& r,
               const planner::copy_options& o) {
   std::vector<char> out;
   pg::writer w{out};
@@ -148,12 +144,12 @@ void copy_out(self_ptr self, connection_handle hdl, const planner::statement_res
   for (const auto& row : r.rows)
     w.copy_data(planner::copy_out_row(row, o));
   w.copy_done();
-  send_bytes(self, hdl, out);
-  statement_done(self, hdl, tagged("COPY " + std::to_string(r.rows.size())));
+  send_bytes(self, out);
+  statement_done(self, tagged("COPY " + std::to_string(r.rows.size())));
 }
 
 /// CopyData, CopyDone and CopyFail of a COPY ... FROM STDIN.
-void handle_copy(self_ptr self, connection_handle hdl, char type, const std::vector<char>& body) {
+void handle_copy(self_ptr self, char type, const std::vector<char>& body) {
   auto& st = self->state;
   switch (type) {
     case 'd':
@@ -170,12 +166,12 @@ void handle_copy(self_ptr self, connection_handle hdl, char type, const std::vec
       if (st.copy_error) {
         auto e = *st.copy_error;
         st.copy_error.reset();
-        fail_query(self, hdl, e);
+        fail_query(self, e);
         return;
       }
       size_t rows = copy->rows();
       if (rows == 0) {
-        statement_done(self, hdl, tagged("COPY 0"));
+        statement_done(self, tagged("COPY 0"));
         return;
       }
       // The whole COPY is one statement: one batch, visible at once.
@@ -183,18 +179,18 @@ void handle_copy(self_ptr self, connection_handle hdl, char type, const std::vec
       if (st.tx == session_state::txn::open) {
         st.tx_writes.push_back(batch);
         st.tx_tables.insert(st.copy_table);
-        statement_done(self, hdl,
+        statement_done(self,
                        tagged("COPY " + std::to_string(rows)));
         return;
       }
       self->request(st.catalog, caf::infinite, insert_atom_v, batch)
         .then(
-          [self, hdl](uint64_t, uint64_t n) {
-            statement_done(self, hdl,
+          [self](uint64_t, uint64_t n) {
+            statement_done(self,
                            tagged("COPY " + std::to_string(n)));
           },
-          [self, hdl](caf::error& err) {
-            fail_query(self, hdl, planner::statement_error{to_pg_error(err), 0});
+          [self](caf::error& err) {
+            fail_query(self, planner::statement_error{to_pg_error(err), 0});
           });
       return;
     }
@@ -203,7 +199,7 @@ void handle_copy(self_ptr self, connection_handle hdl, char type, const std::vec
       st.copy_schema.reset();
       st.copy_error.reset();
       std::string why{body.data(), body.empty() ? 0 : strnlen(body.data(), body.size())};
-      fail_query(self, hdl, planner::statement_error{
+      fail_query(self, planner::statement_error{
                               {"57014", "COPY from stdin failed: " + why, {}}, 0});
       return;
     }
@@ -265,10 +261,11 @@ void run_ctes(self_ptr self, const void* stmt,
 
 /// Runs a planned SELECT on the node and its final step here; `done` gets
 /// the rows, `failed` any error.
-void run_plan(self_ptr self, std::shared_ptr<planner::select_plan> plan, select_done done,
-              select_failed failed) {
+/// `stale` runs when the table the plan was made for is gone.
+void run_plan(self_ptr self, std::shared_ptr<planner::select_plan> plan, uint32_t table_oid,
+              select_done done, select_failed failed, std::function<void()> stale) {
   self->request(self->state.catalog, caf::infinite, query_atom_v,
-                messages::encode_fragment(plan->fragment))
+                messages::encode_fragment(plan->fragment), table_oid)
     .then(
       [=](const buffer& result_buf) {
         auto r = messages::decode_result(result_buf, false);
@@ -282,7 +279,28 @@ void run_plan(self_ptr self, std::shared_ptr<planner::select_plan> plan, select_
         else
           done(std::get<planner::statement_result>(fin));
       },
-      [failed](caf::error& err) { failed(planner::statement_error{to_pg_error(err), 0}); });
+      [failed, stale](caf::error& err) {
+        auto e = to_pg_error(err);
+        if (e.sqlstate == stale_plan_sqlstate && stale)
+          stale();
+        else
+          failed(planner::statement_error{std::move(e), 0});
+      });
+}
+
+/// Plans `stmt` over a table with `schema` and runs it.
+void plan_and_run(self_ptr self, const void* stmt, int64_t now,
+                  const messages::create_table& schema, select_done done, select_failed failed,
+                  std::function<void()> stale) {
+  auto planned = planner::plan_select(stmt, schema.schema, now);
+  if (auto* e = std::get_if<planner::positioned_error>(&planned)) {
+    failed(planner::statement_error{e->error, e->position});
+    return;
+  }
+  run_plan(self,
+           std::make_shared<planner::select_plan>(
+             std::move(std::get<planner::select_plan>(planned))),
+           schema.oid, std::move(done), std::move(failed), std::move(stale));
 }
 
 /// A SELECT over a hypertable, a timescaledb_information view, a WITH
@@ -360,30 +378,39 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
   }
   // A hypertable or plain table: its columns, then the plan; the fragment
   // runs on the node, the final step (HAVING, projection, ORDER BY, LIMIT)
-  // here.
+  // here. The columns come from the session's cache when it has them; the
+  // catalog refuses a plan whose table has since been replaced, and then
+  // the session asks for the columns and plans again.
+  auto& cache = self->state.schemas;
+  if (auto it = cache.find(src.name); it != cache.end()) {
+    plan_and_run(self, stmt, now, it->second, done, failed, [=, name = src.name] {
+      self->state.schemas.erase(name);
+      run_select(self, stmt, now, ctes, true, done, failed);
+    });
+    return;
+  }
   self->request(cat, caf::infinite, schema_atom_v, src.name)
     .then(
-      [=](const buffer& schema_buf) {
+      [=, name = src.name](const buffer& schema_buf) {
         auto ct = messages::decode_create_table(schema_buf, false);
         if (auto* e = std::get_if<chunkstore::pg_error>(&ct)) {
           failed(planner::statement_error{*e, 0});
           return;
         }
-        auto planned = planner::plan_select(stmt, std::get<messages::create_table>(ct).schema, now);
-        if (auto* e = std::get_if<planner::positioned_error>(&planned)) {
-          failed(planner::statement_error{e->error, e->position});
-          return;
-        }
-        run_plan(self,
-                 std::make_shared<planner::select_plan>(
-                   std::move(std::get<planner::select_plan>(planned))),
-                 done, failed);
+        auto& schema = std::get<messages::create_table>(ct);
+        auto& c = self->state.schemas;
+        if (c.size() >= session_state::max_cached_schemas)
+          c.clear();
+        c[name] = schema;
+        // A table replaced between this answer and the query is an error
+        // the user sees: the statement raced a DROP TABLE.
+        plan_and_run(self, stmt, now, schema, done, failed, nullptr);
       },
       on_error);
 }
 
 /// Runs the catalog request of one statement; the reply continues the query.
-void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_request& req) {
+void run_catalog(self_ptr self, const planner::catalog_request& req) {
   auto& cat = self->state.catalog;
   auto& st = self->state;
   using txn = session_state::txn;
@@ -420,11 +447,11 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
           st.tx = txn::idle;
           self->request(cat, caf::infinite, commit_atom_v, writes)
             .then(
-              [self, hdl](uint64_t, uint64_t) {
-                statement_done(self, hdl, tagged("COMMIT"));
+              [self](uint64_t, uint64_t) {
+                statement_done(self, tagged("COMMIT"));
               },
-              [self, hdl](caf::error& err) {
-                fail_query(self, hdl, planner::statement_error{to_pg_error(err), 0});
+              [self](caf::error& err) {
+                fail_query(self, planner::statement_error{to_pg_error(err), 0});
               });
           return;
         } else {
@@ -435,7 +462,7 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
         st.tx_tables.clear();
         break;
     }
-    statement_done(self, hdl, r);
+    statement_done(self, r);
     return;
   }
   if (st.tx == txn::open) {
@@ -447,7 +474,7 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
                         ? "drop_chunks()"
                         : nullptr;
     if (ddl != nullptr) {
-      fail_query(self, hdl, planner::statement_error{
+      fail_query(self, planner::statement_error{
                               {"0A000", std::string{ddl} + " inside a transaction block is not "
                                                            "supported yet", {}}, 0});
       return;
@@ -458,16 +485,16 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
     if (auto* cp = std::get_if<planner::copy_request>(&req); cp && !cp->from)
       read = &cp->table;
     if (read && st.tx_tables.count(*read) > 0) {
-      fail_query(self, hdl, planner::statement_error{
+      fail_query(self, planner::statement_error{
                               {"0A000", "reading table \"" + *read + "\" after writing it in the "
                                         "same transaction is not supported yet", {}}, 0});
       return;
     }
   }
-  auto on_error = [self, hdl](caf::error& err) {
-    fail_query(self, hdl, planner::statement_error{to_pg_error(err), 0});
+  auto on_error = [self](caf::error& err) {
+    fail_query(self, planner::statement_error{to_pg_error(err), 0});
   };
-  auto next = [self, hdl](const planner::statement_result& r) { statement_done(self, hdl, r); };
+  auto next = [self](const planner::statement_result& r) { statement_done(self, r); };
   if (auto* ct = std::get_if<messages::create_table>(&req)) {
     self->request(cat, caf::infinite, create_atom_v, messages::encode(*ct))
       .then([next](bool) { next(tagged("CREATE TABLE")); },
@@ -480,15 +507,15 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
     // The table's columns first; then the batch, converted to them.
     self->request(cat, caf::infinite, schema_atom_v, iv->table)
       .then(
-        [self, hdl, next, on_error, values = *iv](const buffer& schema_buf) mutable {
+        [self, next, on_error, values = *iv](const buffer& schema_buf) mutable {
           auto ct = messages::decode_create_table(schema_buf, false);
           if (auto* e = std::get_if<chunkstore::pg_error>(&ct)) {
-            fail_query(self, hdl, planner::statement_error{*e, 0});
+            fail_query(self, planner::statement_error{*e, 0});
             return;
           }
           auto built = planner::build_insert(std::get<messages::create_table>(ct).schema, values);
           if (auto* e = std::get_if<planner::positioned_error>(&built)) {
-            fail_query(self, hdl, planner::statement_error{e->error, e->position});
+            fail_query(self, planner::statement_error{e->error, e->position});
             return;
           }
           const auto& rows_batch = std::get<chunkstore::column_batch>(built);
@@ -509,7 +536,7 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
         },
         on_error);
   } else if (auto* ex = std::get_if<planner::explain_request>(&req)) {
-    auto fail = [self, hdl](const planner::statement_error& e) { fail_query(self, hdl, e); };
+    auto fail = [self](const planner::statement_error& e) { fail_query(self, e); };
     self->request(cat, caf::infinite, schema_atom_v, ex->table)
       .then(
         [=, x = *ex](const buffer& schema_buf) {
@@ -548,7 +575,8 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
                   return;
                 }
                 auto start = std::chrono::steady_clock::now();
-                self->request(self->state.catalog, caf::infinite, query_atom_v, fragment)
+                self->request(self->state.catalog, caf::infinite, query_atom_v, fragment,
+                              uint32_t{0})
                   .then(
                     [=](const buffer& result_buf) {
                       auto r = messages::decode_result(result_buf, false);
@@ -593,10 +621,10 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
   } else if (auto* cp = std::get_if<planner::copy_request>(&req)) {
     self->request(cat, caf::infinite, schema_atom_v, cp->table)
       .then(
-        [self, hdl, next, on_error, req = *cp](const buffer& schema_buf) {
+        [self, next, on_error, req = *cp](const buffer& schema_buf) {
           auto ct = messages::decode_create_table(schema_buf, false);
           if (auto* e = std::get_if<chunkstore::pg_error>(&ct)) {
-            fail_query(self, hdl, planner::statement_error{*e, 0});
+            fail_query(self, planner::statement_error{*e, 0});
             return;
           }
           auto schema = std::get<messages::create_table>(ct).schema;
@@ -605,7 +633,7 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
             for (const auto& name : req.columns) {
               int c = schema.find(name);
               if (c < 0) {
-                fail_query(self, hdl, planner::statement_error{
+                fail_query(self, planner::statement_error{
                                         {"42703", "column \"" + name + "\" of relation \""
                                                     + req.table + "\" does not exist", {}}, 0});
                 return;
@@ -624,17 +652,17 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
             pg::writer{out}.copy_in_response(
               req.options.fmt == planner::copy_options::format::binary,
               static_cast<int16_t>(fields.size()));
-            send_bytes(self, hdl, out);
+            send_bytes(self, out);
             return;
           }
           auto planned = req.query ? planner::plan_select(req.query, schema, req.now)
                                    : planner::plan_table_scan(schema, req.table, req.columns);
           if (auto* e = std::get_if<planner::positioned_error>(&planned)) {
-            fail_query(self, hdl, planner::statement_error{e->error, e->position});
+            fail_query(self, planner::statement_error{e->error, e->position});
             return;
           }
           if (req.options.fmt == planner::copy_options::format::binary) {
-            fail_query(self, hdl, planner::statement_error{
+            fail_query(self, planner::statement_error{
                                     {"0A000", "COPY TO in binary format is not supported yet", {}}, 0});
             return;
           }
@@ -642,16 +670,17 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
             self,
             std::make_shared<planner::select_plan>(
               std::move(std::get<planner::select_plan>(planned))),
-            [self, hdl, options = req.options](const planner::statement_result& r) {
-              copy_out(self, hdl, r, options);
+            uint32_t{0},
+            [self, options = req.options](const planner::statement_result& r) {
+              copy_out(self, r, options);
             },
-            [self, hdl](const planner::statement_error& e) { fail_query(self, hdl, e); });
+            [self](const planner::statement_error& e) { fail_query(self, e); }, nullptr);
         },
         on_error);
     (void) next;
   } else if (auto* sel = std::get_if<planner::select_request>(&req)) {
     run_select(self, sel->stmt, sel->now, std::make_shared<cte_map>(), false, next,
-               [self, hdl](const planner::statement_error& e) { fail_query(self, hdl, e); });
+               [self](const planner::statement_error& e) { fail_query(self, e); });
   } else if (auto* ch = std::get_if<messages::create_hypertable>(&req)) {
     self->request(cat, caf::infinite, hyper_atom_v, messages::encode(*ch))
       .then(
@@ -668,7 +697,7 @@ void run_catalog(self_ptr self, connection_handle hdl, const planner::catalog_re
   }
 }
 
-void run_statements(self_ptr self, connection_handle hdl) {
+void run_statements(self_ptr self) {
   auto& st = self->state;
   std::vector<char> out;
   while (st.next_statement < st.query->size()) {
@@ -683,29 +712,29 @@ void run_statements(self_ptr self, connection_handle hdl) {
                     "transaction block", {}}, 0};
     }
     if (auto* e = std::get_if<planner::statement_error>(&planned)) {
-      send_bytes(self, hdl, out);
-      fail_query(self, hdl, *e);
+      send_bytes(self, out);
+      fail_query(self, *e);
       return;
     }
     if (auto* req = std::get_if<planner::catalog_request>(&planned)) {
-      send_bytes(self, hdl, out);
-      run_catalog(self, hdl, *req);
+      send_bytes(self, out);
+      run_catalog(self, *req);
       return;
     }
     if (st.sink) {
-      statement_done(self, hdl, std::get<planner::statement_result>(planned));
+      statement_done(self, std::get<planner::statement_result>(planned));
       return;
     }
     write_result(out, std::get<planner::statement_result>(planned));
     ++st.next_statement;
   }
-  finish_query(self, hdl, out);
+  finish_query(self, out);
 }
 
-void handle_message(self_ptr self, connection_handle hdl, char type, std::vector<char> body) {
+void handle_message(self_ptr self, char type, std::vector<char> body) {
   auto& st = self->state;
   if (st.copy) {
-    handle_copy(self, hdl, type, body);
+    handle_copy(self, type, body);
     return;
   }
   if (st.busy) {
@@ -715,27 +744,27 @@ void handle_message(self_ptr self, connection_handle hdl, char type, std::vector
   switch (type) {
     case 'Q': {
       if (body.empty() || body.back() != '\0') {
-        fatal(self, hdl, {"08P01", "invalid message format", {}});
+        fatal(self, {"08P01", "invalid message format", {}});
         return;
       }
       st.query = std::make_unique<planner::parsed_query>(std::string_view{body.data(), body.size() - 1});
       st.next_statement = 0;
       st.busy = true;
       if (st.query->error()) {
-        fail_query(self, hdl, *st.query->error());
+        fail_query(self, *st.query->error());
         return;
       }
       if (st.query->size() == 0) {
         std::vector<char> out;
         pg::writer{out}.empty_query_response();
-        finish_query(self, hdl, out);
+        finish_query(self, out);
         return;
       }
-      run_statements(self, hdl);
+      run_statements(self);
       return;
     }
     case 'X':
-      close(self, hdl);
+      close(self);
       return;
     case 'P':
     case 'B':
@@ -744,7 +773,7 @@ void handle_message(self_ptr self, connection_handle hdl, char type, std::vector
     case 'S':
     case 'C':
     case 'H':
-      handle_extended(self, hdl, type, body);
+      handle_extended(self, type, body);
       return;
     default: {
       // The extended query protocol and COPY arrive with the rest of #3.
@@ -752,44 +781,42 @@ void handle_message(self_ptr self, connection_handle hdl, char type, std::vector
       pg::writer w{out};
       w.error({"0A000", std::string{"protocol message '"} + type + "' is not supported yet", {}});
       w.ready_for_query('I');
-      send_bytes(self, hdl, out);
+      send_bytes(self, out);
     }
   }
 }
 
-void on_startup(self_ptr self, connection_handle hdl, const std::vector<char>& body) {
+void on_startup(self_ptr self, const std::vector<char>& body) {
   auto& st = self->state;
   auto p = pg::parse_startup(body.data(), body.size());
   if (!p) {
-    fatal(self, hdl, {"08P01", "invalid startup packet layout", {}});
+    fatal(self, {"08P01", "invalid startup packet layout", {}});
     return;
   }
   if (p->code == pg::ssl_request_code || p->code == pg::gssenc_request_code) {
     // No TLS or GSS encryption: 'N', and the client goes on in the clear.
-    send_bytes(self, hdl, std::vector<char>{'N'});
-    st.at = session_state::phase::startup_length;
-    self->configure_read(hdl, receive_policy::exactly(4));
+    send_bytes(self, std::vector<char>{'N'});
     return;
   }
   if (p->code == pg::cancel_request_code) {
-    close(self, hdl); // TODO(#3): cancel the running query of that session
+    close(self); // TODO(#3): cancel the running query of that session
     return;
   }
   if (p->code != pg::protocol_3_0) {
-    fatal(self, hdl, {"0A000", "unsupported frontend protocol " + std::to_string(p->code >> 16)
+    fatal(self, {"0A000", "unsupported frontend protocol " + std::to_string(p->code >> 16)
                                  + "." + std::to_string(p->code & 0xffff)
                                  + ": server supports 3.0 to 3.0", {}});
     return;
   }
   auto user = p->params.find("user");
   if (user == p->params.end() || user->second.empty()) {
-    fatal(self, hdl, {"28000", "no PostgreSQL user name specified in startup packet", {}});
+    fatal(self, {"28000", "no PostgreSQL user name specified in startup packet", {}});
     return;
   }
   auto db = p->params.find("database");
   std::string database = db == p->params.end() || db->second.empty() ? user->second : db->second;
   if (database != "postgres") {
-    fatal(self, hdl, {"3D000", "database \"" + database + "\" does not exist", {}});
+    fatal(self, {"3D000", "database \"" + database + "\" does not exist", {}});
     return;
   }
   std::vector<char> out;
@@ -805,88 +832,73 @@ void on_startup(self_ptr self, connection_handle hdl, const std::vector<char>& b
     w.parameter_status(name, st.sql.setting(name).value_or(""));
   w.backend_key_data(st.pid, st.secret);
   w.ready_for_query('I');
-  send_bytes(self, hdl, out);
-  st.at = session_state::phase::header;
-  self->configure_read(hdl, receive_policy::exactly(5));
+  send_bytes(self, out);
+  st.at = session_state::phase::messages;
+}
+
+/// Frames whole packets out of st.in and handles them; a partial one stays
+/// for the next bytes.
+void on_bytes(self_ptr self) {
+  auto& st = self->state;
+  size_t pos = 0;
+  while (st.at != session_state::phase::closing) {
+    size_t avail = st.in.size() - pos;
+    const char* p = st.in.data() + pos;
+    if (st.at == session_state::phase::startup) {
+      if (avail < 4)
+        break;
+      int32_t len = pg::read_i32(p);
+      if (len < 8 || len > pg::max_startup_length) {
+        fatal(self, {"08P01", "invalid length of startup packet", {}});
+        break;
+      }
+      if (avail < static_cast<size_t>(len))
+        break;
+      std::vector<char> body(p + 4, p + len);
+      pos += static_cast<size_t>(len);
+      on_startup(self, body);
+      continue;
+    }
+    if (avail < 5)
+      break;
+    int32_t len = pg::read_i32(p + 1);
+    if (len < 4 || len > pg::max_message_length) {
+      fatal(self, {"08P01", "invalid message length", {}});
+      break;
+    }
+    if (avail < static_cast<size_t>(len) + 1)
+      break;
+    std::vector<char> body(p + 5, p + 1 + len);
+    pos += static_cast<size_t>(len) + 1;
+    handle_message(self, p[0], std::move(body));
+  }
+  if (st.at == session_state::phase::closing)
+    st.in.clear();
+  else
+    st.in.erase(st.in.begin(), st.in.begin() + static_cast<ptrdiff_t>(pos));
 }
 
 } // namespace session_detail
 
 using namespace session_detail;
 
-caf::behavior session_behavior(self_ptr self, connection_handle hdl, catalog_actor catalog,
+caf::behavior session_behavior(self_ptr self, caf::actor out, catalog_actor catalog,
                                int32_t pid) {
   auto& st = self->state;
+  st.out = std::move(out);
   st.catalog = std::move(catalog);
   st.pid = pid;
   st.secret = static_cast<int32_t>(std::random_device{}());
-  self->configure_read(hdl, receive_policy::exactly(4));
   return {
-    [=](const caf::io::new_data_msg& msg) {
+    [=](wire_atom, const messages::buffer& bytes) {
       auto& s = self->state;
-      const auto& buf = msg.buf;
-      switch (s.at) {
-        case session_state::phase::startup_length: {
-          int32_t len = buf.size() == 4 ? pg::read_i32(buf.data()) : -1;
-          if (len < 8 || len > pg::max_startup_length) {
-            fatal(self, hdl, {"08P01", "invalid length of startup packet", {}});
-            return;
-          }
-          s.at = session_state::phase::startup_body;
-          self->configure_read(hdl, receive_policy::exactly(static_cast<size_t>(len - 4)));
-          return;
-        }
-        case session_state::phase::startup_body:
-          on_startup(self, hdl, buf);
-          return;
-        case session_state::phase::header: {
-          if (buf.size() != 5) {
-            fatal(self, hdl, {"08P01", "invalid message header", {}});
-            return;
-          }
-          int32_t len = pg::read_i32(buf.data() + 1);
-          if (len < 4 || len > pg::max_message_length) {
-            fatal(self, hdl, {"08P01", "invalid message length", {}});
-            return;
-          }
-          if (len == 4) {
-            handle_message(self, hdl, buf[0], {});
-            return;
-          }
-          s.message_type = buf[0];
-          s.at = session_state::phase::body;
-          self->configure_read(hdl, receive_policy::exactly(static_cast<size_t>(len - 4)));
-          return;
-        }
-        case session_state::phase::body: {
-          s.at = session_state::phase::header;
-          self->configure_read(hdl, receive_policy::exactly(5));
-          handle_message(self, hdl, s.message_type, msg.buf);
-          return;
-        }
-        case session_state::phase::closing:
-          return;
-      }
+      if (s.at == session_state::phase::closing)
+        return;
+      s.in.insert(s.in.end(), bytes.bytes().begin(), bytes.bytes().end());
+      on_bytes(self);
     },
-    [=](const caf::io::connection_closed_msg&) { self->quit(); },
-  };
-}
-
-caf::behavior acceptor_behavior(caf::io::broker* self, catalog_actor catalog) {
-  auto next_pid = std::make_shared<int32_t>(1000);
-  return {
-    [=](listen_atom, const std::string& address, uint16_t port) -> caf::result<uint16_t> {
-      auto r = self->add_tcp_doorman(port, address.c_str(), true);
-      if (!r)
-        return std::move(r.error());
-      return r->second;
-    },
-    [=](const caf::io::new_connection_msg& msg) {
-      // Linked: when the acceptor stops (shutdown), its sessions stop too.
-      auto session = self->fork(session_behavior, msg.handle, catalog, (*next_pid)++);
-      self->link_to(session);
-    },
-    [=](const caf::io::acceptor_closed_msg&) { self->quit(); },
+    // The connection is gone.
+    [=](close_atom) { self->quit(); },
   };
 }
 

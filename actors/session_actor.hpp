@@ -10,9 +10,12 @@
 #include <string>
 #include <vector>
 
-#include <caf/io/broker.hpp>
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
 
 #include "actors/interfaces.hpp"
+#include "messages/codec.hpp"
 #include "planner/extended_query.hpp"
 #include "planner/sql_session.hpp"
 
@@ -22,12 +25,20 @@ namespace hypertide::actors {
 struct session_state {
   static inline const char* name = "session";
 
-  enum class phase : uint8_t { startup_length, startup_body, header, body, closing };
+  /// Startup packets (length, body) until the StartupMessage is accepted,
+  /// then typed messages (type, length, body).
+  enum class phase : uint8_t { startup, messages, closing };
 
-  phase at = phase::startup_length;
-  char message_type = 0;
+  phase at = phase::startup;
+  /// The connection: receives (wire_atom, bytes) to write and close_atom.
+  caf::actor out;
+  /// Bytes received and not yet framed into a whole message.
+  std::vector<char> in;
   catalog_actor catalog;
   planner::sql_session sql;
+  /// Columns (and OID) of tables this session has queried, by name.
+  std::map<std::string, messages::create_table> schemas;
+  static constexpr size_t max_cached_schemas = 256;
   int32_t pid = 0;
   int32_t secret = 0;
   /// Messages that arrived while a query was still running.
@@ -70,15 +81,15 @@ struct session_state {
   std::optional<planner::statement_error> copy_error;
 };
 
-/// Serves one connection: startup, the simple query protocol, Terminate.
+/// Serves one client speaking the PostgreSQL protocol: startup, the simple
+/// and extended query protocols, COPY, Terminate. Bytes arrive as requests
+/// (wire_atom, buffer) -- answered once framed, which is the connection's
+/// flow control -- in any split; replies go to `out` as (wire_atom, buffer),
+/// and close_atom when the session ends. `out` is a connection broker
+/// (actors/listener.hpp) or an in-process client (actors/local_session.hpp).
 /// Statements run one after another; one that needs the catalog continues
 /// when its reply arrives.
-caf::behavior session_behavior(caf::io::stateful_broker<session_state>* self,
-                               caf::io::connection_handle hdl, catalog_actor catalog,
-                               int32_t pid);
-
-/// Accepts connections on one address and port and forks a session per
-/// connection. Bound with (listen_atom, address, port) -> actual port.
-caf::behavior acceptor_behavior(caf::io::broker* self, catalog_actor catalog);
+caf::behavior session_behavior(caf::stateful_actor<session_state>* self, caf::actor out,
+                               catalog_actor catalog, int32_t pid);
 
 } // namespace hypertide::actors

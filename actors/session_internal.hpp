@@ -6,16 +6,13 @@
 
 #include <vector>
 
-#include <caf/io/connection_handle.hpp>
-
 #include "actors/session_actor.hpp"
 
 namespace hypertide::actors::session_detail {
 
-using self_ptr = caf::io::stateful_broker<session_state>*;
-using caf::io::connection_handle;
+using self_ptr = caf::stateful_actor<session_state>*;
 
-void send_bytes(self_ptr self, connection_handle hdl, const std::vector<char>& bytes);
+void send_bytes(self_ptr self, const std::vector<char>& bytes);
 
 /// Appends a RowDescription of result columns (formats as in pg::writer).
 void row_description(std::vector<char>& out, const std::vector<planner::result_column>& cols,
@@ -23,13 +20,13 @@ void row_description(std::vector<char>& out, const std::vector<planner::result_c
 
 /// Runs st.query statement by statement (results to the client, or to
 /// st.sink when set).
-void run_statements(self_ptr self, connection_handle hdl);
+void run_statements(self_ptr self);
 
 /// Handles messages that waited while a query ran.
-void drain(self_ptr self, connection_handle hdl);
+void drain(self_ptr self);
 
 /// Parse, Bind, Describe, Execute, Sync, Close, Flush.
-void handle_extended(self_ptr self, connection_handle hdl, char type,
+void handle_extended(self_ptr self, char type,
                      const std::vector<char>& body);
 
 } // namespace hypertide::actors::session_detail

@@ -118,6 +118,13 @@ struct fragment {
   }
 };
 
+/// Whether the result of one chunk still needs the merger to be the whole
+/// query's: the one row of an aggregate without GROUP BY over no rows, or
+/// the sort of an ORDER BY without LIMIT.
+inline bool needs_merge(const fragment& f) noexcept {
+  return f.is_aggregate() ? f.keys.empty() : !f.order.empty();
+}
+
 /// The type of group key `k` over a table with `schema`.
 column_type key_type(const table_schema& schema, const group_key& k);
 

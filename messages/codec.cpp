@@ -490,7 +490,7 @@ buffer encode(const create_table& x) {
     cols.push_back(fb::CreateColumnDef(fbb, fbb.CreateString(c.name),
                                        static_cast<fb::ColumnType>(c.type), c.not_null));
   fbb.Finish(fb::CreateCreateTable(fbb, 1, fbb.CreateString(x.name),
-                                   fbb.CreateVector(cols), x.if_not_exists),
+                                   fbb.CreateVector(cols), x.if_not_exists, x.oid),
              fb::CreateTableIdentifier());
   return finish(fbb);
 }
@@ -505,6 +505,7 @@ result<create_table> decode_create_table(const buffer& buf, bool verify) {
   create_table out;
   out.name = t->name() ? t->name()->str() : std::string{};
   out.if_not_exists = t->if_not_exists();
+  out.oid = t->oid();
   if (t->columns())
     for (const auto* c : *t->columns()) {
       if (static_cast<uint8_t>(c->type()) > static_cast<uint8_t>(cs::column_type::text))

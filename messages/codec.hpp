@@ -63,6 +63,7 @@ struct create_table {
   std::string name;
   chunkstore::table_schema schema;
   bool if_not_exists = false;
+  uint32_t oid = 0; ///< pg_class.oid, assigned by the catalog
 };
 
 /// create_hypertable(relation, time_column_name, chunk_time_interval,

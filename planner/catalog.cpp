@@ -52,6 +52,7 @@ result<std::monostate> catalog::create_table(const messages::create_table& x) {
   table_meta t;
   t.def.name = x.name;
   t.def.schema = x.schema;
+  t.oid = next_oid_++;
   tables_.emplace(x.name, std::move(t));
   return std::monostate{};
 }

@@ -34,6 +34,9 @@ struct chunk_meta {
 /// A table: plain (one chunk for all rows) or a hypertable.
 struct table_meta {
   int32_t id = 0; ///< hypertable id (TimescaleDB numbers hypertables from 1)
+  /// pg_class.oid: unique for the node's lifetime, so a table dropped and
+  /// created again under its name has another (sessions key caches on it).
+  uint32_t oid = 0;
   chunkstore::hypertable_def def;
   /// Chunks by (range start, partition).
   std::map<std::pair<chunkstore::timestamp, int32_t>, chunk_meta> chunks;
@@ -97,6 +100,8 @@ private:
   table_meta* find_mut(std::string_view name);
   std::map<std::string, table_meta, std::less<>> tables_;
   int32_t next_table_id_ = 1;
+  /// PostgreSQL's FirstNormalObjectId: user objects' OIDs start here.
+  uint32_t next_oid_ = 16384;
   int32_t next_chunk_id_ = 1;
 };
 

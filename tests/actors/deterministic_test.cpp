@@ -62,7 +62,7 @@ void query_loop(caf::event_based_actor* self, actors::catalog_actor cat,
                 observed& out, int left) {
   if (left == 0)
     return;
-  self->request(cat, caf::infinite, actors::query_atom_v, count_query())
+  self->request(cat, caf::infinite, actors::query_atom_v, count_query(), uint32_t{0})
     .then(
       [=, &out](const messages::buffer& b) {
         auto r = messages::decode_result(b, true);
@@ -107,7 +107,7 @@ void run_seed(uint64_t seed, observed& out) {
   }
   BOOST_REQUIRE(!fx.sched.has_job());
   fx.sys.spawn([cat, &out](caf::event_based_actor* self) {
-    self->request(cat, caf::infinite, actors::query_atom_v, count_query())
+    self->request(cat, caf::infinite, actors::query_atom_v, count_query(), uint32_t{0})
       .then([&out](const messages::buffer& b) {
         auto r = messages::decode_result(b, true);
         out.final_count = std::get<cs::partial_result>(r).states[0][0].count;

@@ -1,0 +1,78 @@
+#include "actors/listener.hpp"
+
+#include <memory>
+
+#include <caf/io/receive_policy.hpp>
+#include <caf/io/system_messages.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/session_actor.hpp"
+
+namespace hypertide::actors {
+
+namespace {
+
+using caf::io::connection_handle;
+using caf::io::receive_policy;
+
+/// Reads of at most this many bytes go to the session one at a time...
+constexpr size_t read_size = 64 * 1024;
+/// ...with at most this many unanswered: the session's mailbox never holds
+/// more than credits * read_size of a client's bytes (a fast COPY client
+/// waits in the kernel's socket buffer instead).
+constexpr size_t credits = 4;
+
+caf::behavior connection_behavior(caf::io::broker* self, connection_handle hdl,
+                                  catalog_actor catalog, int32_t pid) {
+  auto session = self->spawn(session_behavior, caf::actor_cast<caf::actor>(self),
+                             std::move(catalog), pid);
+  // Linked both ways: a shutdown of the acceptor stops connection and session.
+  self->link_to(session);
+  self->configure_read(hdl, receive_policy::at_most(read_size));
+  self->trigger(hdl, credits);
+  return {
+    [=](const caf::io::new_data_msg& msg) {
+      self->request(session, caf::infinite, wire_atom_v, messages::buffer{msg.buf})
+        .then([=] { self->trigger(hdl, 1); });
+    },
+    [=](const caf::io::connection_passivated_msg&) {
+      // Out of credits: reading resumes when the session answers.
+    },
+    [=](wire_atom, const messages::buffer& bytes) {
+      self->write(hdl, bytes.size(), bytes.bytes().data());
+      self->flush(hdl);
+    },
+    [=](close_atom) {
+      self->close(hdl);
+      self->unlink_from(session);
+      self->quit();
+    },
+    [=](const caf::io::connection_closed_msg&) {
+      self->unlink_from(session);
+      self->send(session, close_atom_v);
+      self->quit();
+    },
+  };
+}
+
+} // namespace
+
+caf::behavior acceptor_behavior(caf::io::broker* self, catalog_actor catalog) {
+  auto next_pid = std::make_shared<int32_t>(1000);
+  return {
+    [=](listen_atom, const std::string& address, uint16_t port) -> caf::result<uint16_t> {
+      auto r = self->add_tcp_doorman(port, address.c_str(), true);
+      if (!r)
+        return std::move(r.error());
+      return r->second;
+    },
+    [=](const caf::io::new_connection_msg& msg) {
+      // Linked: when the acceptor stops (shutdown), its connections stop too.
+      auto conn = self->fork(connection_behavior, msg.handle, catalog, (*next_pid)++);
+      self->link_to(conn);
+    },
+    [=](const caf::io::acceptor_closed_msg&) { self->quit(); },
+  };
+}
+
+} // namespace hypertide::actors
