@@ -1,5 +1,6 @@
 #include "benchmarks/bench_options.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <functional>
@@ -203,27 +204,27 @@ const std::vector<flag>& flags() {
     {"--dbname", load | run, true, store(HT_FIELD(server.dbname))},
     {"--workers", load | run, true, integer(HT_FIELD(workers), 1, 1024)},
     {"--json", load | run, true, store(HT_FIELD(json))},
-    {"--in-process", load, false, turn(&bench_options::in_process, true)},
-    {"--threads", load, true, integer(HT_FIELD(threads), 1, 256)},
-    {"--progress-every", load, true,
+    {"--in-process", load | run, false, turn(&bench_options::in_process, true)},
+    {"--threads", load | run, true, integer(HT_FIELD(threads), 1, 256)},
+    {"--progress-every", load | run, true,
      [](bench_options& o, std::string_view v) {
        return set_positive_double(o.progress_every, v);
      }},
     // load
-    {"--batch-size", load, true, integer(HT_FIELD(batch_size), 1, 100'000'000)},
+    {"--batch-size", load | run, true, integer(HT_FIELD(batch_size), 1, 100'000'000)},
     {"--format", load, true,
      choose<copy_format>(HT_FIELD(format), {{"binary", copy_format::binary},
                                             {"text", copy_format::text},
                                             {"csv", copy_format::csv}})},
-    {"--schema", load, true,
+    {"--schema", load | run, true,
      choose<bool>(HT_FIELD(hypertable), {{"hypertable", true}, {"table", false}})},
-    {"--chunk-interval", load, true,
+    {"--chunk-interval", load | run, true,
      [](bench_options& o, std::string_view v) { return set_duration(o.chunk_interval, v); }},
-    {"--partitions", load, true, integer(HT_FIELD(partitions), 0, 1024)},
+    {"--partitions", load | run, true, integer(HT_FIELD(partitions), 0, 1024)},
     {"--no-create", load, false, turn(&bench_options::create, false)},
     {"--drop", load, false, turn(&bench_options::drop, true)},
     {"--indexes", load, false, turn(&bench_options::indexes, true)},
-    {"--no-tags", load, false, turn(&bench_options::tags_table, false)},
+    {"--no-tags", load | run, false, turn(&bench_options::tags_table, false)},
     // queries and run
     {"--type", qry | run, true, set_types},
     {"--count", qry | run, true, integer(HT_FIELD(count), 1, 100'000'000)},
@@ -290,6 +291,8 @@ load                  create the schema and COPY the rows into a server
 
 run                   send queries and report latency per type
   --host H --port P --user U --dbname D
+  --in-process        load a node inside this process (the load flags above
+                      apply), then query it through local sessions
   --type LIST --count N --dialect D       as for queries
   --workers N         concurrent connections (default 1)
   --protocol P        simple (default) or extended
@@ -322,8 +325,7 @@ std::variant<bench_options, std::string> parse_options(int argc, char** argv) {
   for (const auto& t : devops_query_types())
     o.types.push_back(&t);
   std::string prefix = "hypertide-bench " + o.command + ": ";
-  bool port2_given = false;
-  bool dialect2_given = false;
+  std::vector<std::string_view> given;
   for (int i = 2; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -349,14 +351,13 @@ std::variant<bench_options, std::string> parse_options(int argc, char** argv) {
     } else if (eq != std::string_view::npos) {
       return prefix + std::string{name} + " takes no value";
     }
-    port2_given = port2_given || name == "--port2";
-    dialect2_given = dialect2_given || name == "--dialect2";
+    given.push_back(name);
     if (auto e = f->apply(o, value); !e.empty())
       return prefix + std::string{name} + ": " + e;
   }
   if (o.data.end <= o.data.start)
     return prefix + "--end must be after --start";
-  if (o.command == "load" && static_cast<uint32_t>(o.workers) > o.data.hosts)
+  if ((o.command == "load" || o.in_process) && static_cast<uint32_t>(o.workers) > o.data.hosts)
     return prefix + "--workers " + std::to_string(o.workers) + " is more than --scale "
            + std::to_string(o.data.hosts) + " (each worker loads its own hosts)";
   if (o.command == "queries" || o.command == "run")
@@ -366,8 +367,19 @@ std::variant<bench_options, std::string> parse_options(int argc, char** argv) {
   if (o.in_process && (o.drop || !o.create || o.indexes))
     return prefix + "--drop, --no-create and --indexes are for a server, not --in-process "
                     "(a new node has no tables, and hypertide has no CREATE INDEX)";
-  if (!dialect2_given)
+  auto was_given = [&](std::string_view n) {
+    return std::find(given.begin(), given.end(), n) != given.end();
+  };
+  bool port2_given = was_given("--port2");
+  if (!was_given("--dialect2"))
     o.dialect2 = o.dialect;
+  if (o.command == "run" && !o.in_process)
+    for (const char* n : {"--threads", "--progress-every", "--batch-size", "--schema",
+                          "--chunk-interval", "--partitions", "--no-tags"})
+      if (was_given(n))
+        return prefix + n + " is only for run --in-process (which loads a node first)";
+  if (o.command == "run" && o.in_process && o.extended)
+    return prefix + "--in-process has the simple query protocol only";
   if (o.check && !port2_given)
     return prefix + "--check needs the second server's --port2 (and --host2 if not 127.0.0.1)";
   if (!o.check && port2_given)

@@ -3,6 +3,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
+#include "actors/local_session.hpp"
 #include "actors/node.hpp"
 #include "benchmarks/bench_options.hpp"
 
@@ -56,6 +57,41 @@ std::string in_process_node::create_schema(const bench_options& o) {
   if (o.tags_table)
     return error_of(n.create_table({"tags", tsbs_tags_schema(), false}));
   return {};
+}
+
+struct in_process_session::impl {
+  actors::local_session session;
+
+  explicit impl(actors::node& n) : session(n) {}
+};
+
+in_process_session::in_process_session(std::unique_ptr<impl> i) : impl_(std::move(i)) {
+}
+
+in_process_session::~in_process_session() = default;
+
+std::string in_process_session::query(const std::string& sql, bool extended, size_t& rows,
+                                      result_set* out) {
+  if (extended)
+    return "an in-process session has the simple query protocol only";
+  auto r = impl_->session.simple_query(sql);
+  if (auto e = error_of(r); !e.empty())
+    return e;
+  auto& results = std::get<std::vector<actors::local_session::statement_result>>(r);
+  if (results.size() != 1)
+    return "expected one statement's result, got " + std::to_string(results.size());
+  auto& one = results.front();
+  rows = one.rows.size();
+  if (out != nullptr) {
+    out->columns = std::move(one.columns);
+    out->rows = std::move(one.rows);
+  }
+  return {};
+}
+
+std::unique_ptr<in_process_session> in_process_node::session() {
+  return std::unique_ptr<in_process_session>{
+    new in_process_session{std::make_unique<in_process_session::impl>(impl_->node)}};
 }
 
 std::string in_process_node::insert(std::string_view table,

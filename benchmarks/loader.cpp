@@ -174,62 +174,38 @@ std::string schema_sql(const bench_options& o) {
   return sql;
 }
 
-int run_load(const bench_options& o) {
-  std::unique_ptr<in_process_node> node;
-  std::vector<std::unique_ptr<sink>> sinks;
-  if (o.in_process) {
-    node = std::make_unique<in_process_node>(o.threads);
-    if (auto e = node->create_schema(o); !e.empty()) {
-      std::fprintf(stderr, "hypertide-bench load: %s\n", e.c_str());
-      return exit_failed;
-    }
-    if (o.tags_table)
-      if (auto e = node->insert("tags", tsbs_tags_batch(o.data)); !e.empty()) {
-        std::fprintf(stderr, "hypertide-bench load: %s (loading the tags table)\n", e.c_str());
-        return exit_failed;
-      }
-    for (int w = 0; w < o.workers; ++w)
-      sinks.push_back(std::make_unique<node_sink>(*node, "cpu"));
-  } else {
-    if (auto e = prepare_server(o); !e.empty()) {
-      std::fprintf(stderr, "hypertide-bench load: %s\n", e.c_str());
-      return exit_failed;
-    }
-    // Every worker connects before the clock starts.
-    for (int w = 0; w < o.workers; ++w) {
-      pg_client c;
-      if (auto e = c.connect(o.server); !e.empty()) {
-        std::fprintf(stderr, "hypertide-bench load: worker %d: %s\n", w, e.c_str());
-        return exit_failed;
-      }
-      sinks.push_back(std::make_unique<wire_sink>(std::move(c), "cpu",
-                                                  tsbs_cpu_generator::schema(), o.format));
-    }
-  }
+namespace {
 
+/// What the workers did.
+struct load_outcome {
+  uint64_t rows = 0;
+  double secs = 0;
+  std::string error;
+};
+
+/// Streams the rows through one sink per worker, with progress output.
+load_outcome stream_rows(const bench_options& o, std::vector<std::unique_ptr<sink>>& sinks) {
   // Workers split the hosts into contiguous ranges: a host's rows all go
   // through one connection, in time order, as TSBS's hash-by-host workers
   // send them, and each worker draws its hosts' walks by itself.
   std::atomic<bool> failed{false};
   std::mutex error_mutex;
-  std::string first_error;
+  load_outcome out;
   progress bar{o.data.rows(), stdout, o.progress_every};
   auto t0 = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
-  for (int w = 0; w < o.workers; ++w) {
+  for (size_t w = 0; w < sinks.size(); ++w) {
     threads.emplace_back([&, w] {
       uint64_t hosts = o.data.hosts;
-      auto first = static_cast<uint32_t>(hosts * static_cast<uint64_t>(w)
-                                         / static_cast<uint64_t>(o.workers));
-      auto last = static_cast<uint32_t>(hosts * static_cast<uint64_t>(w + 1)
-                                        / static_cast<uint64_t>(o.workers));
+      auto first = static_cast<uint32_t>(hosts * w / sinks.size());
+      auto last = static_cast<uint32_t>(hosts * (w + 1) / sinks.size());
       tsbs_cpu_generator gen{o.data, first, last - first};
       cs::column_batch batch;
       while (!failed.load(std::memory_order_relaxed) && gen.next(batch, o.batch_size) > 0) {
-        if (auto e = sinks[static_cast<size_t>(w)]->write(batch); !e.empty()) {
+        if (auto e = sinks[w]->write(batch); !e.empty()) {
           std::lock_guard lock{error_mutex};
           if (!failed.exchange(true))
-            first_error = "worker " + std::to_string(w) + ": " + e;
+            out.error = "worker " + std::to_string(w) + ": " + e;
           return;
         }
         bar.add(batch.rows());
@@ -238,19 +214,62 @@ int run_load(const bench_options& o) {
   }
   for (auto& t : threads)
     t.join();
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  out.secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   bar.stop();
-  if (failed) {
-    std::fprintf(stderr, "hypertide-bench load: %s\n", first_error.c_str());
+  out.rows = bar.done();
+  return out;
+}
+
+/// Reports a load: the error, or the summary (and its JSON file).
+int report(const bench_options& o, const load_outcome& r) {
+  if (!r.error.empty()) {
+    std::fprintf(stderr, "hypertide-bench %s: %s\n", o.command.c_str(), r.error.c_str());
     return exit_failed;
   }
-  print_summary(o, bar.done(), secs);
-  if (!o.json.empty())
-    if (auto e = write_file(o.json, summary_json(o, bar.done(), secs)); !e.empty()) {
+  print_summary(o, r.rows, r.secs);
+  // run --in-process writes its own JSON.
+  if (!o.json.empty() && o.command == "load")
+    if (auto e = write_file(o.json, summary_json(o, r.rows, r.secs)); !e.empty()) {
       std::fprintf(stderr, "hypertide-bench load: %s\n", e.c_str());
       return exit_failed;
     }
   return exit_ok;
+}
+
+} // namespace
+
+int load_in_process(in_process_node& node, const bench_options& o) {
+  load_outcome r;
+  r.error = node.create_schema(o);
+  if (r.error.empty() && o.tags_table)
+    if (auto e = node.insert("tags", tsbs_tags_batch(o.data)); !e.empty())
+      r.error = e + " (loading the tags table)";
+  if (!r.error.empty())
+    return report(o, r);
+  std::vector<std::unique_ptr<sink>> sinks;
+  for (int w = 0; w < o.workers; ++w)
+    sinks.push_back(std::make_unique<node_sink>(node, "cpu"));
+  return report(o, stream_rows(o, sinks));
+}
+
+int run_load(const bench_options& o) {
+  if (o.in_process) {
+    in_process_node node{o.threads};
+    return load_in_process(node, o);
+  }
+  load_outcome r;
+  r.error = prepare_server(o);
+  // Every worker connects before the clock starts.
+  std::vector<std::unique_ptr<sink>> sinks;
+  for (int w = 0; w < o.workers && r.error.empty(); ++w) {
+    pg_client c;
+    if (auto e = c.connect(o.server); !e.empty())
+      r.error = "worker " + std::to_string(w) + ": " + e;
+    else
+      sinks.push_back(std::make_unique<wire_sink>(std::move(c), "cpu",
+                                                  tsbs_cpu_generator::schema(), o.format));
+  }
+  return report(o, r.error.empty() ? stream_rows(o, sinks) : r);
 }
 
 } // namespace hypertide::benchmarks

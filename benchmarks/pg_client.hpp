@@ -4,10 +4,10 @@
 // simple or extended protocol, and COPY FROM STDIN.
 
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
+
+#include "benchmarks/query_target.hpp"
 
 struct pg_conn;
 
@@ -15,15 +15,9 @@ namespace hypertide::benchmarks {
 
 struct server_address;
 
-/// A query's result in text form: what `run --check` compares.
-struct result_set {
-  std::vector<std::string> columns;
-  std::vector<std::vector<std::optional<std::string>>> rows;
-};
-
 /// One connection. Errors come back as messages ("ERROR 42P01: ..."); an
 /// empty string means success.
-class pg_client {
+class pg_client final : public query_target {
 public:
   pg_client() = default;
   ~pg_client();
@@ -39,10 +33,10 @@ public:
   /// Runs statements whose rows, if any, are dropped.
   std::string exec(const std::string& sql);
 
-  /// Runs one query; `rows` gets the row count and, when `out` is given,
-  /// the rows as text. `extended` uses Parse/Bind/Execute (no parameters).
+  /// Runs one query in the simple protocol or, with `extended`, as
+  /// Parse/Bind/Execute.
   std::string query(const std::string& sql, bool extended, size_t& rows,
-                    result_set* out = nullptr);
+                    result_set* out) override;
 
   /// Starts `COPY ... FROM STDIN`.
   std::string copy_begin(const std::string& copy_sql);

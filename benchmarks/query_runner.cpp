@@ -3,10 +3,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <thread>
 
 #include "benchmarks/bench_options.hpp"
+#include "benchmarks/in_process.hpp"
+#include "benchmarks/loader.hpp"
 #include "benchmarks/pg_client.hpp"
 #include "benchmarks/progress.hpp"
 #include "benchmarks/report.hpp"
@@ -36,11 +39,23 @@ struct problem {
   std::string what;
 };
 
-/// One worker's connections: to the server, and to the second one.
-struct worker_connections {
-  pg_client first;
-  pg_client second;
+/// One worker's targets: the server (or a session on the in-process
+/// node), and with --check the second server.
+struct worker_targets {
+  std::unique_ptr<query_target> first;
+  std::unique_ptr<query_target> second;
 };
+
+std::string first_name(const bench_options& o) {
+  return o.in_process ? std::string{"in-process node"} : o.server.name();
+}
+
+/// A connection to `a`, or the error in `error`.
+std::unique_ptr<query_target> connect(const server_address& a, std::string& error) {
+  auto c = std::make_unique<pg_client>();
+  error = c->connect(a);
+  return c;
+}
 
 void print_table(const std::string& title, const std::vector<type_result>& results) {
   std::printf("%s\n", title.c_str());
@@ -78,7 +93,7 @@ std::string run_json(const bench_options& o, const std::vector<type_result>& fir
                      size_t differing) {
   std::string j = "{\n";
   j += "  \"command\": \"run\",\n";
-  j += "  \"server\": " + json_string(o.server.name()) + ",\n";
+  j += "  \"server\": " + json_string(o.in_process ? "in-process" : o.server.name()) + ",\n";
   j += "  \"protocol\": " + json_string(o.extended ? "extended" : "simple") + ",\n";
   j += "  \"dialect\": "
        + json_string(o.dialect == sql_dialect::postgres ? "postgres" : "timescaledb") + ",\n";
@@ -123,11 +138,23 @@ int run_print_queries(const bench_options& o) {
 
 int run_queries(const bench_options& o) {
   auto all = make_queries(o);
-  std::vector<worker_connections> conns(static_cast<size_t>(o.workers));
+  // run --in-process loads a node in this process first.
+  std::unique_ptr<in_process_node> node;
+  if (o.in_process) {
+    node = std::make_unique<in_process_node>(o.threads);
+    if (int code = load_in_process(*node, o); code != exit_ok)
+      return code;
+    std::printf("\n");
+  }
+  std::vector<worker_targets> conns(static_cast<size_t>(o.workers));
   for (size_t w = 0; w < conns.size(); ++w) {
-    std::string e = conns[w].first.connect(o.server);
+    std::string e;
+    if (node)
+      conns[w].first = node->session();
+    else
+      conns[w].first = connect(o.server, e);
     if (e.empty() && o.check)
-      e = conns[w].second.connect(o.server2);
+      conns[w].second = connect(o.server2, e);
     if (!e.empty()) {
       std::fprintf(stderr, "hypertide-bench run: worker %zu: %s\n", w, e.c_str());
       return exit_failed;
@@ -158,19 +185,19 @@ int run_queries(const bench_options& o) {
           const auto& q = qs[i];
           size_t rows1 = 0, rows2 = 0;
           auto s = clk::now();
-          std::string e = conns[w].first.query(q.sql, o.extended, rows1, o.check ? &a : nullptr);
+          std::string e = conns[w].first->query(q.sql, o.extended, rows1, o.check ? &a : nullptr);
           double ms1 = std::chrono::duration<double, std::milli>(clk::now() - s).count();
           double ms2 = 0;
           const std::string* failed_sql = &q.sql;
           if (e.empty() && o.check) {
             failed_sql = &sql2[i];
             s = clk::now();
-            e = conns[w].second.query(sql2[i], o.extended, rows2, &b);
+            e = conns[w].second->query(sql2[i], o.extended, rows2, &b);
             ms2 = std::chrono::duration<double, std::milli>(clk::now() - s).count();
             if (!e.empty())
               e = o.server2.name() + ": " + e;
           } else if (!e.empty()) {
-            e = o.server.name() + ": " + e;
+            e = first_name(o) + ": " + e;
           }
           std::string diff;
           if (e.empty() && o.check) {
@@ -211,9 +238,10 @@ int run_queries(const bench_options& o) {
   if (!failures.empty())
     return exit_failed;
 
-  std::string mode = std::string{o.extended ? "extended" : "simple"} + " protocol, "
+  std::string mode = std::string{o.extended ? "extended" : "simple"} + " protocol"
+                     + (o.in_process ? " through actors::local_session" : "") + ", "
                      + std::to_string(o.workers) + " worker" + (o.workers == 1 ? "" : "s");
-  print_table("run: " + o.server.name() + " (" + mode + ")", first);
+  print_table("run: " + first_name(o) + " (" + mode + ")", first);
   if (o.check) {
     // With --check each worker waits for both servers, so the second
     // table's queries/s is shared with the first's.

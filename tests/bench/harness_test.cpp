@@ -305,7 +305,7 @@ BOOST_AUTO_TEST_CASE(run_reports_every_type_and_stops_on_a_server_error) {
   BOOST_TEST(scalar(node, "SELECT count(*) FROM cpu") == "93600");
 }
 
-BOOST_AUTO_TEST_CASE(in_process_load_and_bad_input) {
+BOOST_AUTO_TEST_CASE(in_process_load_and_run_and_bad_input) {
   auto r = bench(std::string{"load --in-process"} + data_flags + " --workers 2 --json /dev/null");
   BOOST_TEST(r.code == 0, r.output);
   BOOST_TEST(r.output.find("load: 46800 rows (468000 metrics) into a node in this process")
@@ -313,6 +313,16 @@ BOOST_AUTO_TEST_CASE(in_process_load_and_bad_input) {
              r.output);
   // Not a terminal: plain lines, no bar.
   BOOST_TEST(r.output.find('\r') == std::string::npos);
+  // run --in-process loads a node of its own and queries it through local
+  // sessions; --check compares it with a node over the wire.
+  test::node_connection node;
+  load(node);
+  auto q = bench(std::string{"run --in-process"} + data_flags + " --count 2 --workers 2"
+                 + " --partitions 2 --check --port2 " + port_of(node));
+  BOOST_TEST(q.code == 0, q.output);
+  BOOST_TEST(q.output.find("run: in-process node") != std::string::npos, q.output);
+  BOOST_TEST(q.output.find("check: 30 queries compared, 0 differ") != std::string::npos,
+             q.output);
   for (const char* args : {"load --bogus", "run --start 2016-13-45", "queries --type nope",
                            "generate --scale 0", "run --workers", "frobnicate"}) {
     auto e = bench(args);

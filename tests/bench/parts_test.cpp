@@ -86,6 +86,8 @@ BOOST_AUTO_TEST_CASE(bad_flags_say_what_is_wrong) {
   has(error_of({"queries", "--end", "2016-01-01T01:00:00Z"}), "longer than its 1 h window");
   has(error_of({"load", "--in-process", "--indexes"}), "not --in-process");
   has(error_of({"load", "--interval", "0"}), "positive duration");
+  has(error_of({"run", "--partitions", "2"}), "only for run --in-process");
+  has(error_of({"run", "--in-process", "--protocol", "extended"}), "simple query protocol only");
 }
 
 BOOST_AUTO_TEST_CASE(copy_text_and_csv_escape_what_they_must) {
