@@ -225,6 +225,7 @@ const std::vector<flag>& flags() {
     {"--drop", load, false, turn(&bench_options::drop, true)},
     {"--indexes", load, false, turn(&bench_options::indexes, true)},
     {"--no-tags", load | run, false, turn(&bench_options::tags_table, false)},
+    {"--dry-run", load, false, turn(&bench_options::dry_run, true)},
     // queries and run
     {"--type", qry | run, true, set_types},
     {"--count", qry | run, true, integer(HT_FIELD(count), 1, 100'000'000)},
@@ -284,6 +285,8 @@ load                  create the schema and COPY the rows into a server
   --drop              drop cpu and tags first
   --no-create         load into existing tables
   --no-tags           no tags table
+  --dry-run           generate and encode the COPY data, send nothing: the
+                      client's own rate
   --in-process        load a node inside this process (no sockets)
   --threads N         its scheduler threads (default 2)
   --progress-every S  seconds between progress lines when not on a terminal
@@ -364,6 +367,8 @@ std::variant<bench_options, std::string> parse_options(int argc, char** argv) {
     for (const auto* t : o.types)
       if (auto e = devops_query_generator{o.data, *t, o.dialect}.error(); !e.empty())
         return prefix + e;
+  if (o.in_process && o.dry_run)
+    return prefix + "--dry-run measures the wire client; not with --in-process";
   if (o.in_process && (o.drop || !o.create || o.indexes))
     return prefix + "--drop, --no-create and --indexes are for a server, not --in-process "
                     "(a new node has no tables, and hypertide has no CREATE INDEX)";

@@ -65,6 +65,7 @@ struct bench_options {
   bool drop = false;                                    ///< --drop
   bool indexes = false;                                 ///< --indexes
   bool tags_table = true;                               ///< --no-tags
+  bool dry_run = false; ///< --dry-run: generate and encode, send nothing
 
   // queries and run
   std::vector<const devops_query_type*> types; ///< --type (default: all 15)

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -31,16 +32,15 @@ public:
   virtual std::string write(const cs::column_batch& batch) = 0;
 };
 
-/// One COPY FROM STDIN per batch over a connection of its own.
+/// One COPY FROM STDIN per batch over a connection of its own; without a
+/// connection (--dry-run) the COPY data is encoded and dropped.
 class wire_sink final : public sink {
 public:
-  wire_sink(pg_client client, std::string table, const cs::table_schema& schema,
-            copy_format f)
+  wire_sink(std::optional<pg_client> client, std::string table,
+            const cs::table_schema& schema, copy_format f)
     : client_(std::move(client)), statement_(copy_statement(table, schema, f)), fmt_(f) {}
 
   std::string write(const cs::column_batch& batch) override {
-    if (auto e = client_.copy_begin(statement_); !e.empty())
-      return e;
     copy_encoder enc{fmt_};
     buffer_.clear();
     if (fmt_ == copy_format::binary)
@@ -48,13 +48,17 @@ public:
     enc.append(batch, buffer_);
     if (fmt_ == copy_format::binary)
       copy_encoder::binary_trailer(buffer_);
-    std::string e = client_.copy_data(buffer_);
-    std::string end = client_.copy_end();
+    if (!client_)
+      return {};
+    if (auto e = client_->copy_begin(statement_); !e.empty())
+      return e;
+    std::string e = client_->copy_data(buffer_);
+    std::string end = client_->copy_end();
     return e.empty() ? end : e;
   }
 
 private:
-  pg_client client_;
+  std::optional<pg_client> client_;
   std::string statement_;
   copy_format fmt_;
   std::string buffer_;
@@ -95,6 +99,8 @@ std::string create_table_sql(const std::string& name, const cs::table_schema& s)
 }
 
 std::string target_name(const bench_options& o) {
+  if (o.dry_run)
+    return "nowhere (--dry-run: generated and encoded only)";
   return o.in_process ? std::string{"a node in this process"} : o.server.name();
 }
 
@@ -115,7 +121,9 @@ std::string summary_json(const bench_options& o, uint64_t rows, double secs) {
   double rate = secs > 0 ? static_cast<double>(rows) / secs : 0;
   std::string j = "{\n";
   j += "  \"command\": \"load\",\n";
-  j += "  \"target\": " + json_string(o.in_process ? "in-process" : o.server.name()) + ",\n";
+  j += "  \"target\": "
+       + json_string(o.dry_run ? "dry-run" : o.in_process ? "in-process" : o.server.name())
+       + ",\n";
   j += "  \"seed\": " + std::to_string(o.data.seed) + ",\n";
   j += "  \"scale\": " + std::to_string(o.data.hosts) + ",\n";
   j += "  \"start\": " + json_string(planner::format_timestamptz(o.data.start)) + ",\n";
@@ -258,16 +266,17 @@ int run_load(const bench_options& o) {
     return load_in_process(node, o);
   }
   load_outcome r;
-  r.error = prepare_server(o);
+  if (!o.dry_run)
+    r.error = prepare_server(o);
   // Every worker connects before the clock starts.
   std::vector<std::unique_ptr<sink>> sinks;
   for (int w = 0; w < o.workers && r.error.empty(); ++w) {
-    pg_client c;
-    if (auto e = c.connect(o.server); !e.empty())
-      r.error = "worker " + std::to_string(w) + ": " + e;
-    else
-      sinks.push_back(std::make_unique<wire_sink>(std::move(c), "cpu",
-                                                  tsbs_cpu_generator::schema(), o.format));
+    std::optional<pg_client> c;
+    if (!o.dry_run)
+      if (auto e = c.emplace().connect(o.server); !e.empty())
+        r.error = "worker " + std::to_string(w) + ": " + e;
+    sinks.push_back(std::make_unique<wire_sink>(std::move(c), "cpu",
+                                                tsbs_cpu_generator::schema(), o.format));
   }
   return report(o, r.error.empty() ? stream_rows(o, sinks) : r);
 }

@@ -329,6 +329,10 @@ BOOST_AUTO_TEST_CASE(in_process_load_and_run_and_bad_input) {
     BOOST_TEST(e.code == int{exit_usage}, args << ": " << e.output);
     BOOST_TEST(e.output.find("hypertide-bench") == 0, e.output);
   }
+  auto dry = bench("load --dry-run --format text" + std::string{data_flags});
+  BOOST_TEST(dry.code == 0, dry.output);
+  BOOST_TEST(dry.output.find("load: 46800 rows (468000 metrics) into nowhere") != std::string::npos,
+             dry.output);
   auto none = bench("load --port 1" + std::string{data_flags});
   BOOST_TEST(none.code == int{exit_failed}, none.output);
   BOOST_TEST(none.output.find("cannot connect to 127.0.0.1:1") != std::string::npos, none.output);
