@@ -2,6 +2,8 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
+
 #include "benchmarks/bench_options.hpp"
 
 namespace hypertide::benchmarks {
@@ -123,8 +125,13 @@ std::string pg_client::copy_begin(const std::string& copy_sql) {
 }
 
 std::string pg_client::copy_data(std::string_view data) {
-  if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) != 1)
-    return error_of("COPY data not sent");
+  // CopyData messages of at most 1 MiB: libpq takes an int length.
+  constexpr size_t piece = 1 << 20;
+  for (size_t at = 0; at < data.size(); at += piece) {
+    auto n = static_cast<int>(std::min(piece, data.size() - at));
+    if (PQputCopyData(conn_, data.data() + at, n) != 1)
+      return error_of("COPY data not sent");
+  }
   return {};
 }
 
