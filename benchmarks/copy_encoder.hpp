@@ -29,9 +29,12 @@ class copy_encoder {
 public:
   explicit copy_encoder(copy_format f) : fmt_(f) {}
 
+  /// Appends the batch's rows to `out`.
   void append(const chunkstore::column_batch& batch, std::string& out);
 
+  /// The binary format's signature, flags and header extension.
   static void binary_header(std::string& out);
+  /// The binary format's end: a field count of -1.
   static void binary_trailer(std::string& out);
 
 private:

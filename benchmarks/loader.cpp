@@ -163,7 +163,8 @@ std::string prepare_server(const bench_options& o) {
 std::string schema_sql(const bench_options& o) {
   std::string sql;
   if (o.drop)
-    sql += "DROP TABLE IF EXISTS cpu;\n" + std::string{o.tags_table ? "DROP TABLE IF EXISTS tags;\n" : ""};
+    sql += o.tags_table ? "DROP TABLE IF EXISTS cpu;\nDROP TABLE IF EXISTS tags;\n"
+                        : "DROP TABLE IF EXISTS cpu;\n";
   if (!o.create)
     return sql;
   sql += create_table_sql("cpu", tsbs_cpu_generator::schema());

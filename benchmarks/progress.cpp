@@ -35,7 +35,10 @@ std::string clock_text(double secs) {
 } // namespace
 
 progress::progress(uint64_t total, FILE* out, double every)
-  : total_(total), out_(out), tty_(isatty(fileno(out)) != 0), t0_(std::chrono::steady_clock::now()) {
+  : total_(total),
+    out_(out),
+    tty_(isatty(fileno(out)) != 0),
+    t0_(std::chrono::steady_clock::now()) {
   every_ = std::chrono::duration<double>(every > 0 ? every : tty_ ? 0.2 : 10.0);
   thread_ = std::thread([this] { loop(); });
 }
@@ -71,8 +74,8 @@ void progress::show(bool last) {
   double secs = elapsed();
   double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
   double share = total_ > 0 ? static_cast<double>(done) / static_cast<double>(total_) : 1;
-  std::string eta = rate > 0 ? clock_text(static_cast<double>(total_ - std::min(done, total_)) / rate)
-                             : "?";
+  double left = static_cast<double>(total_ - std::min(done, total_));
+  std::string eta = rate > 0 ? clock_text(left / rate) : "?";
   if (tty_) {
     constexpr int width = 30;
     int filled = static_cast<int>(share * width);

@@ -32,6 +32,7 @@ public:
   /// Stops the thread and ends the bar's line.
   void stop();
 
+  /// Rows counted so far.
   uint64_t done() const noexcept { return done_.load(std::memory_order_relaxed); }
   /// Seconds since construction.
   double elapsed() const;

@@ -74,7 +74,9 @@ public:
   /// (0 at the end). The hostname dictionary is the range's host names.
   size_t next(chunkstore::column_batch& batch, size_t max_rows);
 
+  /// Rows the generator makes in all: ticks x hosts of its range.
   uint64_t total_rows() const noexcept { return total_; }
+  /// Rows made so far.
   uint64_t produced_rows() const noexcept { return produced_; }
   /// The name of host `h` (a number in the generator's range).
   const std::string& host_name(uint32_t h) const { return names_[h - first_]; }
