@@ -332,6 +332,7 @@ void handle_extended(self_ptr self, char type,
         run_sql(self, p.sql, [self, name](const planner::statement_result& r) {
           auto& pt = self->state.portals[name];
           pt.result = r;
+          planner::materialize(*pt.result);
           std::vector<char> o;
           if (r.columns.empty())
             pg::writer{o}.no_data();
@@ -368,7 +369,9 @@ void handle_extended(self_ptr self, char type,
       }
       run_sql(self, it->second.sql,
               [self, name, max_rows](const planner::statement_result& r) {
-                self->state.portals[name].result = r;
+                auto& result = self->state.portals[name].result;
+                result = r;
+                planner::materialize(*result);
                 send_portal(self, name, max_rows);
                 drain(self);
               });

@@ -69,6 +69,19 @@ public:
   void parameter_description(const std::vector<int32_t>& types);
   /// A row of text-format cells (nullopt = NULL).
   void data_row(const std::vector<std::optional<std::string>>& cells);
+  /// A DataRow written cell by cell: begin_data_row, then cell or
+  /// null_cell for each column, then end_data_row with begin's result.
+  size_t begin_data_row(int16_t columns) {
+    size_t s = begin('D');
+    put_i16(columns);
+    return s;
+  }
+  void cell(std::string_view bytes) {
+    put_i32(static_cast<int32_t>(bytes.size()));
+    out_.insert(out_.end(), bytes.begin(), bytes.end());
+  }
+  void null_cell() { put_i32(-1); }
+  void end_data_row(size_t start) { end(start); }
   void command_complete(std::string_view tag);
   /// CopyInResponse / CopyOutResponse: overall format (0 text, 1 binary)
   /// and the same format for each of `columns`.

@@ -1,5 +1,6 @@
 #include "actors/session_actor.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -19,9 +20,9 @@ namespace hypertide::actors {
 
 namespace session_detail {
 
-void send_bytes(self_ptr self, const std::vector<char>& bytes) {
+void send_bytes(self_ptr self, std::vector<char> bytes) {
   if (self->state.at != session_state::phase::closing)
-    self->send(self->state.out, wire_atom_v, messages::buffer{bytes});
+    self->send(self->state.out, wire_atom_v, messages::buffer{std::move(bytes)});
 }
 
 void close(self_ptr self) {
@@ -45,7 +46,66 @@ void row_description(std::vector<char>& out, const std::vector<planner::result_c
   pg::writer{out}.row_description(fields, formats);
 }
 
-void write_result(std::vector<char>& out, const planner::statement_result& r) {
+/// Bytes of rows gathered before they go to the connection: large results
+/// stream rather than being built whole.
+constexpr size_t send_batch_bytes = 256 << 10;
+
+char* put_be32(char* p, uint32_t x) {
+  p[0] = static_cast<char>(x >> 24);
+  p[1] = static_cast<char>(x >> 16);
+  p[2] = static_cast<char>(x >> 8);
+  p[3] = static_cast<char>(x);
+  return p + 4;
+}
+
+/// DataRows of rows still in columns, text format, sent in batches. Cells
+/// are written in place: at most 64 bytes each but text, whose length is
+/// known.
+void write_plain_rows(self_ptr self, std::vector<char>& out, const planner::column_rows& p) {
+  using column = chunkstore::column_batch::column;
+  std::vector<const column*> cols;
+  for (int ci : p.columns)
+    cols.push_back(&p.batch->col(static_cast<size_t>(ci)));
+  auto ncols = static_cast<uint16_t>(cols.size());
+  size_t used = out.size();
+  char scratch[64];
+  for (size_t row = p.begin; row < p.end; ++row) {
+    size_t need = 7 + cols.size() * 68;
+    for (const auto* c : cols)
+      if (c->type == chunkstore::column_type::text)
+        need += c->dict[c->codes[row]].size();
+    if (out.size() < used + need)
+      out.resize(std::max(used + need, std::max(out.size() * 2, send_batch_bytes + 4096)));
+    char* start = out.data() + used;
+    char* w = start;
+    *w++ = 'D';
+    w += 4; // length, below
+    *w++ = static_cast<char>(ncols >> 8);
+    *w++ = static_cast<char>(ncols);
+    for (const auto* c : cols) {
+      if (c->has_nulls && ((c->validity[row >> 3] >> (row & 7)) & 1) == 0) {
+        w = put_be32(w, 0xffffffffu);
+        continue;
+      }
+      auto text = planner::text_cell(*c, row, scratch);
+      w = put_be32(w, static_cast<uint32_t>(text.size()));
+      std::memcpy(w, text.data(), text.size());
+      w += text.size();
+    }
+    put_be32(start + 1, static_cast<uint32_t>(w - start - 1));
+    used = static_cast<size_t>(w - out.data());
+    if (used >= send_batch_bytes) {
+      out.resize(used);
+      send_bytes(self, std::move(out));
+      out = {};
+      used = 0;
+    }
+  }
+  out.resize(used);
+}
+
+/// Appends a statement's result to `out`; sends full batches on the way.
+void write_result(self_ptr self, std::vector<char>& out, const planner::statement_result& r) {
   pg::writer w{out};
   for (const auto& [code, message] : r.warnings)
     w.notice(message, code, "WARNING");
@@ -59,6 +119,8 @@ void write_result(std::vector<char>& out, const planner::statement_result& r) {
     row_description(out, r.columns);
     for (const auto& row : r.rows)
       w.data_row(row);
+    if (r.plain)
+      write_plain_rows(self, out, *r.plain);
   }
   w.command_complete(r.tag);
 }
@@ -129,15 +191,15 @@ void statement_done(self_ptr self, const planner::statement_result& r) {
     return;
   }
   std::vector<char> out;
-  write_result(out, r);
-  send_bytes(self, out);
+  write_result(self, out, r);
+  send_bytes(self, std::move(out));
   ++self->state.next_statement;
   run_statements(self);
 }
 
 /// Sends the rows of a COPY ... TO STDOUT.
-void copy_out(self_ptr self, const planner::statement_result& r,
-              const planner::copy_options& o) {
+void copy_out(self_ptr self, planner::statement_result r, const planner::copy_options& o) {
+  planner::materialize(r);
   std::vector<char> out;
   pg::writer w{out};
   w.copy_out_response(static_cast<int16_t>(r.columns.size()));
@@ -273,7 +335,8 @@ void run_plan(self_ptr self, std::shared_ptr<planner::select_plan> plan, uint32_
           failed(planner::statement_error{*e, 0});
           return;
         }
-        auto fin = planner::finish_select(*plan, std::get<chunkstore::partial_result>(r));
+        auto fin = planner::finish_select(*plan,
+                                          std::move(std::get<chunkstore::partial_result>(r)));
         if (auto* e = std::get_if<planner::positioned_error>(&fin))
           failed(planner::statement_error{e->error, e->position});
         else
@@ -409,6 +472,44 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
       on_error);
 }
 
+/// INSERT of literal rows: the table's columns first; then the batch,
+/// converted to them, goes to the catalog (or waits for COMMIT).
+void insert_rows(self_ptr self, planner::insert_values values, select_done next) {
+  auto on_error = [self](caf::error& err) {
+    fail_query(self, planner::statement_error{to_pg_error(err), 0});
+  };
+  self->request(self->state.catalog, caf::infinite, schema_atom_v, values.table)
+    .then(
+      [self, next, on_error, values = std::move(values)](const buffer& schema_buf) mutable {
+        auto ct = messages::decode_create_table(schema_buf, false);
+        if (auto* e = std::get_if<chunkstore::pg_error>(&ct)) {
+          fail_query(self, planner::statement_error{*e, 0});
+          return;
+        }
+        auto built = planner::build_insert(std::get<messages::create_table>(ct).schema, values);
+        if (auto* e = std::get_if<planner::positioned_error>(&built)) {
+          fail_query(self, planner::statement_error{e->error, e->position});
+          return;
+        }
+        const auto& rows_batch = std::get<chunkstore::column_batch>(built);
+        auto batch = messages::encode_insert(values.table, rows_batch);
+        if (self->state.tx == session_state::txn::open) {
+          // Inside BEGIN ... COMMIT: kept until COMMIT.
+          self->state.tx_writes.push_back(batch);
+          self->state.tx_tables.insert(values.table);
+          next(tagged("INSERT 0 " + std::to_string(rows_batch.rows())));
+          return;
+        }
+        self->request(self->state.catalog, caf::infinite, insert_atom_v, batch)
+          .then(
+            [next](uint64_t, uint64_t rows) {
+              next(tagged("INSERT 0 " + std::to_string(rows)));
+            },
+            on_error);
+      },
+      on_error);
+}
+
 /// Runs the catalog request of one statement; the reply continues the query.
 void run_catalog(self_ptr self, const planner::catalog_request& req) {
   auto& cat = self->state.catalog;
@@ -504,37 +605,35 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
       .then([next](bool) { next(tagged("DROP TABLE")); },
             on_error);
   } else if (auto* iv = std::get_if<planner::insert_values>(&req)) {
-    // The table's columns first; then the batch, converted to them.
-    self->request(cat, caf::infinite, schema_atom_v, iv->table)
-      .then(
-        [self, next, on_error, values = *iv](const buffer& schema_buf) mutable {
-          auto ct = messages::decode_create_table(schema_buf, false);
-          if (auto* e = std::get_if<chunkstore::pg_error>(&ct)) {
-            fail_query(self, planner::statement_error{*e, 0});
-            return;
-          }
-          auto built = planner::build_insert(std::get<messages::create_table>(ct).schema, values);
-          if (auto* e = std::get_if<planner::positioned_error>(&built)) {
-            fail_query(self, planner::statement_error{e->error, e->position});
-            return;
-          }
-          const auto& rows_batch = std::get<chunkstore::column_batch>(built);
-          auto batch = messages::encode_insert(values.table, rows_batch);
-          if (self->state.tx == session_state::txn::open) {
-            // Inside BEGIN ... COMMIT: kept until COMMIT.
-            self->state.tx_writes.push_back(batch);
-            self->state.tx_tables.insert(values.table);
-            next(tagged("INSERT 0 " + std::to_string(rows_batch.rows())));
-            return;
-          }
-          self->request(self->state.catalog, caf::infinite, insert_atom_v, batch)
-            .then(
-              [next](uint64_t, uint64_t rows) {
-                next(tagged("INSERT 0 " + std::to_string(rows)));
-              },
-              on_error);
-        },
-        on_error);
+    if (iv->select == nullptr) {
+      insert_rows(self, *iv, next);
+      return;
+    }
+    // INSERT ... SELECT: the query's rows become the VALUES.
+    if (st.tx == txn::open && st.tx_tables.count(iv->select_table) > 0) {
+      fail_query(self, planner::statement_error{
+                         {"0A000", "reading table \"" + iv->select_table + "\" after writing it "
+                                   "in the same transaction is not supported yet", {}}, 0});
+      return;
+    }
+    run_select(
+      self, iv->select, iv->now, std::make_shared<cte_map>(), false,
+      [self, next, values = *iv](const planner::statement_result& r) mutable {
+        auto text = r;
+        planner::materialize(text);
+        values.rows.reserve(text.rows.size());
+        for (auto& row : text.rows) {
+          std::vector<planner::literal> lits;
+          lits.reserve(row.size());
+          for (size_t c = 0; c < row.size(); ++c)
+            lits.push_back(planner::literal{!row[c].has_value(), text.columns[c].type_oid,
+                                            row[c] ? std::move(*row[c]) : std::string{}, -1});
+          values.rows.push_back(std::move(lits));
+        }
+        values.select = nullptr;
+        insert_rows(self, std::move(values), next);
+      },
+      [self](const planner::statement_error& e) { fail_query(self, e); });
   } else if (auto* ex = std::get_if<planner::explain_request>(&req)) {
     auto fail = [self](const planner::statement_error& e) { fail_query(self, e); };
     self->request(cat, caf::infinite, schema_atom_v, ex->table)
@@ -589,7 +688,7 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
                       planner::explain_analysis a;
                       a.stats = pr.stats;
                       if (auto* res = std::get_if<planner::statement_result>(&fin))
-                        a.rows_out = res->rows.size();
+                        a.rows_out = res->row_count();
                       a.milliseconds = std::chrono::duration<double, std::milli>(
                                          std::chrono::steady_clock::now() - start)
                                          .count();
@@ -725,7 +824,7 @@ void run_statements(self_ptr self) {
       statement_done(self, std::get<planner::statement_result>(planned));
       return;
     }
-    write_result(out, std::get<planner::statement_result>(planned));
+    write_result(self, out, std::get<planner::statement_result>(planned));
     ++st.next_statement;
   }
   finish_query(self, out);

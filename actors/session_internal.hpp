@@ -12,7 +12,7 @@ namespace hypertide::actors::session_detail {
 
 using self_ptr = caf::stateful_actor<session_state>*;
 
-void send_bytes(self_ptr self, const std::vector<char>& bytes);
+void send_bytes(self_ptr self, std::vector<char> bytes);
 
 /// Appends a RowDescription of result columns (formats as in pg::writer).
 void row_description(std::vector<char>& out, const std::vector<planner::result_column>& cols,

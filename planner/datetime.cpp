@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 
 #include "chunkstore/time_bucket.hpp"
 
@@ -123,7 +124,26 @@ std::optional<cs::timestamp> parse(std::string_view s, bool apply_zone) {
 
 } // namespace
 
-std::string format_timestamptz(cs::timestamp t) {
+namespace {
+
+/// Writes `x` (>= 0) with at least `width` digits.
+char* put_digits(char* out, int64_t x, int width) {
+  char tmp[24];
+  int n = 0;
+  do {
+    tmp[n++] = static_cast<char>('0' + x % 10);
+    x /= 10;
+  } while (x > 0);
+  for (int i = n; i < width; ++i)
+    *out++ = '0';
+  while (n > 0)
+    *out++ = tmp[--n];
+  return out;
+}
+
+} // namespace
+
+char* format_timestamp_to(char* out, cs::timestamp t, bool with_zone) {
   int64_t days = cs::floor_div(t, cs::usecs_per_day);
   int64_t rest = t - days * cs::usecs_per_day;
   int64_t y;
@@ -132,28 +152,45 @@ std::string format_timestamptz(cs::timestamp t) {
   int64_t secs = rest / cs::usecs_per_second;
   int64_t frac = rest % cs::usecs_per_second;
   bool bc = y <= 0; // year 0 is 1 BC
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld",
-                        static_cast<long long>(bc ? 1 - y : y), m, d,
-                        static_cast<long long>(secs / 3600),
-                        static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
-  std::string out{buf, static_cast<size_t>(n)};
+  out = put_digits(out, bc ? 1 - y : y, 4);
+  *out++ = '-';
+  out = put_digits(out, m, 2);
+  *out++ = '-';
+  out = put_digits(out, d, 2);
+  *out++ = ' ';
+  out = put_digits(out, secs / 3600, 2);
+  *out++ = ':';
+  out = put_digits(out, secs / 60 % 60, 2);
+  *out++ = ':';
+  out = put_digits(out, secs % 60, 2);
   if (frac != 0) {
-    char f[16];
-    std::snprintf(f, sizeof f, ".%06lld", static_cast<long long>(frac));
-    std::string fs{f};
-    while (fs.back() == '0')
-      fs.pop_back();
-    out += fs;
+    *out++ = '.';
+    int width = 6;
+    while (frac % 10 == 0) {
+      frac /= 10;
+      --width;
+    }
+    out = put_digits(out, frac, width);
   }
-  out += "+00";
-  return bc ? out + " BC" : out;
+  if (with_zone) {
+    std::memcpy(out, "+00", 3);
+    out += 3;
+  }
+  if (bc) {
+    std::memcpy(out, " BC", 3);
+    out += 3;
+  }
+  return out;
+}
+
+std::string format_timestamptz(cs::timestamp t) {
+  char buf[timestamp_text_max];
+  return std::string{buf, format_timestamp_to(buf, t, true)};
 }
 
 std::string format_timestamp(cs::timestamp t) {
-  std::string s = format_timestamptz(t);
-  auto z = s.find("+00");
-  return s.erase(z, 3);
+  char buf[timestamp_text_max];
+  return std::string{buf, format_timestamp_to(buf, t, false)};
 }
 
 } // namespace hypertide::planner

@@ -26,4 +26,11 @@ std::string format_timestamptz(chunkstore::timestamp t);
 /// Formats `timestamp` (without time zone): as format_timestamptz, no `+00`.
 std::string format_timestamp(chunkstore::timestamp t);
 
+/// Longest text format_timestamp_to writes.
+constexpr size_t timestamp_text_max = 48;
+
+/// format_timestamptz (`with_zone`) or format_timestamp into `out`
+/// (timestamp_text_max bytes); returns the end.
+char* format_timestamp_to(char* out, chunkstore::timestamp t, bool with_zone);
+
 } // namespace hypertide::planner

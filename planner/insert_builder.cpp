@@ -75,7 +75,10 @@ void put(cs::column_batch& b, size_t c, const cs::column_def& col, const literal
     b.append_null(c);
     return;
   }
-  const bool from_string = l.type_oid == 705 || l.type_oid == 25;
+  // A quoted literal (unknown) reads as any type; text or varchar values
+  // go only into text columns, as PostgreSQL has no assignment cast from
+  // text to numbers, booleans or timestamps.
+  const bool from_string = l.type_oid == 705;
   auto mismatch = [&] {
     fail("42804", "column \"" + col.name + "\" is of type " + cs::pg_type_name(col.type)
                     + " but expression is of type " + literal_type_name(l.type_oid),
@@ -139,7 +142,7 @@ void put(cs::column_batch& b, size_t c, const cs::column_def& col, const literal
       return;
     }
     case cs::column_type::text:
-      if (!from_string && l.type_oid != 1043)
+      if (!from_string && l.type_oid != 25 && l.type_oid != 1043)
         mismatch();
       b.append_text(c, l.text);
       return;

@@ -20,11 +20,17 @@ struct literal {
   int32_t location = -1; ///< 0-based position in the query string
 };
 
-/// `INSERT INTO table [(columns)] VALUES (...), ...` with constant rows.
+/// `INSERT INTO table [(columns)] VALUES (...), ...` with constant rows,
+/// or `INSERT INTO table [(columns)] SELECT ...`.
 struct insert_values {
   std::string table;
   std::vector<std::string> columns; ///< empty: the table's columns in order
   std::vector<std::vector<literal>> rows;
+  /// INSERT ... SELECT: the SelectStmt (in the parsed_query, which outlives
+  /// this), whose result rows become `rows`; null for VALUES.
+  const void* select = nullptr;
+  std::string select_table; ///< the table the SELECT reads ("" if none)
+  chunkstore::timestamp now = 0;
 };
 
 /// A PostgreSQL error at a position of the query string.

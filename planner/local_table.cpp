@@ -43,6 +43,11 @@ std::variant<local_table, positioned_error> local_from_result(std::string name,
     }
     t.schema.columns.push_back(cs::column_def{c.name, type, false});
   }
+  if (r.plain) {
+    statement_result text = r;
+    materialize(text);
+    return local_from_result(std::move(name), text);
+  }
   // The same readers as COPY's text format.
   std::vector<int> fields;
   for (size_t i = 0; i < t.schema.columns.size(); ++i)

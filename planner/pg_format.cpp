@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <string_view>
 
 namespace hypertide::planner {
 
@@ -20,43 +22,68 @@ int32_t oid_of(cs::column_type t) noexcept {
   return oid::text;
 }
 
-std::string format_float8(double x) {
+char* format_float8_to(char* out, double x) {
+  auto put = [&](std::string_view s) {
+    std::memcpy(out, s.data(), s.size());
+    return out + s.size();
+  };
   if (std::isnan(x))
-    return "NaN";
+    return put("NaN");
   if (std::isinf(x))
-    return x > 0 ? "Infinity" : "-Infinity";
+    return put(x > 0 ? "Infinity" : "-Infinity");
   if (x == 0)
-    return std::signbit(x) ? "-0" : "0";
+    return put(std::signbit(x) ? "-0" : "0");
+  // Integers below 10^15 print as integers: the common case, and cheap.
+  if (std::fabs(x) < 1e15 && x == std::trunc(x))
+    return std::to_chars(out, out + 24, static_cast<int64_t>(x)).ptr;
   // Shortest round-trip digits, in scientific form: d[.ddd]e±XX.
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
-  std::string sci{buf, r.ptr};
-  auto e = sci.find('e');
-  int exp = std::atoi(sci.c_str() + e + 1);
-  std::string mant = sci.substr(0, e);
-  bool neg = mant[0] == '-';
-  if (neg)
-    mant.erase(0, 1);
-  std::string digits;
-  for (char c : mant)
-    if (c != '.')
-      digits += c;
-  std::string out;
-  if (exp < -4 || exp >= 15) {
-    out = digits.substr(0, 1);
-    if (digits.size() > 1)
-      out += "." + digits.substr(1);
-    char eb[16];
-    std::snprintf(eb, sizeof eb, "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
-    out += eb;
-  } else if (exp < 0) {
-    out = "0." + std::string(static_cast<size_t>(-exp - 1), '0') + digits;
-  } else if (static_cast<size_t>(exp) + 1 >= digits.size()) {
-    out = digits + std::string(static_cast<size_t>(exp) + 1 - digits.size(), '0');
-  } else {
-    out = digits.substr(0, static_cast<size_t>(exp) + 1) + "." + digits.substr(static_cast<size_t>(exp) + 1);
+  char sci[40];
+  char* sci_end = std::to_chars(sci, sci + sizeof sci, x, std::chars_format::scientific).ptr;
+  const char* p = sci;
+  if (*p == '-')
+    *out++ = *p++;
+  char digits[24];
+  int nd = 0;
+  while (*p != 'e') {
+    if (*p != '.')
+      digits[nd++] = *p;
+    ++p;
   }
-  return neg ? "-" + out : out;
+  int exp = 0;
+  std::from_chars(p + (p[1] == '+' ? 2 : 1), sci_end, exp);
+  if (exp < -4 || exp >= 15) {
+    *out++ = digits[0];
+    if (nd > 1) {
+      *out++ = '.';
+      out = put({digits + 1, static_cast<size_t>(nd - 1)});
+    }
+    *out++ = 'e';
+    *out++ = exp < 0 ? '-' : '+';
+    int a = exp < 0 ? -exp : exp;
+    if (a < 10)
+      *out++ = '0';
+    return std::to_chars(out, out + 4, a).ptr;
+  }
+  if (exp < 0) {
+    out = put("0.");
+    for (int i = 0; i < -exp - 1; ++i)
+      *out++ = '0';
+    return put({digits, static_cast<size_t>(nd)});
+  }
+  if (exp + 1 >= nd) {
+    out = put({digits, static_cast<size_t>(nd)});
+    for (int i = nd; i < exp + 1; ++i)
+      *out++ = '0';
+    return out;
+  }
+  out = put({digits, static_cast<size_t>(exp + 1)});
+  *out++ = '.';
+  return put({digits + exp + 1, static_cast<size_t>(nd - exp - 1)});
+}
+
+std::string format_float8(double x) {
+  char buf[float8_text_max];
+  return std::string{buf, format_float8_to(buf, x)};
 }
 
 std::string format_int128(__int128 x) {

@@ -29,6 +29,12 @@ int32_t oid_of(chunkstore::column_type t) noexcept;
 /// exponents -4..14, else `1.5e+20`; `NaN`, `Infinity`, `-Infinity`.
 std::string format_float8(double x);
 
+/// Longest text format_float8 writes (`-1.2345678901234567e-308`).
+constexpr size_t float8_text_max = 32;
+
+/// format_float8 into `out` (float8_text_max bytes); returns the end.
+char* format_float8_to(char* out, double x);
+
 /// A 128-bit integer in decimal (numeric output of integer sums).
 std::string format_int128(__int128 x);
 

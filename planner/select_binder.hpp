@@ -253,6 +253,19 @@ struct binder {
           return fold(std::move(e));
         }
         bexpr l = bind(x->lexpr), r = bind(x->rexpr);
+        if (op == "||") {
+          // text || anything: quoted literals are text, the other side is
+          // written as text (PostgreSQL's anynonarray || text).
+          for (bexpr* side : {&l, &r})
+            if (side->k == bexpr::kind::constant && side->type == oid::unknown)
+              *side = constant(coerce(side->value, oid::text, x->location));
+          if (l.type != oid::text && r.type != oid::text)
+            fail("42883", std::string{"operator does not exist: "} + type_name(l.type) + " || "
+                            + type_name(r.type), x->location);
+          e.type = oid::text;
+          e.args = {std::move(l), std::move(r)};
+          return fold(std::move(e));
+        }
         if (op == "+" || op == "-") {
           // timestamptz +/- 'unknown' means an interval.
           if (is_time(l.type) && r.k == bexpr::kind::constant && r.type == oid::unknown)

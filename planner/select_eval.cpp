@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <functional>
 #include <set>
@@ -241,6 +242,13 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
   }
   const datum& x = a[0];
   const datum& y = a[1];
+  if (op == "||") {
+    datum r;
+    r.type = oid::text;
+    r.null = false;
+    r.s = to_text(x).value_or("") + to_text(y).value_or("");
+    return r;
+  }
   if (op == "=" || op == "<>" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=") {
     int c = compare(x, y);
     bool r = op == "=" ? c == 0 : (op == "<>" || op == "!=") ? c != 0 : op == "<" ? c < 0
@@ -487,61 +495,70 @@ std::optional<std::string> to_text(const datum& d) {
 
 namespace {
 
-/// Raw rows whose outputs are plain columns, unsorted: text straight from
-/// the typed columns, with no value per cell (high-cpu-all returns millions).
-std::optional<statement_result> finish_plain_rows(const select_plan& plan,
-                                                  const cs::partial_result& r) {
+/// Raw rows whose outputs are plain columns, unsorted: the rows stay in
+/// their columns (high-cpu-all returns millions).
+std::optional<statement_result> finish_plain_rows(const select_plan& plan, cs::partial_result& r) {
   if (plan.aggregate || !plan.order.empty() || !plan.distinct_on.empty())
     return std::nullopt;
   for (const auto& o : plan.outputs)
     if (o.k != bexpr::kind::column)
       return std::nullopt;
   statement_result res;
-  for (size_t i = 0; i < plan.names.size(); ++i)
+  column_rows plain;
+  for (size_t i = 0; i < plan.names.size(); ++i) {
     res.columns.push_back(result_column{plan.names[i], plan.outputs[i].type});
-  size_t n = r.rows.rows();
-  size_t begin = std::min(n, static_cast<size_t>(plan.offset));
-  size_t end = plan.limit < 0 ? n : std::min(n, begin + static_cast<size_t>(plan.limit));
-  res.rows.reserve(end - begin);
-  for (size_t row = begin; row < end; ++row) {
-    std::vector<std::optional<std::string>> cells;
-    cells.reserve(plan.outputs.size());
-    for (const auto& o : plan.outputs) {
-      const auto& c = r.rows.col(static_cast<size_t>(o.index));
-      if (c.has_nulls && ((c.validity[row >> 3] >> (row & 7)) & 1) == 0) {
-        cells.emplace_back();
-        continue;
-      }
-      switch (c.type) {
-        case cs::column_type::int4:
-          cells.emplace_back(std::to_string(c.i32[row]));
-          break;
-        case cs::column_type::float8:
-          cells.emplace_back(format_float8(c.f64[row]));
-          break;
-        case cs::column_type::boolean:
-          cells.emplace_back(c.u8[row] ? "t" : "f");
-          break;
-        case cs::column_type::text:
-          cells.emplace_back(c.dict[c.codes[row]]);
-          break;
-        case cs::column_type::timestamptz:
-          cells.emplace_back(format_timestamptz(c.i64[row]));
-          break;
-        default:
-          cells.emplace_back(std::to_string(c.i64[row]));
-      }
-    }
-    res.rows.push_back(std::move(cells));
+    plain.columns.push_back(plan.outputs[i].index);
   }
-  res.tag = "SELECT " + std::to_string(res.rows.size());
+  size_t n = r.rows.rows();
+  plain.begin = std::min(n, static_cast<size_t>(plan.offset));
+  plain.end = plan.limit < 0 ? n : std::min(n, plain.begin + static_cast<size_t>(plan.limit));
+  plain.batch = std::make_shared<const cs::column_batch>(std::move(r.rows));
+  res.tag = "SELECT " + std::to_string(plain.end - plain.begin);
+  res.plain = std::move(plain);
   return res;
 }
 
 } // namespace
 
+std::string_view text_cell(const cs::column_batch::column& c, size_t row, char* scratch) {
+  switch (c.type) {
+    case cs::column_type::int4:
+      return {scratch, std::to_chars(scratch, scratch + 24, c.i32[row]).ptr};
+    case cs::column_type::float8:
+      return {scratch, format_float8_to(scratch, c.f64[row])};
+    case cs::column_type::boolean:
+      return c.u8[row] ? "t" : "f";
+    case cs::column_type::text:
+      return c.dict[c.codes[row]];
+    case cs::column_type::timestamptz:
+      return {scratch, format_timestamp_to(scratch, c.i64[row], true)};
+    default:
+      return {scratch, std::to_chars(scratch, scratch + 24, c.i64[row]).ptr};
+  }
+}
+
+void materialize(statement_result& r) {
+  if (!r.plain)
+    return;
+  const auto& p = *r.plain;
+  char scratch[64];
+  r.rows.reserve(r.rows.size() + (p.end - p.begin));
+  for (size_t row = p.begin; row < p.end; ++row) {
+    auto& cells = r.rows.emplace_back();
+    cells.reserve(p.columns.size());
+    for (int ci : p.columns) {
+      const auto& c = p.batch->col(static_cast<size_t>(ci));
+      if (c.has_nulls && ((c.validity[row >> 3] >> (row & 7)) & 1) == 0)
+        cells.emplace_back();
+      else
+        cells.emplace_back(std::string{text_cell(c, row, scratch)});
+    }
+  }
+  r.plain.reset();
+}
+
 std::variant<statement_result, positioned_error>
-finish_select(const select_plan& plan, const cs::partial_result& r) {
+finish_select(const select_plan& plan, cs::partial_result r) {
   if (auto fast = finish_plain_rows(plan, r))
     return std::move(*fast);
   try {

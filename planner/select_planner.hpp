@@ -103,7 +103,7 @@ plan_table_scan(const chunkstore::table_schema& schema, const std::string& table
 
 /// Runs the final step over the merged partial result of the fragment.
 std::variant<statement_result, positioned_error>
-finish_select(const select_plan& plan, const chunkstore::partial_result& r);
+finish_select(const select_plan& plan, chunkstore::partial_result r);
 
 /// Text output of a datum as psql shows it (nullopt for NULL).
 std::optional<std::string> to_text(const datum& d);

@@ -307,7 +307,7 @@ int32_t cast_oid(const std::string& t) {
   return 0;
 }
 
-literal literal_of(const node* n) {
+literal literal_of(const node* n, cs::timestamp now) {
   switch (n->node_case) {
     case PG_QUERY__NODE__NODE_A_CONST: {
       constant c = const_of(n->a_const);
@@ -317,7 +317,7 @@ literal literal_of(const node* n) {
       const auto* tc = n->type_cast;
       if (tc->arg->node_case != PG_QUERY__NODE__NODE_A_CONST)
         break;
-      literal l = literal_of(tc->arg);
+      literal l = literal_of(tc->arg, now);
       auto t = last_name(tc->type_name->n_names, tc->type_name->names);
       int32_t oid = cast_oid(t);
       if (oid == 0)
@@ -331,10 +331,17 @@ literal literal_of(const node* n) {
     default:
       break;
   }
-  fail("0A000", "only constants are supported in VALUES yet");
+  // An expression without columns: now(), 1 + 1, '2024-01-01'::timestamptz
+  // + interval '1 hour', ... evaluated once, as PostgreSQL folds them.
+  auto v = evaluate_constant(n, now);
+  if (auto* e = std::get_if<positioned_error>(&v))
+    throw plan_failure{{e->error, e->position}};
+  const datum& d = std::get<datum>(v);
+  auto text = to_text(d);
+  return literal{!text.has_value(), d.type, text.value_or(""), -1};
 }
 
-catalog_request plan_insert(const PgQuery__InsertStmt* ins) {
+catalog_request plan_insert(const PgQuery__InsertStmt* ins, cs::timestamp now) {
   insert_values out;
   out.table = ins->relation->relname;
   if (has(ins->relation->schemaname) && std::string_view{ins->relation->schemaname} != "public")
@@ -345,17 +352,27 @@ catalog_request plan_insert(const PgQuery__InsertStmt* ins) {
   for (size_t i = 0; i < ins->n_cols; ++i)
     out.columns.push_back(ins->cols[i]->res_target->name);
   const node* sel = ins->select_stmt;
-  if (sel == nullptr || sel->node_case != PG_QUERY__NODE__NODE_SELECT_STMT
-      || sel->select_stmt->n_values_lists == 0)
-    fail("0A000", "INSERT ... SELECT is not supported yet");
+  if (sel == nullptr || sel->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+    fail("0A000", "INSERT ... DEFAULT VALUES is not supported yet");
   const auto* s = sel->select_stmt;
+  out.now = now;
+  if (s->n_values_lists == 0) {
+    out.select = s;
+    if (planner::has_from(s)) {
+      auto source = source_of(s);
+      if (auto* e = std::get_if<positioned_error>(&source))
+        throw plan_failure{{e->error, e->position}};
+      out.select_table = std::get<select_source>(source).name;
+    }
+    return out;
+  }
   out.rows.reserve(s->n_values_lists);
   for (size_t r = 0; r < s->n_values_lists; ++r) {
     const auto* list = s->values_lists[r]->list;
     std::vector<literal> row;
     row.reserve(list->n_items);
     for (size_t c = 0; c < list->n_items; ++c)
-      row.push_back(literal_of(list->items[c]));
+      row.push_back(literal_of(list->items[c], now));
     out.rows.push_back(std::move(row));
   }
   return out;
@@ -705,7 +722,10 @@ planned_statement sql_session::plan_node(const void* raw) {
       out.emplace_back(plan_copy(st->copy_stmt));
       break;
     case PG_QUERY__NODE__NODE_INSERT_STMT:
-      out.emplace_back(plan_insert(st->insert_stmt));
+      out.emplace_back(plan_insert(
+        st->insert_stmt, std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count()));
       break;
     case PG_QUERY__NODE__NODE_CREATE_STMT:
       out.emplace_back(plan_create(st->create_stmt));

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "chunkstore/column_batch.hpp"
 #include "chunkstore/types.hpp"
 #include "messages/codec.hpp"
 #include "planner/copy_format.hpp"
@@ -24,15 +25,37 @@ struct result_column {
   int32_t type_oid = 25;
 };
 
+/// Rows of a plain projection of raw rows, still in the typed columns they
+/// came in: they become text only as they are written to the client
+/// (high-cpu-all returns millions; a string per cell costs more than the scan).
+struct column_rows {
+  std::shared_ptr<const chunkstore::column_batch> batch;
+  std::vector<int> columns; ///< batch column of each result column
+  size_t begin = 0;         ///< rows [begin, end) of the batch
+  size_t end = 0;
+};
+
+/// The text output of row `row` of `c` (not NULL): a view of `scratch`
+/// (64 bytes) or of the column's dictionary.
+std::string_view text_cell(const chunkstore::column_batch::column& c, size_t row, char* scratch);
+
 /// What a statement produced: rows (when `columns` is not empty), the
 /// CommandComplete tag, and notices.
 struct statement_result {
   std::vector<result_column> columns;
+  /// The rows as text, unless `plain` holds them (materialize() moves them
+  /// here).
   std::vector<std::vector<std::optional<std::string>>> rows;
+  std::optional<column_rows> plain;
   std::string tag;
   std::vector<std::string> notices;
   std::vector<std::pair<std::string, std::string>> warnings; ///< (SQLSTATE, message)
+
+  size_t row_count() const noexcept { return plain ? plain->end - plain->begin : rows.size(); }
 };
+
+/// Turns `r.plain` into text `r.rows`.
+void materialize(statement_result& r);
 
 /// A statement that failed, with the 1-based character position of the
 /// problem in the query string (0 = none).

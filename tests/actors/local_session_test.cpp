@@ -90,4 +90,42 @@ BOOST_AUTO_TEST_CASE(a_table_created_again_is_planned_again) {
   BOOST_CHECK_EQUAL(sqlstate_of(a.simple_query("SELECT x FROM t")), "42P01");
 }
 
+BOOST_AUTO_TEST_CASE(large_raw_results_stream_whole_and_in_order) {
+  // ~4 MB of DataRows: sent in several batches, every row exactly once.
+  actors::local_session s{node};
+  expect_ok(s.simple_query("CREATE TABLE big (time timestamptz NOT NULL, host text, v float8, n int)"));
+  chunkstore::column_batch b{expect_ok(node.schema("big"))};
+  constexpr int rows = 60'000;
+  for (int i = 0; i < rows; ++i) {
+    b.append_int(0, int64_t{1'451'606'400'000'000} + int64_t{i} * 1'000'000);
+    b.append_text(1, "host_" + std::to_string(i % 17));
+    b.append_float(2, i * 0.25);
+    if (i % 1000 == 999)
+      b.append_null(3);
+    else
+      b.append_int(3, i);
+    b.finish_row();
+  }
+  expect_ok(node.insert("big", b));
+  auto r = expect_ok(s.simple_query("SELECT time, host, v, n FROM big"));
+  BOOST_REQUIRE_EQUAL(r.size(), 1u);
+  BOOST_CHECK_EQUAL(r[0].tag, "SELECT 60000");
+  BOOST_REQUIRE_EQUAL(r[0].rows.size(), static_cast<size_t>(rows));
+  std::vector<bool> seen(rows);
+  int nulls = 0;
+  for (const auto& row : r[0].rows) {
+    int i = static_cast<int>(std::stod(*row.at(2)) * 4);
+    if (i == 1)
+      BOOST_CHECK_EQUAL(*row.at(0), "2016-01-01 00:00:01+00");
+    BOOST_REQUIRE(i >= 0 && i < rows && !seen[static_cast<size_t>(i)]);
+    seen[static_cast<size_t>(i)] = true;
+    BOOST_CHECK_EQUAL(*row.at(1), "host_" + std::to_string(i % 17));
+    if (!row.at(3))
+      ++nulls;
+    else
+      BOOST_CHECK_EQUAL(*row.at(3), std::to_string(i));
+  }
+  BOOST_CHECK_EQUAL(nulls, rows / 1000);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,7 +3,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
+#include <limits>
+
 #include "planner/datetime.hpp"
+#include "planner/pg_format.hpp"
 #include "planner/insert_builder.hpp"
 #include "planner/sql_session.hpp"
 
@@ -86,4 +90,38 @@ BOOST_AUTO_TEST_CASE(bad_values_get_postgres_errors) {
   BOOST_CHECK_EQUAL(error_of("INSERT INTO m (nope) VALUES (1)"), "42703");
   BOOST_CHECK_EQUAL(error_of("INSERT INTO m (n, n) VALUES (1, 2)"), "42701");
   BOOST_CHECK_EQUAL(error_of("INSERT INTO m VALUES ('2016-01-01', 'a', 1, 1, 'maybe')"), "22P02");
+}
+
+BOOST_AUTO_TEST_CASE(float8_prints_as_postgresql_15_prints_it) {
+  // PostgreSQL 15, extra_float_digits = 1 (the default): SELECT x::float8.
+  using planner::format_float8;
+  BOOST_CHECK_EQUAL(format_float8(0.1), "0.1");
+  BOOST_CHECK_EQUAL(format_float8(-2.5), "-2.5");
+  BOOST_CHECK_EQUAL(format_float8(99), "99");
+  BOOST_CHECK_EQUAL(format_float8(-99), "-99");
+  BOOST_CHECK_EQUAL(format_float8(-0.0), "-0");
+  BOOST_CHECK_EQUAL(format_float8(1.0 / 3), "0.3333333333333333");
+  BOOST_CHECK_EQUAL(format_float8(0.1 + 0.2), "0.30000000000000004");
+  BOOST_CHECK_EQUAL(format_float8(1e14), "100000000000000");
+  BOOST_CHECK_EQUAL(format_float8(999999999999999.0), "999999999999999");
+  BOOST_CHECK_EQUAL(format_float8(1e15), "1e+15");
+  BOOST_CHECK_EQUAL(format_float8(-1.23e15), "-1.23e+15");
+  BOOST_CHECK_EQUAL(format_float8(123456789012345.6), "123456789012345.6");
+  BOOST_CHECK_EQUAL(format_float8(1e-4), "0.0001");
+  BOOST_CHECK_EQUAL(format_float8(1.5e-5), "1.5e-05");
+  BOOST_CHECK_EQUAL(format_float8(1e100), "1e+100");
+  BOOST_CHECK_EQUAL(format_float8(5e-324), "5e-324");
+  BOOST_CHECK_EQUAL(format_float8(1.7976931348623157e308), "1.7976931348623157e+308");
+  BOOST_CHECK_EQUAL(format_float8(-std::numeric_limits<double>::infinity()), "-Infinity");
+  BOOST_CHECK_EQUAL(format_float8(std::nan("")), "NaN");
+}
+
+BOOST_AUTO_TEST_CASE(timestamps_print_fractions_and_eras) {
+  using planner::format_timestamp;
+  using planner::format_timestamptz;
+  BOOST_CHECK_EQUAL(format_timestamptz(1451606410LL * 1000000 + 120), "2016-01-01 00:00:10.00012+00");
+  BOOST_CHECK_EQUAL(format_timestamp(1451606410LL * 1000000 + 999999), "2016-01-01 00:00:10.999999");
+  // 0001-01-01 BC is year 0 proleptic; PostgreSQL prints "0001-01-01 ... BC".
+  BOOST_CHECK_EQUAL(format_timestamptz(-62167219200LL * 1000000), "0001-01-01 00:00:00+00 BC");
+  BOOST_CHECK_EQUAL(format_timestamptz(253402300799LL * 1000000), "9999-12-31 23:59:59+00");
 }
