@@ -1,34 +1,42 @@
 #!/usr/bin/env bash
 # COPY ingest and TSBS query latency over the PostgreSQL wire protocol:
 # hypertide and PostgreSQL 15 (Debian's postgresql-15, started here on its
-# own port and data directory, stopped after), same data, same client.
+# own port and data directory, stopped after), same data, same client:
+# hypertide-bench load and run (benchmarks/README.md).
 #
-#   HOSTS=4000 HOURS=24 RUNS=20 benchmarks/wire_vs_postgres.sh
+#   HOSTS=4000 HOURS=24 COUNT=20 benchmarks/wire_vs_postgres.sh
 #
-# Until hypertide-bench's load/run commands land (issue #4), ingest is psql's
-# \copy (COPY ... FROM STDIN, CSV, one COPY per hour of data) and latency is
-# pgbench's average over RUNS executions of each query (simple protocol).
+# HOSTS x HOURS at 10 s is the data set (4,000 x 24 h = 34.56 M rows).
+# LOAD_WORKERS connections load each server with binary COPY in batches of
+# BATCH rows; hypertide gets a hypertable with 12-hour chunks, PostgreSQL
+# TSBS's plain table and its two indexes, then VACUUM ANALYZE. Each query
+# type runs COUNT times (HEAVY_COUNT for the ones that scan everything) on
+# QUERY_WORKERS connections; PostgreSQL gets the date_trunc dialect. Last,
+# CHECK_COUNT queries of every type run on both servers and are compared
+# (run --check). Types whose window does not fit in HOURS are skipped.
+# Needs: build/release/hypertide and hypertide-bench, postgresql-15, jq.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HOSTS=${HOSTS:-4000}
 HOURS=${HOURS:-24}
-RUNS=${RUNS:-20}
+COUNT=${COUNT:-20}
+HEAVY_COUNT=${HEAVY_COUNT:-5}
+CHECK_COUNT=${CHECK_COUNT:-2}
+LOAD_WORKERS=${LOAD_WORKERS:-2}
+QUERY_WORKERS=${QUERY_WORKERS:-1}
+BATCH=${BATCH:-10000}
 BUILD=${BUILD:-build/release}
 HT_PORT=${HT_PORT:-55501}
 PG_PORT=${PG_PORT:-55502}
 PGBIN=/usr/lib/postgresql/15/bin
+bench=$BUILD/hypertide-bench
+for need in "$BUILD/hypertide" "$bench" "$PGBIN/initdb"; do
+  [ -x "$need" ] || { echo "wire_vs_postgres.sh: $need is missing" >&2; exit 2; }
+done
+command -v jq > /dev/null || { echo "wire_vs_postgres.sh: needs jq (apt-get install jq)" >&2; exit 2; }
+
 work=$(mktemp -d /tmp/htbench.XXXXXX)
 chmod 777 "$work"
-
-echo "# data: $HOSTS hosts x $HOURS h at 10 s ($((HOSTS * HOURS * 360)) rows), $(date -u +%F)"
-for ((h = 0; h < HOURS; h++)); do
-  start=$(date -u -d "2016-01-01 00:00:00 UTC + $h hour" +%FT%TZ)
-  end=$(date -u -d "2016-01-01 00:00:00 UTC + $((h + 1)) hour" +%FT%TZ)
-  "$BUILD/hypertide-bench" generate --scale "$HOSTS" --start "$start" --end "$end" \
-    --out "$work/cpu_$h.csv"
-done
-chmod 644 "$work"/*.csv
-
 "$BUILD/hypertide" --hypertide.port="$HT_PORT" > "$work/hypertide.log" 2>&1 &
 ht_pid=$!
 su postgres -c "$PGBIN/initdb -D $work/pg -A trust -U postgres" > "$work/initdb.log" 2>&1
@@ -41,65 +49,73 @@ cleanup() {
 trap cleanup EXIT
 sleep 1
 
-fields="usage_user double precision, usage_system double precision, usage_idle double precision, usage_nice double precision, usage_iowait double precision, usage_irq double precision, usage_softirq double precision, usage_steal double precision, usage_guest double precision, usage_guest_nice double precision"
-psql_ht() { psql -X -q -h 127.0.0.1 -p "$HT_PORT" -U postgres -v ON_ERROR_STOP=1 "$@"; }
-psql_pg() { psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 "$@"; }
+start=2016-01-01T00:00:00Z
+end=$(date -u -d "2016-01-01 00:00:00 UTC + $HOURS hour" +%FT%TZ)
+data=(--scale "$HOSTS" --start "$start" --end "$end")
+echo "# data: $HOSTS hosts x $HOURS h at 10 s ($((HOSTS * HOURS * 360)) rows), $(date -u +%F), commit $(git rev-parse --short HEAD 2> /dev/null || echo '?')"
 
-psql_ht -c "CREATE TABLE cpu (time timestamptz NOT NULL, hostname text, $fields)" \
-        -c "SELECT create_hypertable('cpu', 'time', chunk_time_interval => INTERVAL '12 hours')" > /dev/null
-# TSBS's PostgreSQL schema: the table and its two indexes, created before the load.
-psql_pg -c "CREATE TABLE cpu (time timestamptz NOT NULL, hostname text, $fields)" \
-        -c "CREATE INDEX ON cpu (hostname, time DESC)" -c "CREATE INDEX ON cpu (time DESC)" > /dev/null
+"$bench" load --port "$HT_PORT" "${data[@]}" --workers "$LOAD_WORKERS" --batch-size "$BATCH" \
+  --chunk-interval '12 hours' --progress-every 30 --json "$work/load_ht.json"
+"$bench" load --port "$PG_PORT" "${data[@]}" --workers "$LOAD_WORKERS" --batch-size "$BATCH" \
+  --schema table --indexes --progress-every 30 --json "$work/load_pg.json"
+psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "VACUUM ANALYZE" > /dev/null
 
-load() {
-  local which=$1 t0 t1
-  t0=$(date +%s.%N)
-  for ((h = 0; h < HOURS; h++)); do
-    "psql_$which" -c "\\copy cpu FROM '$work/cpu_$h.csv' WITH (FORMAT csv)"
-  done
-  t1=$(date +%s.%N)
-  echo "$t0 $t1" | awk -v rows=$((HOSTS * HOURS * 360)) '{ printf "%.0f", rows / ($2 - $1) }'
+# The types that fit the data (a type needs data longer than its window).
+types=()
+heavy=()
+for t in single-groupby-1-1-1 single-groupby-1-1-12 single-groupby-1-8-1 single-groupby-5-1-1 \
+         single-groupby-5-1-12 single-groupby-5-8-1 cpu-max-all-1 cpu-max-all-8 \
+         double-groupby-1 double-groupby-5 double-groupby-all high-cpu-all high-cpu-1 \
+         lastpoint groupby-orderby-limit; do
+  if ! "$bench" queries "${data[@]}" --type "$t" --count 1 > /dev/null 2>&1; then
+    echo "# skipped $t: its window does not fit in $HOURS h"
+    continue
+  fi
+  case $t in
+    double-groupby-*|high-cpu-all|lastpoint|groupby-orderby-limit) heavy+=("$t") ;;
+    *) types+=("$t") ;;
+  esac
+done
+join() { local IFS=,; echo "$*"; }
+
+# Each server runs the same drawn queries (same seed) in its own dialect.
+run_on() {
+  local port=$1 dialect=$2 json=$3 parts=()
+  if [ ${#types[@]} -gt 0 ]; then
+    "$bench" run --port "$port" "${data[@]}" --dialect "$dialect" --workers "$QUERY_WORKERS" \
+      --type "$(join "${types[@]}")" --count "$COUNT" --json "$json.light" > /dev/null
+    parts+=("$json.light")
+  fi
+  if [ ${#heavy[@]} -gt 0 ]; then
+    "$bench" run --port "$port" "${data[@]}" --dialect "$dialect" --workers "$QUERY_WORKERS" \
+      --type "$(join "${heavy[@]}")" --count "$HEAVY_COUNT" --json "$json.heavy" > /dev/null
+    parts+=("$json.heavy")
+  fi
+  jq -s '[.[].types[]]' "${parts[@]}" > "$json"
 }
-ht_rate=$(load ht)
-pg_rate=$(load pg)
-psql_pg -c "VACUUM ANALYZE cpu" > /dev/null
+run_on "$HT_PORT" timescaledb "$work/run_ht.json"
+run_on "$PG_PORT" postgres "$work/run_pg.json"
+
 echo
 echo "| measure | hypertide | PostgreSQL 15 | ratio |"
 echo "|---|---|---|---|"
-echo "| COPY (CSV, one client), rows/s | $ht_rate | $pg_rate | $(awk -v a="$ht_rate" -v b="$pg_rate" 'BEGIN { printf "%.1fx", a / b }') |"
+ht_rate=$(jq '.rows_per_s' "$work/load_ht.json")
+pg_rate=$(jq '.rows_per_s' "$work/load_pg.json")
+awk -v a="$ht_rate" -v b="$pg_rate" -v w="$LOAD_WORKERS" -v bs="$BATCH" 'BEGIN {
+  printf "| COPY (binary, %d workers, batches of %d), rows/s | %.0f | %.0f | %.1fx |\n", w, bs, a, b, a / b }'
 
-last=$((HOURS - 1))
-t() { date -u -d "2016-01-01 00:00:00 UTC + $1" +"%F %T"; }
-declare -A q
-q[single-groupby-1-1-1]="SELECT time_bucket('60 seconds', time) AS minute, max(usage_user) AS max_usage_user FROM cpu WHERE hostname IN ('host_9') AND time >= '$(t "5 hour")' AND time < '$(t "6 hour")' GROUP BY minute ORDER BY minute ASC"
-q[single-groupby-1-1-12]="SELECT time_bucket('60 seconds', time) AS minute, max(usage_user) AS max_usage_user FROM cpu WHERE hostname IN ('host_9') AND time >= '$(t "2 hour")' AND time < '$(t "14 hour")' GROUP BY minute ORDER BY minute ASC"
-q[single-groupby-5-8-1]="SELECT time_bucket('60 seconds', time) AS minute, max(usage_user), max(usage_system), max(usage_idle), max(usage_nice), max(usage_iowait), max(usage_irq), max(usage_softirq), max(usage_steal) FROM cpu WHERE hostname IN ('host_1','host_2','host_3','host_4','host_5') AND time >= '$(t "7 hour")' AND time < '$(t "8 hour")' GROUP BY minute ORDER BY minute ASC"
-q[cpu-max-all-8]="SELECT time_bucket('3600 seconds', time) AS hour, max(usage_user), max(usage_system), max(usage_idle), max(usage_nice), max(usage_iowait), max(usage_irq), max(usage_softirq), max(usage_steal), max(usage_guest), max(usage_guest_nice) FROM cpu WHERE hostname IN ('host_1','host_2','host_3','host_4','host_5','host_6','host_7','host_8') AND time >= '$(t "1 hour")' AND time < '$(t "9 hour")' GROUP BY hour ORDER BY hour"
-q[double-groupby-1]="SELECT time_bucket('3600 seconds', time) AS hour, hostname, avg(usage_user) AS mean_usage_user FROM cpu WHERE time >= '$(t "0 hour")' AND time < '$(t "12 hour")' GROUP BY hour, hostname ORDER BY hour, hostname"
-q[double-groupby-all]="SELECT time_bucket('3600 seconds', time) AS hour, hostname, avg(usage_user), avg(usage_system), avg(usage_idle), avg(usage_nice), avg(usage_iowait), avg(usage_irq), avg(usage_softirq), avg(usage_steal), avg(usage_guest), avg(usage_guest_nice) FROM cpu WHERE time >= '$(t "0 hour")' AND time < '$(t "12 hour")' GROUP BY hour, hostname ORDER BY hour, hostname"
-q[high-cpu-1]="SELECT * FROM cpu WHERE usage_user > 90.0 AND time >= '$(t "3 hour")' AND time < '$(t "15 hour")' AND hostname IN ('host_9')"
-q[high-cpu-all]="SELECT * FROM cpu WHERE usage_user > 90.0 AND time >= '$(t "3 hour")' AND time < '$(t "15 hour")'"
-q[lastpoint]="SELECT DISTINCT ON (hostname) * FROM cpu ORDER BY hostname, time DESC"
-q[groupby-orderby-limit]="SELECT time_bucket('60 seconds', time) AS minute, max(usage_user) FROM cpu WHERE time < '$(t "$last hour")' GROUP BY minute ORDER BY minute DESC LIMIT 5"
-
-latency() {
-  local port=$1 sql=$2 runs=$3
-  # PostgreSQL has no time_bucket; date_trunc buckets minutes and hours alike.
-  if [ "$port" = "$PG_PORT" ]; then
-    sql=${sql//"time_bucket('60 seconds', time)"/"date_trunc('minute', time)"}
-    sql=${sql//"time_bucket('3600 seconds', time)"/"date_trunc('hour', time)"}
-  fi
-  echo "$sql;" > "$work/q.sql"
-  "$PGBIN/pgbench" -n -M simple -h 127.0.0.1 -p "$port" -U postgres -t "$runs" -f "$work/q.sql" postgres 2>&1 |
-    awk '/latency average/ { print $4 }'
-}
 echo
-echo "| TSBS query ($RUNS runs, pgbench latency average) | hypertide, ms | PostgreSQL 15, ms | ratio |"
+echo "| TSBS query (runs; $QUERY_WORKERS query worker) | hypertide median / p99, ms | PostgreSQL 15 median / p99, ms | ratio (median) |"
 echo "|---|---|---|---|"
-for name in single-groupby-1-1-1 single-groupby-1-1-12 single-groupby-5-8-1 cpu-max-all-8 double-groupby-1 double-groupby-all high-cpu-1 high-cpu-all lastpoint groupby-orderby-limit; do
-  runs=$RUNS
-  case $name in double-groupby-*|high-cpu-all|lastpoint|groupby-orderby-limit) runs=$(( RUNS < 5 ? RUNS : 5 )) ;; esac
-  a=$(latency "$HT_PORT" "${q[$name]}" "$runs")
-  b=$(latency "$PG_PORT" "${q[$name]}" "$runs")
-  echo "| $name | $a | $b | $(awk -v a="$a" -v b="$b" 'BEGIN { if (a > 0) printf "%.1fx", b / a; else print "-" }') |"
-done
+jq -r --slurpfile pg "$work/run_pg.json" '
+  .[] as $h | ($pg[0][] | select(.type == $h.type)) as $p |
+  "| \($h.type) (\($h.count)) | \($h.median_ms * 1000 | round / 1000) / \($h.p99_ms * 1000 | round / 1000) | \($p.median_ms * 1000 | round / 1000) / \($p.p99_ms * 1000 | round / 1000) | \(if $h.median_ms > 0 then ($p.median_ms / $h.median_ms * 10 | round / 10 | tostring) + "x" else "-" end) |"' \
+  "$work/run_ht.json"
+
+echo
+check=0
+"$bench" run --port "$HT_PORT" "${data[@]}" --type "$(join "${types[@]}" "${heavy[@]}")" \
+  --count "$CHECK_COUNT" --check --port2 "$PG_PORT" --dialect2 postgres > "$work/check.txt" ||
+  check=$?
+grep -E '^(check|MISMATCH|row|sorted row|\.\.\.)' "$work/check.txt" | sed 's/^/# /'
+exit "$check"
