@@ -14,9 +14,11 @@
 # QUERY_WORKERS connections; PostgreSQL gets the date_trunc dialect. Last,
 # CHECK_COUNT queries of every type run on both servers and are compared
 # (run --check). Types whose window does not fit in HOURS are skipped.
-# Needs: build/release/hypertide and hypertide-bench, postgresql-15, jq.
+# Needs: build/release/hypertide and hypertide-bench; installs postgresql-15
+# and jq (scripts/setup --bench) when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup --bench
 HOSTS=${HOSTS:-4000}
 HOURS=${HOURS:-24}
 COUNT=${COUNT:-20}
