@@ -82,9 +82,9 @@ struct session_state {
 };
 
 /// Serves one client speaking the PostgreSQL protocol: startup, the simple
-/// and extended query protocols, COPY, Terminate. Bytes arrive as requests
-/// (wire_atom, buffer) -- answered once framed, which is the connection's
-/// flow control -- in any split; replies go to `out` as (wire_atom, buffer),
+/// and extended query protocols, COPY, Terminate. Bytes arrive as
+/// (wire_atom, buffer) in any split (a request is answered, empty, once the
+/// bytes are framed); replies go to `out` as (wire_atom, buffer),
 /// and close_atom when the session ends. `out` is a connection broker
 /// (actors/listener.hpp) or an in-process client (actors/local_session.hpp).
 /// Statements run one after another; one that needs the catalog continues

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -292,4 +293,142 @@ BOOST_AUTO_TEST_CASE(psql_describe_commands_read_the_catalog) {
   std::tie(rc, out) = s.psql("-v ON_ERROR_STOP=1 -c 'DROP TABLE notes' -c '\\dt'");
   BOOST_CHECK_EQUAL(rc, 0);
   BOOST_CHECK_EQUAL(out.find("notes|"), std::string::npos);
+}
+
+namespace {
+
+/// A connection past startup (ReadyForQuery seen), or -1.
+int open_session(uint16_t port) {
+  int fd = connect_to(port);
+  if (fd < 0)
+    return -1;
+  std::string startup{"\0\0\0\0\0\3\0\0user\0postgres\0\0", 23};
+  startup[3] = static_cast<char>(startup.size());
+  if (write(fd, startup.data(), startup.size()) != static_cast<ssize_t>(startup.size()))
+    return -1;
+  std::string got;
+  char buf[1024];
+  while (got.find(std::string{"Z\0\0\0\5I", 6}) == std::string::npos) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) {
+      close(fd);
+      return -1;
+    }
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return fd;
+}
+
+/// A frontend message: type, length, body.
+std::string message(char type, const std::string& body) {
+  std::string m(1, type);
+  uint32_t len = static_cast<uint32_t>(body.size() + 4);
+  for (int shift = 24; shift >= 0; shift -= 8)
+    m += static_cast<char>((len >> shift) & 0xff);
+  return m + body;
+}
+
+/// Reads until ReadyForQuery (bounded by the socket's 5 s timeout).
+std::string until_ready(int fd) {
+  std::string got;
+  char buf[4096];
+  while (got.size() < 6 || got.find('Z', got.size() - 6) == std::string::npos) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0)
+      break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return got;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(messages_split_unknown_malformed_or_cut_short) {
+  server s;
+  int fd = open_session(s.port);
+  BOOST_REQUIRE_GE(fd, 0);
+  // A query arriving in three pieces is one query.
+  std::string q = message('Q', std::string{"SELECT 40 + 2", 14});
+  for (size_t at : {size_t{0}, size_t{3}, size_t{9}}) {
+    size_t end = at == 9 ? q.size() : (at == 0 ? 3 : 9);
+    BOOST_REQUIRE_EQUAL(write(fd, q.data() + at, end - at), static_cast<ssize_t>(end - at));
+    std::this_thread::sleep_for(20ms);
+  }
+  std::string got = until_ready(fd);
+  BOOST_CHECK_NE(got.find(std::string{"\0\0\0\2" "42", 6}), std::string::npos);
+  // An unknown message type: an error, and the connection goes on.
+  std::string y = message('y', "junk");
+  BOOST_REQUIRE_EQUAL(write(fd, y.data(), y.size()), static_cast<ssize_t>(y.size()));
+  got = until_ready(fd);
+  BOOST_CHECK_EQUAL(got[0], 'E');
+  // A Parse whose strings are not terminated: a protocol error (08P01)
+  // reported after Sync, and the session still answers.
+  std::string p = message('P', std::string{"s1\0SELECT 1", 11}) + message('S', "");
+  BOOST_REQUIRE_EQUAL(write(fd, p.data(), p.size()), static_cast<ssize_t>(p.size()));
+  got = until_ready(fd);
+  BOOST_CHECK_NE(got.find("08P01"), std::string::npos);
+  BOOST_REQUIRE_EQUAL(write(fd, q.data(), q.size()), static_cast<ssize_t>(q.size()));
+  got = until_ready(fd);
+  BOOST_CHECK_NE(got.find(std::string{"\0\0\0\2" "42", 6}), std::string::npos);
+  // Half a message, then the client goes away.
+  BOOST_CHECK_EQUAL(write(fd, q.data(), 7), 7);
+  close(fd);
+  auto [rc, out] = s.psql("-c 'SELECT 3'");
+  BOOST_CHECK_EQUAL(out, "3\n");
+  BOOST_CHECK_EQUAL(s.stop(), 0);
+}
+
+BOOST_AUTO_TEST_CASE(random_frontend_messages_never_take_the_server_down) {
+  // A seeded, bounded fuzz: messages of every frontend type with bodies
+  // made of plausible pieces (names, SQL, counts, lengths, random bytes),
+  // some cut short. Every session must end cleanly and the server live on.
+  server s;
+  std::mt19937 rng{20261125};
+  auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
+  const std::vector<std::string> sqls = {"SELECT 1", "SELECT $1", "INSERT INTO t VALUES ($1, $2)",
+                                         "COPY t FROM STDIN", "BEGIN", "", "SELEC"};
+  auto i16 = [](int16_t x) { return std::string{static_cast<char>(x >> 8), static_cast<char>(x)}; };
+  auto i32 = [](int32_t x) {
+    auto u = static_cast<uint32_t>(x);
+    return std::string{static_cast<char>(u >> 24), static_cast<char>(u >> 16),
+                       static_cast<char>(u >> 8), static_cast<char>(u)};
+  };
+  for (int round = 0; round < 60; ++round) {
+    int fd = open_session(s.port);
+    BOOST_REQUIRE_MESSAGE(fd >= 0, "the server stopped answering at round " << round);
+    std::string create = message('Q', std::string{"CREATE TABLE IF NOT EXISTS t (a int, b text)"} + '\0');
+    BOOST_REQUIRE_EQUAL(write(fd, create.data(), create.size()), static_cast<ssize_t>(create.size()));
+    until_ready(fd);
+    for (size_t m = 0, n = 1 + pick(10); m < n; ++m) {
+      std::string body;
+      for (size_t k = 0, parts = pick(8); k < parts; ++k) {
+        switch (pick(5)) {
+          case 0: body += std::string{"s1\0", 3}; break;
+          case 1: body += sqls[pick(sqls.size())] + '\0'; break;
+          case 2: body += i16(static_cast<int16_t>(std::array<int, 5>{0, 1, 2, -1, 32767}[pick(5)])); break;
+          case 3: body += i32(std::array<int32_t, 5>{0, 4, -1, -2, 0x7fffffff}[pick(5)]); break;
+          default:
+            for (size_t b = 0, nb = pick(12); b < nb; ++b)
+              body += static_cast<char>(rng());
+        }
+      }
+      std::string msg = message("PBDESCHQdcfXy"[pick(13)], body);
+      if (pick(10) == 0)
+        msg.resize(pick(msg.size() + 1));
+      if (write(fd, msg.data(), msg.size()) < 0)
+        break;
+    }
+    std::string sync = message('S', "");
+    if (write(fd, sync.data(), sync.size()) > 0) {
+      timeval tv{0, 200'000};
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      char buf[4096];
+      while (read(fd, buf, sizeof buf) > 0) {
+      }
+    }
+    close(fd);
+  }
+  auto [rc, out] = s.psql("-c 'SELECT 3'");
+  BOOST_CHECK_EQUAL(out, "3\n");
+  BOOST_CHECK_EQUAL(s.stop(), 0);
 }
