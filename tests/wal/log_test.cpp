@@ -213,6 +213,23 @@ BOOST_AUTO_TEST_CASE(records_do_not_span_segments) {
   BOOST_CHECK_EQUAL(tail.records[0].payload, "c");
 }
 
+BOOST_AUTO_TEST_CASE(log_ending_at_a_segment_boundary) {
+  // A record that fills segment 1 to its last byte: the log ends at the
+  // boundary, and the writer goes on in segment 2.
+  log_fixture f;
+  auto payload = big_string("full", wal::max_record_size(f.ctl.segment_size));
+  auto end = f.append(payload);
+  f.flush();
+  BOOST_CHECK_EQUAL(end, wal::make_lsn(2, 0, f.ctl.segment_size));
+  BOOST_CHECK_EQUAL(wal::pg_walfile_name(end, f.ctl.segment_size), f.name(1));
+  f.writer.reset();
+  auto got = f.read();
+  BOOST_REQUIRE(!got.error);
+  BOOST_CHECK_EQUAL(got.end, end);
+  f.expect_continues({payload}, got.end);
+  BOOST_CHECK_EQUAL(f.read().records.back().start, wal::first_record_lsn(2, f.ctl.segment_size));
+}
+
 BOOST_AUTO_TEST_CASE(lsns_report_positions) {
   log_fixture f;
   BOOST_CHECK_EQUAL(f.append("abc"), wal::first_record_lsn(1, f.ctl.segment_size)

@@ -79,6 +79,7 @@ BOOST_AUTO_TEST_CASE(record_layout) {
                     block_size + fragment_header_size + 1);
   BOOST_CHECK_EQUAL(wal::max_record_size(wal::min_segment_size),
                     2 * (block_size - fragment_header_size) - wal::segment_header_size);
+  BOOST_CHECK_EQUAL(wal::max_record_size(wal::default_segment_size), 67'092'440u);
   BOOST_CHECK_EQUAL(wal::record_end_offset(wal::segment_header_size,
                                            wal::max_record_size(wal::min_segment_size)),
                     wal::min_segment_size);
