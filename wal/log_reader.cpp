@@ -168,8 +168,9 @@ result<log_reader> log_reader::open(file_system& fs, const control& ctl,
   r.pos_ = offset_in_segment(first_lsn, size);
   if (r.pos_ > r.file_size_)
     return error{errc::invalid_argument,
-                 "WAL location " + format_lsn(first_lsn) + " is beyond the end of WAL segment file \""
-                   + r.file_name_ + "\" (" + std::to_string(r.file_size_) + " bytes)"};
+                 "WAL location " + format_lsn(first_lsn)
+                   + " is beyond the end of WAL segment file \"" + r.file_name_ + "\" ("
+                   + std::to_string(r.file_size_) + " bytes)"};
   return r;
 }
 

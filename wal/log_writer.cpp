@@ -42,6 +42,28 @@ result<log_writer> log_writer::open(file_system& fs, const control& ctl, lsn end
   if (segno == 0 || offset < segment_header_size)
     return error{errc::invalid_argument,
                  "no record can start at WAL location " + format_lsn(end)};
+  auto name = segment_file_name(segno, ctl.segment_size);
+  auto f = fs.open(name);
+  if (!f && f.err().code != errc::not_found)
+    return std::move(f).err();
+  auto state = f ? check_segment_header(**f, fs.describe(name), segno, ctl)
+                 : result<header_state>{header_state::torn};
+  if (!state)
+    return std::move(state).err();
+  bool fresh = *state == header_state::torn; // no valid header: no record either
+  if (fresh && offset != segment_header_size)
+    return error{f ? errc::corruption : errc::not_found,
+                 "cannot continue the log at " + format_lsn(end) + ": WAL segment file \""
+                   + fs.describe(name) + "\" is " + (f ? "damaged" : "missing")};
+  if (!fresh) {
+    auto size = (*f)->size();
+    if (!size)
+      return std::move(size).err();
+    if (offset > *size)
+      return error{errc::invalid_argument,
+                   "cannot continue the log at " + format_lsn(end) + ": WAL segment file \""
+                     + fs.describe(name) + "\" ends at offset " + std::to_string(*size)};
+  }
   // Whatever lies after the end holds no record the reader accepted: segment
   // files a crash left half-made, or the rest of a log cut at a corruption.
   auto segs = list_segments(fs, ctl.segment_size);
@@ -58,32 +80,12 @@ result<log_writer> log_writer::open(file_system& fs, const control& ctl, lsn end
     if (auto r = fs.sync_dir(); !r)
       return std::move(r).err();
   log_writer w{fs, ctl, opts};
-  auto name = segment_file_name(segno, ctl.segment_size);
-  auto f = fs.open(name);
-  if (!f && f.err().code != errc::not_found)
-    return std::move(f).err();
-  auto state = f ? check_segment_header(**f, fs.describe(name), segno, ctl)
-                 : result<header_state>{header_state::torn};
-  if (!state)
-    return std::move(state).err();
-  if (*state == header_state::torn) {
-    // A segment with no valid header holds no record: made anew.
-    if (offset != segment_header_size)
-      return error{f ? errc::corruption : errc::not_found,
-                   "cannot continue the log at " + format_lsn(end) + ": WAL segment file \""
-                     + fs.describe(name) + "\" is " + (f ? "damaged" : "missing")};
+  if (fresh) {
     auto created = create_segment(fs, ctl, segno, opts.zero_fill);
     if (!created)
       return std::move(created).err();
     w.file_ = std::move(*created);
   } else {
-    auto size = (*f)->size();
-    if (!size)
-      return std::move(size).err();
-    if (offset > *size)
-      return error{errc::invalid_argument,
-                   "cannot continue the log at " + format_lsn(end) + ": WAL segment file \""
-                     + fs.describe(name) + "\" ends at offset " + std::to_string(*size)};
     // Cut the torn tail, so that no stale fragment can follow new records,
     // and sync: everything before `end` is durable before anything new is
     // written after it (the reader's sync-flag rule counts on it).

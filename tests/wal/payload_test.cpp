@@ -79,8 +79,9 @@ BOOST_AUTO_TEST_CASE(a_transaction_through_the_log) {
   // The insert's bytes are the very bytes the chunk actors get.
   BOOST_CHECK(got.records[2].payload
               == std::string(reinterpret_cast<const char*>(insert.data()), insert.size()));
-  const auto& view = ok(msg::decode_insert(buffer_of(got.records[2]), true));
-  BOOST_CHECK_EQUAL(view.batch.rows, 100u);
+  auto insert_buf = buffer_of(got.records[2]);
+  auto decoded = msg::decode_insert(insert_buf, true); // a view into insert_buf
+  BOOST_CHECK_EQUAL(ok(decoded).batch.rows, 100u);
   auto c = ok(msg::decode_commit(buffer_of(got.records[3]), true));
   BOOST_CHECK_EQUAL(c.first_lsn, first);
   BOOST_CHECK_EQUAL(c.time, 42);

@@ -172,6 +172,27 @@ BOOST_AUTO_TEST_CASE(crash_while_creating_a_segment) {
   BOOST_CHECK(f.read().payloads() == payloads);
 }
 
+BOOST_AUTO_TEST_CASE(writer_refuses_positions_it_cannot_continue_at) {
+  log_fixture f;
+  f.fill_until_segment(3, 5000);
+  f.writer.reset();
+  auto size = f.ctl.segment_size;
+  auto try_open = [&](wal::lsn end) {
+    auto w = wal::log_writer::open(f.mem, f.ctl, end);
+    BOOST_REQUIRE(!w);
+    return w.err();
+  };
+  // Past the data of segment 2, in its header, in a missing segment 4.
+  BOOST_CHECK(try_open(wal::make_lsn(2, f.segment(2).size() + 1, size)).code
+              == wal::errc::invalid_argument);
+  BOOST_CHECK(try_open(wal::make_lsn(2, 10, size)).code == wal::errc::invalid_argument);
+  BOOST_CHECK(try_open(wal::make_lsn(4, 1000, size)).code == wal::errc::not_found);
+  // None of it removed or cut anything.
+  BOOST_CHECK(f.mem.contents(f.name(3)) != nullptr);
+  BOOST_CHECK(f.read().records.size() > 20);
+  BOOST_CHECK(f.read().reports.empty());
+}
+
 BOOST_AUTO_TEST_CASE(system_identifier_mismatch) {
   log_fixture f;
   f.append("x");
