@@ -137,6 +137,7 @@ void copy_encoder::append_binary(const cs::column_batch& batch, std::string& out
       }
       switch (col.type) {
         case cs::column_type::timestamptz:
+        case cs::column_type::timestamp:
           put_be<int32_t>(out, 8);
           put_be<int64_t>(out, col.i64[r] - pg_epoch_offset);
           break;
@@ -187,6 +188,9 @@ void copy_encoder::append_text(const cs::column_batch& batch, std::string& out) 
             last_time_text_ = planner::format_timestamptz(last_time_);
           }
           out += last_time_text_;
+          break;
+        case cs::column_type::timestamp:
+          out += planner::format_timestamp(col.i64[r]);
           break;
         case cs::column_type::int8:
           append_int_text(out, col.i64[r]);

@@ -182,6 +182,7 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
         }
         break;
       case column_type::timestamptz:
+      case column_type::timestamp:
       case column_type::int8:
         for (size_t i = 0; i < n; ++i) {
           int64_t x = col.int_at(row_at(i));

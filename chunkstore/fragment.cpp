@@ -53,7 +53,7 @@ std::optional<pg_error> validate(const fragment& f, const table_schema& s) {
       return bad_column(k.column);
     if (k.k == group_key::kind::time_bucket) {
       auto t = s.columns[k.column].type;
-      if (t == column_type::timestamptz) {
+      if (is_time_type(t)) {
         if (auto e = validate(k.bucket))
           return e;
       } else if (t == column_type::int4 || t == column_type::int8) {
@@ -75,7 +75,7 @@ std::optional<pg_error> validate(const fragment& f, const table_schema& s) {
     auto t = s.columns[a.column].type;
     if ((a.kind == agg_kind::sum || a.kind == agg_kind::avg)
         && (t == column_type::text || t == column_type::boolean
-            || t == column_type::timestamptz))
+            || is_time_type(t)))
       return pg_error{"42883",
                       std::string{"function "}
                         + (a.kind == agg_kind::sum ? "sum" : "avg") + "("

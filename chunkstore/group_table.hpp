@@ -93,7 +93,7 @@ struct bound_key {
   int64_t bucket(int64_t x) const noexcept {
     if (k != group_key::kind::time_bucket)
       return x;
-    if (type != column_type::timestamptz)
+    if (!is_time_type(type))
       return int_bucket(spec.width, x, spec.offset);
     if (spec.months == 0)
       return time_bucket_fixed(spec.width, origin, x);

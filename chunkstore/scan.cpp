@@ -142,7 +142,7 @@ partial_result chunk::execute(const fragment& f, lsn snapshot) const {
     if (key.on_series)
       continue;
     bool fixed_time_bucket = key.on_time && key.k == group_key::kind::time_bucket
-                             && key.type == column_type::timestamptz
+                             && is_time_type(key.type)
                              && key.spec.months == 0;
     if (!fixed_time_bucket || run_key >= 0) {
       run_key = -1;

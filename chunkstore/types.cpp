@@ -16,6 +16,8 @@ const char* pg_type_name(column_type t) noexcept {
       return "boolean";
     case column_type::text:
       return "text";
+    case column_type::timestamp:
+      return "timestamp without time zone";
   }
   return "unknown";
 }
@@ -23,6 +25,7 @@ const char* pg_type_name(column_type t) noexcept {
 size_t value_width(column_type t) noexcept {
   switch (t) {
     case column_type::timestamptz:
+    case column_type::timestamp:
     case column_type::int8:
     case column_type::float8:
       return 8;

@@ -32,7 +32,17 @@ enum class column_type : uint8_t {
   float8,
   boolean,
   text,
+  timestamp, ///< without time zone: microseconds as written, no zone applied
 };
+
+/// The last column_type value (decoders refuse larger ones).
+inline constexpr column_type last_column_type = column_type::timestamp;
+
+/// timestamptz and timestamp: int64 microseconds since 1970, time_bucket's
+/// calendar rules.
+constexpr bool is_time_type(column_type t) noexcept {
+  return t == column_type::timestamptz || t == column_type::timestamp;
+}
 
 /// The PostgreSQL name of a type (`timestamp with time zone`, `integer`, ...).
 const char* pg_type_name(column_type t) noexcept;
@@ -42,8 +52,8 @@ size_t value_width(column_type t) noexcept;
 
 /// True for the types that compare and aggregate as integers.
 constexpr bool is_integral(column_type t) noexcept {
-  return t == column_type::timestamptz || t == column_type::int4
-         || t == column_type::int8 || t == column_type::boolean;
+  return is_time_type(t) || t == column_type::int4 || t == column_type::int8
+         || t == column_type::boolean;
 }
 
 /// One column of a table.

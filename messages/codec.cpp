@@ -88,7 +88,7 @@ std::optional<std::string> view_column(const fb::Column* c, size_t rows,
   if (c == nullptr)
     return "missing column";
   auto t = static_cast<uint8_t>(c->type());
-  if (t > static_cast<uint8_t>(cs::column_type::text))
+  if (t > static_cast<uint8_t>(cs::last_column_type))
     return "unknown column type " + std::to_string(t);
   out.type = static_cast<cs::column_type>(t);
   switch (out.type) {
@@ -195,7 +195,7 @@ cs::value decode_value(const fb::Value* v) {
     return out;
   out.type = static_cast<cs::column_type>(
     std::min<uint8_t>(static_cast<uint8_t>(v->type()),
-                      static_cast<uint8_t>(cs::column_type::text)));
+                      static_cast<uint8_t>(cs::last_column_type)));
   out.is_null = v->is_null();
   out.i = v->i();
   out.f = v->f();
@@ -442,7 +442,7 @@ result<cs::partial_result> decode_result(const buffer& buf, bool verify) {
           || !fits(s->i_lo()) || !fits(s->i_hi()) || !fits(s->null_value()))
         return invalid("short aggregate states");
       if (static_cast<uint8_t>(s->kind()) > static_cast<uint8_t>(cs::agg_kind::last)
-          || static_cast<uint8_t>(s->input_type()) > static_cast<uint8_t>(cs::column_type::text))
+          || static_cast<uint8_t>(s->input_type()) > static_cast<uint8_t>(cs::last_column_type))
         return invalid("unknown aggregate");
       out.kinds.push_back(static_cast<cs::agg_kind>(s->kind()));
       out.input_types.push_back(static_cast<cs::column_type>(s->input_type()));
@@ -512,7 +512,7 @@ result<create_table> decode_create_table(const buffer& buf, bool verify) {
   out.oid = t->oid();
   if (t->columns())
     for (const auto* c : *t->columns()) {
-      if (static_cast<uint8_t>(c->type()) > static_cast<uint8_t>(cs::column_type::text))
+      if (static_cast<uint8_t>(c->type()) > static_cast<uint8_t>(cs::last_column_type))
         return invalid("unknown column type");
       out.schema.columns.push_back(cs::column_def{c->name() ? c->name()->str() : "",
                                                   static_cast<cs::column_type>(c->type()),
@@ -645,9 +645,9 @@ result<catalog_snapshot> decode_catalog_snapshot(const buffer& buf, bool verify)
     for (const auto* h : *s->hypertables())
       out.hypertables.push_back(hypertable_info{
         h->id(), str(h->name()), str(h->time_column()),
-        static_cast<cs::column_type>(std::min<uint8_t>(static_cast<uint8_t>(h->time_type()), 5)),
+        static_cast<cs::column_type>(std::min(static_cast<uint8_t>(h->time_type()), static_cast<uint8_t>(cs::last_column_type))),
         h->chunk_interval(), str(h->space_column()), h->partitions(), h->num_chunks(),
-        static_cast<cs::column_type>(std::min<uint8_t>(static_cast<uint8_t>(h->space_type()), 5))});
+        static_cast<cs::column_type>(std::min(static_cast<uint8_t>(h->space_type()), static_cast<uint8_t>(cs::last_column_type)))});
   if (s->chunks())
     for (const auto* c : *s->chunks())
       out.chunks.push_back(chunk_info{c->id(), str(c->schema_name()), str(c->table_name()),
@@ -660,7 +660,7 @@ result<catalog_snapshot> decode_catalog_snapshot(const buffer& buf, bool verify)
       ct.oid = t->oid();
       if (t->columns())
         for (const auto* c : *t->columns()) {
-          if (static_cast<uint8_t>(c->type()) > static_cast<uint8_t>(cs::column_type::text))
+          if (static_cast<uint8_t>(c->type()) > static_cast<uint8_t>(cs::last_column_type))
             return invalid("unknown column type");
           ct.schema.columns.push_back(cs::column_def{str(c->name()),
                                                      static_cast<cs::column_type>(c->type()),

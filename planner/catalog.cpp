@@ -76,7 +76,7 @@ catalog::create_hypertable(const messages::create_hypertable& x) {
   if (tc < 0)
     return undefined_column(x.time_column);
   auto ttype = t->def.schema.columns[static_cast<size_t>(tc)].type;
-  if (ttype != cs::column_type::timestamptz && ttype != cs::column_type::int4
+  if (!cs::is_time_type(ttype) && ttype != cs::column_type::int4
       && ttype != cs::column_type::int8)
     return pg_error{"22023",
                     "invalid type for dimension \"" + x.time_column + "\"",

@@ -100,11 +100,15 @@ std::optional<std::string> put_text(cs::column_batch& b, size_t c, cs::column_ty
     case cs::column_type::text:
       b.append_text(c, v);
       return std::nullopt;
-    case cs::column_type::timestamptz: {
-      auto ts = parse_timestamptz(v);
+    case cs::column_type::timestamptz:
+    case cs::column_type::timestamp: {
+      bool zone = t == cs::column_type::timestamptz;
+      auto ts = zone ? parse_timestamptz(v) : parse_timestamp(v);
       if (!ts) {
         sqlstate = "22007";
-        return "invalid input syntax for type timestamp with time zone: \"" + std::string{v} + "\"";
+        return std::string{"invalid input syntax for type "}
+               + (zone ? "timestamp with time zone" : "timestamp") + ": \"" + std::string{v}
+               + "\"";
       }
       b.append_int(c, *ts);
       return std::nullopt;
@@ -360,6 +364,7 @@ std::optional<positioned_error> copy_parser::binary_tuples() {
       auto size_is = [&](int32_t want) { return len == want; };
       switch (col.type) {
         case cs::column_type::timestamptz:
+        case cs::column_type::timestamp:
           if (!size_is(8))
             return bad("22P03", "incorrect binary data format");
           batch_.append_int(c, be64(d) + pg_epoch_offset);

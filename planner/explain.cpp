@@ -25,6 +25,8 @@ std::string literal(const cs::value& v) {
       return format_float8(v.f);
     case cs::column_type::timestamptz:
       return "'" + format_timestamptz(v.i) + "'::timestamp with time zone";
+    case cs::column_type::timestamp:
+      return "'" + format_timestamp(v.i) + "'::timestamp without time zone";
     case cs::column_type::boolean:
       return v.i ? "true" : "false";
     default:

@@ -146,13 +146,19 @@ void put(cs::column_batch& b, size_t c, const cs::column_def& col, const literal
         mismatch();
       b.append_text(c, l.text);
       return;
-    case cs::column_type::timestamptz: {
+    case cs::column_type::timestamptz:
+    case cs::column_type::timestamp: {
       if (!from_string && l.type_oid != 1184 && l.type_oid != 1114)
         mismatch();
-      auto t = parse_timestamptz(l.text);
+      // A timestamp reads its text as written, ignoring any zone (as
+      // PostgreSQL does); a timestamptz value into it is shown in the
+      // session's zone, UTC, which is the same instant.
+      bool as_written = col.type == cs::column_type::timestamp && l.type_oid != 1184;
+      auto t = as_written ? parse_timestamp(l.text) : parse_timestamptz(l.text);
       if (!t)
-        fail("22007", "invalid input syntax for type timestamp with time zone: \"" + l.text
-                        + "\"", l);
+        fail("22007", std::string{"invalid input syntax for type "}
+                        + (as_written ? "timestamp" : "timestamp with time zone") + ": \""
+                        + l.text + "\"", l);
       b.append_int(c, *t);
       return;
     }

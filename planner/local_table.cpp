@@ -39,6 +39,7 @@ std::variant<local_table, positioned_error> local_from_result(std::string name,
       case oid::numeric: type = cs::column_type::float8; break;
       case oid::bool_: type = cs::column_type::boolean; break;
       case oid::timestamptz: type = cs::column_type::timestamptz; break;
+      case oid::timestamp: type = cs::column_type::timestamp; break;
       default: break;
     }
     t.schema.columns.push_back(cs::column_def{c.name, type, false});

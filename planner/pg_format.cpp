@@ -13,6 +13,7 @@ namespace cs = chunkstore;
 int32_t oid_of(cs::column_type t) noexcept {
   switch (t) {
     case cs::column_type::timestamptz: return oid::timestamptz;
+    case cs::column_type::timestamp: return oid::timestamp;
     case cs::column_type::int4: return oid::int4;
     case cs::column_type::int8: return oid::int8;
     case cs::column_type::float8: return oid::float8;

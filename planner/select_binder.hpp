@@ -391,8 +391,8 @@ struct binder {
         if (width.k == bexpr::kind::constant && width.type == oid::unknown)
           width = constant(coerce(width.value, oid::interval, f->location));
         if (width.type != oid::interval)
-          fail("42883", std::string{"function time_bucket("} + type_name(width.type)
-                          + ", timestamp with time zone) does not exist", f->location);
+          fail("42883", std::string{"function time_bucket("} + type_name(width.type) + ", "
+                          + type_name(ts.type) + ") does not exist", f->location);
       } else if (is_int(ts.type)) {
         if (!is_int(width.type))
           fail("42883", "function time_bucket() needs an integer width for an integer time",

@@ -532,6 +532,8 @@ std::string_view text_cell(const cs::column_batch::column& c, size_t row, char* 
       return c.dict[c.codes[row]];
     case cs::column_type::timestamptz:
       return {scratch, format_timestamp_to(scratch, c.i64[row], true)};
+    case cs::column_type::timestamp:
+      return {scratch, format_timestamp_to(scratch, c.i64[row], false)};
     default:
       return {scratch, std::to_chars(scratch, scratch + 24, c.i64[row]).ptr};
   }

@@ -188,7 +188,7 @@ bool rewrite_distinct_on(const PgQuery__SelectStmt* s, const cs::table_schema& s
     return false;
   const auto& tdef = schema.columns[static_cast<size_t>(tcol.index)];
   if (!tdef.not_null
-      || (tdef.type != cs::column_type::timestamptz && tdef.type != cs::column_type::int4
+      || (!cs::is_time_type(tdef.type) && tdef.type != cs::column_type::int4
           && tdef.type != cs::column_type::int8))
     return false;
   auto pick = last_sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC ? cs::agg_kind::last
@@ -335,7 +335,7 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now) 
           key.k = cs::group_key::kind::time_bucket;
           key.column = k.args[1].index;
           const datum& w = k.args[0].value;
-          if (k.type == oid::timestamptz) {
+          if (k.type == oid::timestamptz || k.type == oid::timestamp) {
             key.bucket.width = static_cast<int64_t>(w.iv.days) * cs::usecs_per_day + w.iv.micros;
             key.bucket.months = w.iv.months;
             if (k.args.size() > 2) {

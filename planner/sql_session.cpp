@@ -143,8 +143,10 @@ cs::column_type column_type_of(const PgQuery__TypeName* t) {
   if (t->n_array_bounds > 0)
     fail("0A000", "array types are not supported", t->location);
   auto name = last_name(t->n_names, t->names);
-  if (name == "timestamptz" || name == "timestamp")
+  if (name == "timestamptz")
     return cs::column_type::timestamptz;
+  if (name == "timestamp")
+    return cs::column_type::timestamp;
   if (name == "int4" || name == "int" || name == "integer")
     return cs::column_type::int4;
   if (name == "int8" || name == "bigint")

@@ -16,12 +16,13 @@ using namespace hypertide::chunkstore;
 
 namespace {
 
-const std::array<column_type, 6> all_types = {
+const std::array<column_type, 7> all_types = {
   column_type::timestamptz, column_type::int4,    column_type::int8,
   column_type::float8,      column_type::boolean, column_type::text,
+  column_type::timestamp,
 };
 
-/// The value row `r` of a 6-column test batch holds in column `c`; every
+/// The value row `r` of a 7-column test batch holds in column `c`; every
 /// third row of a column is NULL, shifted per column so rows mix NULLs.
 value expected(size_t r, size_t c) {
   if ((r + c) % 3 == 0)
@@ -40,6 +41,8 @@ value expected(size_t r, size_t c) {
       return value::of_int(column_type::boolean, x & 1);
     case column_type::text:
       return value::of_text("s" + std::to_string(x % 5));
+    case column_type::timestamp:
+      return value::of_int(column_type::timestamp, x * usecs_per_minute + 7);
   }
   return value::null(column_type::int8);
 }

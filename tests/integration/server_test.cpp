@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,6 +66,8 @@ struct server {
     args.push_back("--hypertide.port=" + std::to_string(port));
     pid = fork();
     if (pid == 0) {
+      // The node dies with the test, even when the test is killed.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
       std::vector<char*> argv;
       for (auto& a : args)
         argv.push_back(a.data());

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -35,6 +36,8 @@ struct node_connection {
     uint16_t port = free_port();
     pid = fork();
     if (pid == 0) {
+      // The node dies with the test, even when the test is killed.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
       std::string p = "--hypertide.port=" + std::to_string(port);
       int devnull = open("/dev/null", O_WRONLY);
       dup2(devnull, 1);
