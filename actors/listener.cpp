@@ -39,7 +39,7 @@ caf::behavior connection_behavior(caf::io::broker* self, connection_handle hdl,
       self->send(session, wire_atom_v, messages::buffer{msg.buf});
     },
     [=](wire_atom, const messages::buffer& bytes) {
-      self->write(hdl, bytes.size(), bytes.bytes().data());
+      self->write(hdl, bytes.size(), bytes.data());
       self->flush(hdl);
     },
     [=](close_atom) {

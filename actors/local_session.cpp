@@ -76,7 +76,7 @@ struct local_session::impl {
       if (closed)
         return;
       self->receive([this](wire_atom, const messages::buffer& b) {
-                      in.insert(in.end(), b.bytes().begin(), b.bytes().end());
+                      in.insert(in.end(), b.chars().begin(), b.chars().end());
                     },
                     [this](close_atom) { closed = true; });
     }

@@ -1012,7 +1012,7 @@ caf::behavior session_behavior(self_ptr self, caf::actor out, catalog_actor cata
       auto& s = self->state;
       if (s.at == session_state::phase::closing)
         return;
-      s.in.insert(s.in.end(), bytes.bytes().begin(), bytes.bytes().end());
+      s.in.insert(s.in.end(), bytes.chars().begin(), bytes.chars().end());
       on_bytes(self);
     },
     // The connection is gone.

@@ -51,7 +51,8 @@ namespace hypertide::messages {
 template <class Inspector>
 typename std::enable_if<Inspector::reads_state, typename Inspector::result_type>::type
 inspect(Inspector& f, const buffer& x) {
-  return f(caf::meta::type_name("buffer"), x.bytes());
+  auto bytes = x.to_vector();
+  return f(caf::meta::type_name("buffer"), bytes);
 }
 
 template <class Inspector>

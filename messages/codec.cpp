@@ -20,7 +20,11 @@ pg_error invalid(std::string what) {
 }
 
 buffer finish(FlatBufferBuilder& fbb) {
-  return buffer::copy_of(fbb.GetBufferPointer(), fbb.GetSize());
+  // The builder's memory becomes the buffer's: no copy.
+  auto bytes = std::make_shared<flatbuffers::DetachedBuffer>(fbb.Release());
+  const uint8_t* data = bytes->data();
+  size_t size = bytes->size();
+  return buffer::adopt(std::move(bytes), data, size);
 }
 
 template <class T>

@@ -132,7 +132,7 @@ BOOST_AUTO_TEST_CASE(damaged_bytes_are_refused_when_verified) {
   // Random bit flips: decoding either fails cleanly or yields a batch whose
   // every cell can be read (lengths and codes are checked).
   for (int i = 0; i < 2000; ++i) {
-    std::vector<char> bytes = good.bytes();
+    std::vector<char> bytes = good.to_vector();
     bytes[rng() % bytes.size()] ^= static_cast<char>(1u << (rng() % 8));
     messages::buffer b{std::move(bytes)};
     auto r = messages::decode_insert(b, true);

@@ -39,7 +39,7 @@ BOOST_AUTO_TEST_CASE(wal_records_round_trip) {
   msg::commit_record commit{1'700'000'000'000'000, 123456};
   BOOST_CHECK(ok(msg::decode_commit(msg::encode(commit), true)) == commit);
   // Damage is refused with a PostgreSQL error, not a crash.
-  auto bytes = msg::encode(commit).bytes();
+  auto bytes = msg::encode(commit).to_vector();
   bytes.resize(bytes.size() / 2);
   auto bad = msg::decode_commit(msg::buffer{bytes}, true);
   BOOST_REQUIRE(std::holds_alternative<cs::pg_error>(bad));
