@@ -6,10 +6,12 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <algorithm>
+#include <chrono>
 
 #include "actors/aggregation_actor.hpp"
 #include "actors/chunk_actor.hpp"
 #include "messages/codec.hpp"
+#include "messages/wal_codec.hpp"
 
 namespace hypertide::actors {
 
@@ -29,6 +31,46 @@ std::vector<messages::chunk_info> to_info(const std::vector<planner::chunk_meta>
                                        c.table_name, c.range.start, c.range.end,
                                        c.range.partition, 0, 0, {}, c.oid});
   return out;
+}
+
+/// WAL record kinds (wal/log_format.hpp record_kind), without including wal/.
+enum wal_kind : uint8_t {
+  wal_create_table = 1,
+  wal_create_hypertable = 2,
+  wal_insert = 4,
+  wal_drop_chunks = 5,
+  wal_drop_table = 6,
+  wal_commit = 7,
+};
+
+/// Fails commit `at` and every later one still in flight, and stops the
+/// node taking work: a part of a statement could not be applied or logged,
+/// and none of the statements after it may become visible without it.
+void fail_pending(self_ptr self, uint64_t at, const caf::error& err, const char* what) {
+  auto& s = self->state;
+  if (!s.broken) {
+    auto e = to_pg_error(err);
+    s.broken = chunkstore::pg_error{e.sqlstate == "54000" ? "54000" : "XX000",
+                                    std::string{what} + e.message, {}};
+  }
+  for (auto it = s.pending.lower_bound(at); it != s.pending.end();) {
+    it->second.promise.deliver(make_pg_error(*s.broken));
+    it = s.pending.erase(it);
+  }
+}
+
+/// Logs one DDL record and answers `reply` once the WAL writer has it (at
+/// once without a WAL).
+template <class... Ts>
+caf::result<Ts...> logged(self_ptr self, uint8_t kind, const buffer& record, Ts... reply) {
+  if (!self->state.wal)
+    return caf::result<Ts...>{std::move(reply)...};
+  auto promise = self->make_response_promise<Ts...>();
+  self->request(self->state.wal, caf::infinite, append_atom_v, std::vector<buffer>{record},
+                std::vector<uint8_t>{kind})
+    .then([promise, reply...](uint64_t) mutable { promise.deliver(reply...); },
+          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+  return promise;
 }
 
 /// Marks `at` applied and makes every applied commit visible in LSN order.
@@ -60,6 +102,11 @@ caf::result<uint64_t, uint64_t> insert(self_ptr self, const std::vector<buffer>&
   std::vector<routed> all;
   uint64_t rows = 0;
   for (const auto& batch_buf : batches) {
+    if (st.wal && batch_buf.size() > st.wal_max_record)
+      return make_pg_error({"54000", "statement too large for one WAL record ("
+                                       + std::to_string(batch_buf.size()) + " bytes of rows, at most "
+                                       + std::to_string(st.wal_max_record)
+                                       + "): split the COPY into smaller ones", {}});
     auto view = messages::decode_insert(batch_buf, false);
     if (auto* e = failed(view))
       return make_pg_error(*e);
@@ -79,9 +126,26 @@ caf::result<uint64_t, uint64_t> insert(self_ptr self, const std::vector<buffer>&
   uint64_t at = st.next_lsn++;
   uint64_t horizon = st.horizon();
   pending_commit& pc = st.pending[at];
-  pc.remaining = nparts;
+  pc.remaining = nparts + (st.wal ? 1 : 0);
   pc.rows = rows;
   pc.promise = self->make_response_promise<uint64_t, uint64_t>();
+  if (st.wal) {
+    // The batches, then a commit record: replay applies a transaction only
+    // when its commit is in the log. Visible once logged and applied.
+    std::vector<buffer> records(batches.begin(), batches.end());
+    std::vector<uint8_t> kinds(records.size(), wal_insert);
+    records.push_back(messages::encode(messages::commit_record{
+      std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::system_clock::now().time_since_epoch())
+        .count(),
+      0}));
+    kinds.push_back(wal_commit);
+    self->request(st.wal, caf::infinite, append_atom_v, records, kinds)
+      .then([self, at](uint64_t) { on_applied(self, at); },
+            [self, at](caf::error& err) {
+              fail_pending(self, at, err, "could not log an insert: ");
+            });
+  }
   for (auto& r : all) {
     const planner::table_meta* t = r.table;
     for (auto& part : r.parts) {
@@ -97,19 +161,9 @@ caf::result<uint64_t, uint64_t> insert(self_ptr self, const std::vector<buffer>&
               [self, at](caf::error& err) {
                 // A chunk that cannot apply its part leaves the statement
                 // neither committed nor safely abortable: stop taking work.
-                // This statement and every later one in flight fail (none
-                // of them may become visible after it); earlier ones still
-                // commit when their parts are applied.
-                auto& s = self->state;
-                if (!s.broken) {
-                  auto e = to_pg_error(err);
-                  s.broken = chunkstore::pg_error{
-                    "XX000", "chunk failed to apply an insert: " + e.message, {}};
-                }
-                for (auto it = s.pending.lower_bound(at); it != s.pending.end();) {
-                  it->second.promise.deliver(make_pg_error(*s.broken));
-                  it = s.pending.erase(it);
-                }
+                // Earlier statements still commit when their parts are
+                // applied.
+                fail_pending(self, at, err, "chunk failed to apply an insert: ");
               });
     }
   }
@@ -163,7 +217,7 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
       auto r = self->state.cat.create_table(std::get<messages::create_table>(x));
       if (auto* e = failed(r))
         return make_pg_error(*e);
-      return true;
+      return logged(self, wal_create_table, b, true);
     },
     [=](hyper_atom, const buffer& b)
       -> caf::result<int32_t, std::string, bool, std::string> {
@@ -174,7 +228,10 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
       if (auto* e = failed(r))
         return make_pg_error(*e);
       auto& h = std::get<planner::hypertable_created>(r);
-      return {h.hypertable_id, h.table_name, h.created, h.notice};
+      if (!h.created)
+        return {h.hypertable_id, h.table_name, h.created, h.notice};
+      return logged(self, wal_create_hypertable, b, h.hypertable_id, h.table_name, h.created,
+                    h.notice);
     },
     [=](drop_atom, const buffer& b) -> caf::result<bool> {
       auto x = messages::decode_drop_table(b, false);
@@ -186,7 +243,7 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
       // A chunk actor goes away once the last query holding it finishes.
       for (int32_t id : std::get<std::vector<int32_t>>(r))
         self->state.chunks.erase(id);
-      return true;
+      return logged(self, wal_drop_table, b, true);
     },
     [=](insert_atom, const buffer& b) { return insert(self, std::vector<buffer>{b}); },
     [=](commit_atom, const std::vector<buffer>& bs) { return insert(self, bs); },
@@ -211,7 +268,9 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
       const auto& dropped = std::get<std::vector<planner::chunk_meta>>(r);
       for (const auto& c : dropped)
         self->state.chunks.erase(c.id);
-      return messages::encode(to_info(dropped));
+      if (dropped.empty())
+        return messages::encode(to_info(dropped));
+      return logged(self, wal_drop_chunks, b, messages::encode(to_info(dropped)));
     },
     [=](explain_atom, const buffer& fragment_buf) -> caf::result<buffer, uint64_t> {
       auto decoded = messages::decode_fragment(fragment_buf, false);
@@ -257,6 +316,10 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
       if (t == nullptr)
         return make_pg_error(planner::undefined_table(name));
       return messages::encode(messages::create_table{name, t->def.schema, false, t->oid});
+    },
+    [=](wal_atom, caf::actor wal, uint64_t max_record) {
+      self->state.wal = std::move(wal);
+      self->state.wal_max_record = max_record;
     },
     [=](done_atom, uint64_t snapshot) {
       auto& s = self->state.snapshots;

@@ -41,6 +41,10 @@ struct catalog_state {
   /// Set when a chunk failed to apply an insert: the node refuses further
   /// work rather than make part of a statement visible.
   std::optional<chunkstore::pg_error> broken;
+  /// The WAL writer, when the node has a data directory; null while
+  /// recovery replays the log (replayed changes are not logged again).
+  caf::actor wal;
+  uint64_t wal_max_record = 0;
 
   /// The oldest snapshot a reader may still use.
   uint64_t horizon() const noexcept {

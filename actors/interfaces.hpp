@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -66,6 +67,10 @@ using catalog_actor = caf::typed_actor<
   /// The CreateTable of a table (its schema).
   caf::replies_to<schema_atom, std::string>::with<buffer>,
   /// A query at this snapshot finished.
-  caf::reacts_to<done_atom, uint64_t>>;
+  caf::reacts_to<done_atom, uint64_t>,
+  /// From now on every change goes to this WAL writer (actors/wal_actor.hpp)
+  /// and is acknowledged once the writer has it; the largest record it
+  /// takes.
+  caf::reacts_to<wal_atom, caf::actor, uint64_t>>;
 
 } // namespace hypertide::actors

@@ -33,7 +33,11 @@ struct config : caf::actor_system_config {
            "address the PostgreSQL listener binds (default 127.0.0.1)")
       .add(opts.port, "port", "PostgreSQL wire protocol port (default 5433)")
       .add(opts.cluster_port, "cluster-port", "node-to-node port, 0 = off (default 0)")
-      .add(opts.data_dir, "data-dir", "data directory (unused until the WAL, issue #5)");
+      .add(opts.data_dir, "data-dir", "data directory: the write-ahead log (default none)")
+      .add(opts.synchronous_commit, "synchronous-commit",
+           "on|local|off: acknowledge commits once flushed, or at once (default on)")
+      .add(opts.wal_writer_delay_ms, "wal-writer-delay",
+           "milliseconds before an unsynchronous commit is flushed (default 200)");
     // Two workers on this 2-core machine and no polling: CAF's defaults
     // (4 work-stealing workers) cost 3-5x in request latency here.
     set("scheduler.max-threads", 2);
@@ -72,7 +76,20 @@ int run(caf::actor_system& sys, const config& cfg) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 
-  actors::node node{sys};
+  actors::node node{sys, actors::node::durability{
+                           cfg.opts.data_dir, cfg.opts.synchronous_commit != "off",
+                           static_cast<int>(cfg.opts.wal_writer_delay_ms)}};
+  if (const auto& e = node.startup_error()) {
+    std::fprintf(stderr, "hypertide: %s (SQLSTATE %s)\n", e->message.c_str(), e->sqlstate.c_str());
+    return 1;
+  }
+  if (!cfg.opts.data_dir.empty()) {
+    std::printf("hypertide: replayed %llu WAL records from %s/pg_wal%s%s\n",
+                static_cast<unsigned long long>(node.replayed_records()),
+                cfg.opts.data_dir.c_str(), node.torn_tail().empty() ? "" : "; cut a torn tail: ",
+                node.torn_tail().c_str());
+    std::fflush(stdout);
+  }
   auto acceptor = sys.middleman().spawn_broker(actors::acceptor_behavior, node.catalog());
   uint16_t port = 0;
   caf::error bind_error;
@@ -133,8 +150,14 @@ bool print_help(int argc, char** argv) {
         "                                  (default: %s)\n"
         "  --hypertide.port=N              PostgreSQL wire protocol port (default: %u)\n"
         "  --hypertide.cluster-port=N      node-to-node port, 0 = off (default: %u)\n"
-        "  --hypertide.data-dir=DIR        data directory, unused until the WAL\n"
-        "                                  (default: none, in memory)\n"
+        "  --hypertide.data-dir=DIR        data directory: the write-ahead log is\n"
+        "                                  replayed at start and every change\n"
+        "                                  logged (default: none, in memory)\n"
+        "  --hypertide.synchronous-commit=on|local|off\n"
+        "                                  acknowledge a commit once it is on disk,\n"
+        "                                  or at once (default: on)\n"
+        "  --hypertide.wal-writer-delay=MS flush delay with synchronous-commit=off\n"
+        "                                  (default: 200)\n"
         "  --scheduler.max-threads=N       actor worker threads (default: 2)\n"
         "  --scheduler.policy=sharing      'sharing' or 'stealing' (default: sharing)\n"
         "  --long-help                     every option, CAF's own included\n",

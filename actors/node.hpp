@@ -34,8 +34,27 @@ struct insert_result {
 /// talk to the same catalog actor (`catalog()`).
 class node {
 public:
-  /// Starts a node's actors in `sys`.
+  /// Starts a node's actors in `sys`, in memory only.
   explicit node(caf::actor_system& sys);
+
+  /// Durability: the write-ahead log under `data_dir`/pg_wal.
+  struct durability {
+    std::string data_dir;          ///< empty: in memory only
+    bool synchronous_commit = true; ///< acknowledge commits once flushed
+    int wal_writer_delay_ms = 200; ///< flush delay when not synchronous
+  };
+
+  /// Starts a node that replays the log in `d.data_dir` (every committed
+  /// change since the log began) and then logs every change there. When
+  /// recovery fails, startup_error() says why and the node is stopped.
+  node(caf::actor_system& sys, const durability& d);
+
+  /// Why recovery failed (nullopt: it did not, or there was none).
+  const std::optional<chunkstore::pg_error>& startup_error() const;
+
+  /// Records replayed at startup, and what was cut off a torn log tail.
+  uint64_t replayed_records() const;
+  const std::string& torn_tail() const;
   ~node();
   node(const node&) = delete;
   node& operator=(const node&) = delete;

@@ -65,6 +65,12 @@ std::vector<std::string> check_options(const node_options& o) {
     errs.push_back("hypertide.port: must be between 1 and 65535");
   if (o.cluster_port != 0 && o.cluster_port == o.port)
     errs.push_back("hypertide.cluster-port: must differ from hypertide.port");
+  const auto& sc = o.synchronous_commit;
+  if (sc != "on" && sc != "off" && sc != "local" && sc != "remote_write" && sc != "remote_apply")
+    errs.push_back("hypertide.synchronous-commit: \"" + sc
+                   + "\" is not one of on, off, local, remote_write, remote_apply");
+  if (o.wal_writer_delay_ms < 1 || o.wal_writer_delay_ms > 10000)
+    errs.push_back("hypertide.wal-writer-delay: must be between 1 and 10000 (milliseconds)");
   return errs;
 }
 
@@ -124,6 +130,16 @@ std::vector<std::string> check_config_text(std::string_view text, node_options& 
         want_port(out.cluster_port, 0);
       else if (key == "data-dir")
         want_string(out.data_dir);
+      else if (key == "synchronous-commit")
+        want_string(out.synchronous_commit);
+      else if (key == "wal-writer-delay") {
+        long long x = 0;
+        if (!parse_int(val, x) || x < 1 || x > 10000)
+          errs.push_back(where(key) + ": expected milliseconds between 1 and 10000, got "
+                         + std::string{val});
+        else
+          out.wal_writer_delay_ms = static_cast<uint32_t>(x);
+      }
       else
         errs.push_back(where(key) + ": unknown option");
     } else if (section == "scheduler") {

@@ -15,6 +15,12 @@ struct node_options {
   uint16_t port = 5433;         ///< PostgreSQL wire protocol
   uint16_t cluster_port = 0;    ///< node-to-node; 0 = off
   std::string data_dir;         ///< empty: in memory only
+  /// PostgreSQL's synchronous_commit: on, local (acknowledge once the
+  /// commit is flushed to the local WAL), remote_write, remote_apply (the
+  /// same until replication exists), off (acknowledge at once, flush within
+  /// wal-writer-delay).
+  std::string synchronous_commit = "on";
+  uint32_t wal_writer_delay_ms = 200;
 };
 
 /// Checks the text of a config file the way CAF does not: CAF drops a value

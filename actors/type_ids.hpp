@@ -41,6 +41,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(hypertide, caf::first_custom_type_id)
   CAF_ADD_ATOM(hypertide, hypertide::actors, explain_atom, "explain")
   CAF_ADD_ATOM(hypertide, hypertide::actors, wire_atom, "wire")
   CAF_ADD_ATOM(hypertide, hypertide::actors, close_atom, "close")
+  CAF_ADD_ATOM(hypertide, hypertide::actors, wal_atom, "wal")
 
 CAF_END_TYPE_ID_BLOCK(hypertide)
 
