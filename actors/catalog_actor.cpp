@@ -67,7 +67,7 @@ caf::result<Ts...> logged(self_ptr self, uint8_t kind, const buffer& record, Ts.
     return caf::result<Ts...>{std::move(reply)...};
   auto promise = self->make_response_promise<Ts...>();
   self->request(self->state.wal, caf::infinite, append_atom_v, std::vector<buffer>{record},
-                std::vector<uint8_t>{kind})
+                std::vector<uint8_t>{kind}, uint8_t{commit_default})
     .then([promise, reply...](uint64_t) mutable { promise.deliver(reply...); },
           [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
   return promise;
@@ -88,7 +88,8 @@ void on_applied(self_ptr self, uint64_t at) {
   }
 }
 
-caf::result<uint64_t, uint64_t> insert(self_ptr self, const std::vector<buffer>& batches) {
+caf::result<uint64_t, uint64_t> insert(self_ptr self, const std::vector<buffer>& batches,
+                                       uint8_t mode) {
   auto& st = self->state;
   if (st.broken)
     return make_pg_error(*st.broken);
@@ -140,7 +141,7 @@ caf::result<uint64_t, uint64_t> insert(self_ptr self, const std::vector<buffer>&
         .count(),
       0}));
     kinds.push_back(wal_commit);
-    self->request(st.wal, caf::infinite, append_atom_v, records, kinds)
+    self->request(st.wal, caf::infinite, append_atom_v, records, kinds, mode)
       .then([self, at](uint64_t) { on_applied(self, at); },
             [self, at](caf::error& err) {
               fail_pending(self, at, err, "could not log an insert: ");
@@ -245,8 +246,12 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
         self->state.chunks.erase(id);
       return logged(self, wal_drop_table, b, true);
     },
-    [=](insert_atom, const buffer& b) { return insert(self, std::vector<buffer>{b}); },
-    [=](commit_atom, const std::vector<buffer>& bs) { return insert(self, bs); },
+    [=](insert_atom, const buffer& b, uint8_t mode) {
+      return insert(self, std::vector<buffer>{b}, mode);
+    },
+    [=](commit_atom, const std::vector<buffer>& bs, uint8_t mode) {
+      return insert(self, bs, mode);
+    },
     [=](query_atom, const buffer& b, uint32_t oid) { return query(self, b, oid); },
     [=](chunks_atom, const buffer& b) -> caf::result<buffer> {
       auto x = messages::decode_drop_chunks(b, false);

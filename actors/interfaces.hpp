@@ -17,6 +17,11 @@ namespace hypertide::actors {
 
 using messages::buffer;
 
+/// A session's synchronous_commit for one commit: off (acknowledged before
+/// its WAL records are flushed), on (after), or the node's configured
+/// default (the session never changed the setting).
+enum commit_mode : uint8_t { commit_async = 0, commit_sync = 1, commit_default = 2 };
+
 /// The catalog's answer to a query planned from a cached schema that is no
 /// longer the table's: the session plans again. Never shown to a client.
 inline constexpr const char* stale_plan_sqlstate = "HTSTL";
@@ -46,11 +51,12 @@ using catalog_actor = caf::typed_actor<
   caf::replies_to<hyper_atom, buffer>::with<int32_t, std::string, bool, std::string>,
   /// DropTable.
   caf::replies_to<drop_atom, buffer>::with<bool>,
-  /// InsertBatch; replies (commit LSN, rows) once the batch is visible.
-  caf::replies_to<insert_atom, buffer>::with<uint64_t, uint64_t>,
+  /// InsertBatch and a commit_mode; replies (commit LSN, rows) once the
+  /// batch is visible.
+  caf::replies_to<insert_atom, buffer, uint8_t>::with<uint64_t, uint64_t>,
   /// Several InsertBatches (a transaction's writes) under one commit LSN;
   /// replies (commit LSN, rows) once all of them are visible.
-  caf::replies_to<commit_atom, std::vector<buffer>>::with<uint64_t, uint64_t>,
+  caf::replies_to<commit_atom, std::vector<buffer>, uint8_t>::with<uint64_t, uint64_t>,
   /// Fragment planned against the table with this OID (0: any); replies
   /// with the node's merged PartialResult, or stale_plan_sqlstate when the
   /// table is now another one (dropped and created again).

@@ -81,7 +81,8 @@ node::node(caf::actor_system& sys, const durability& d) : node(sys) {
       case 6: check(impl_->ask<bool>(drop_atom_v, payload)); break;
       case 7:
         if (!open_inserts.empty())
-          check(impl_->ask<uint64_t, uint64_t>(commit_atom_v, open_inserts));
+          check(impl_->ask<uint64_t, uint64_t>(commit_atom_v, open_inserts,
+                                               uint8_t{commit_default}));
         open_inserts.clear();
         break;
       default: break; // kinds this version does not apply (chunk creation)
@@ -176,7 +177,7 @@ result<insert_result> node::insert(std::string_view table,
 }
 
 result<insert_result> node::insert(const messages::buffer& b) {
-  auto r = impl_->ask<uint64_t, uint64_t>(insert_atom_v, b);
+  auto r = impl_->ask<uint64_t, uint64_t>(insert_atom_v, b, uint8_t{commit_default});
   if (auto* e = failed(r))
     return *e;
   auto [lsn, rows] = std::get<0>(r);

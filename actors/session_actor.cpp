@@ -129,6 +129,15 @@ void write_result(self_ptr self, std::vector<char>& out, const planner::statemen
 void run_statements(self_ptr self);
 void handle_message(self_ptr self, char type, std::vector<char> body);
 
+/// The session's synchronous_commit for the catalog: the node's default
+/// until the session sets it (SET synchronous_commit = off | on | local).
+uint8_t commit_mode_of(const session_state& st) {
+  auto v = st.sql.setting("synchronous_commit").value_or("on");
+  if (v == "off")
+    return commit_async;
+  return st.sql.is_default("synchronous_commit") ? commit_default : commit_sync;
+}
+
 /// Ends the running query: ReadyForQuery, then whatever waited.
 void finish_query(self_ptr self, std::vector<char>& out) {
   auto& st = self->state;
@@ -246,7 +255,7 @@ void handle_copy(self_ptr self, char type, const std::vector<char>& body) {
                        tagged("COPY " + std::to_string(rows)));
         return;
       }
-      self->request(st.catalog, caf::infinite, insert_atom_v, batch)
+      self->request(st.catalog, caf::infinite, insert_atom_v, batch, commit_mode_of(st))
         .then(
           [self](uint64_t, uint64_t n) {
             statement_done(self,
@@ -519,7 +528,8 @@ void insert_rows(self_ptr self, planner::insert_values values, select_done next)
           next(tagged("INSERT 0 " + std::to_string(rows_batch.rows())));
           return;
         }
-        self->request(self->state.catalog, caf::infinite, insert_atom_v, batch)
+        self->request(self->state.catalog, caf::infinite, insert_atom_v, batch,
+                      commit_mode_of(self->state))
           .then(
             [next](uint64_t, uint64_t rows) {
               next(tagged("INSERT 0 " + std::to_string(rows)));
@@ -565,7 +575,7 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
           st.tx_writes.clear();
           st.tx_tables.clear();
           st.tx = txn::idle;
-          self->request(cat, caf::infinite, commit_atom_v, writes)
+          self->request(cat, caf::infinite, commit_atom_v, writes, commit_mode_of(st))
             .then(
               [self](uint64_t, uint64_t) {
                 statement_done(self, tagged("COMMIT"));

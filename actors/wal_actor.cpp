@@ -71,7 +71,7 @@ caf::behavior wal_behavior(wal_self self, std::shared_ptr<wal_files> files, bool
   self->state.delay_ms = delay_ms;
   return {
     [=](append_atom, const std::vector<messages::buffer>& payloads,
-        const std::vector<uint8_t>& kinds) -> caf::result<uint64_t> {
+        const std::vector<uint8_t>& kinds, uint8_t mode) -> caf::result<uint64_t> {
       auto& st = self->state;
       if (st.failed)
         return make_pg_error(*st.failed);
@@ -94,7 +94,8 @@ caf::behavior wal_behavior(wal_self self, std::shared_ptr<wal_files> files, bool
         }
         end = *r;
       }
-      if (!st.sync) {
+      bool sync = mode == commit_default ? st.sync : mode == commit_sync;
+      if (!sync) {
         // synchronous_commit = off: acknowledged now, on disk within the
         // writer delay.
         if (!st.flush_queued) {

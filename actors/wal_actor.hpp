@@ -30,9 +30,10 @@ struct wal_recovery {
 /// before the tail is an error naming segment and offset.
 std::variant<wal_recovery, chunkstore::pg_error> recover_wal(const std::string& data_dir);
 
-/// The WAL writer: (append_atom, payloads, kinds) appends the records in
-/// order and answers with the LSN of the last one's end -- once it is on
-/// disk (fdatasync) when `synchronous_commit`, at once otherwise (then a
+/// The WAL writer: (append_atom, payloads, kinds, commit_mode) appends the
+/// records in order and answers with the LSN of the last one's end -- once
+/// it is on disk (fdatasync) when the commit is synchronous (the mode, or
+/// for commit_default `synchronous_commit`), at once otherwise (then a
 /// flush follows within `writer_delay_ms`). Appends that arrive while a
 /// flush runs share the next one (group commit). Runs on its own thread:
 /// its fdatasync never blocks the scheduler. After an I/O error it refuses

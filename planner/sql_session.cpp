@@ -542,6 +542,10 @@ const std::vector<std::string>& sql_session::reported_settings() {
   return names;
 }
 
+bool sql_session::is_default(std::string_view name) const {
+  return changed_.count(canonical_setting(name)) == 0;
+}
+
 std::optional<std::string> sql_session::setting(std::string_view name) const {
   auto it = settings_.find(canonical_setting(name));
   if (it == settings_.end())
@@ -760,6 +764,7 @@ planned_statement sql_session::plan_node(const void* raw) {
       statement_result r;
       if (v->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL) {
         settings_ = defaults_;
+        changed_.clear();
         r.tag = "RESET";
         out.emplace_back(std::move(r));
         break;
@@ -789,9 +794,22 @@ planned_statement sql_session::plan_node(const void* raw) {
           fail("0A000", "only TimeZone UTC is supported yet");
         if (name == "timezone")
           value = "UTC";
+        if (name == "synchronous_commit") {
+          static const std::map<std::string, std::string> accepted = {
+            {"on", "on"},     {"true", "on"},   {"yes", "on"},   {"1", "on"},
+            {"off", "off"},   {"false", "off"}, {"no", "off"},   {"0", "off"},
+            {"local", "local"}, {"remote_write", "remote_write"},
+            {"remote_apply", "remote_apply"}};
+          auto a = accepted.find(lower(value));
+          if (a == accepted.end())
+            fail("22023", "invalid value for parameter \"synchronous_commit\": \"" + value + "\"");
+          value = a->second;
+        }
         it->second = value;
+        changed_.insert(name);
       } else {
         it->second = defaults_[name];
+        changed_.erase(name);
       }
       r.tag = v->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET ? "RESET" : "SET";
       out.emplace_back(std::move(r));

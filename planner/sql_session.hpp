@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -160,6 +161,10 @@ public:
   /// Sets a known setting (startup parameters); unknown names are ignored.
   void set_setting(std::string_view name, std::string value);
 
+  /// Whether the session has left a setting at its default (never SET, or
+  /// RESET since).
+  bool is_default(std::string_view name) const;
+
   /// The settings PostgreSQL reports to a client in ParameterStatus.
   static const std::vector<std::string>& reported_settings();
 
@@ -173,6 +178,7 @@ private:
   planned_statement plan_node(const void* stmt);
   std::map<std::string, std::string> settings_;
   std::map<std::string, std::string> defaults_;
+  std::set<std::string> changed_; ///< settings SET in this session
 };
 
 } // namespace hypertide::planner
