@@ -5,6 +5,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/system_messages.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "actors/pg_protocol.hpp"
@@ -38,6 +39,9 @@ struct local_session::impl {
   explicit impl(node& n) : self(n.system()) {
     session = n.system().spawn(session_behavior, caf::actor_cast<caf::actor>(self),
                                n.catalog(), next_local_pid++);
+    // A session that dies without closing (an error, the node stopping)
+    // must not leave a caller waiting for ReadyForQuery.
+    self->monitor(session);
   }
 
   ~impl() {
@@ -78,7 +82,8 @@ struct local_session::impl {
       self->receive([this](wire_atom, const messages::buffer& b) {
                       in.insert(in.end(), b.chars().begin(), b.chars().end());
                     },
-                    [this](close_atom) { closed = true; });
+                    [this](close_atom) { closed = true; },
+                    [this](const caf::down_msg&) { closed = true; });
     }
   }
 };

@@ -403,6 +403,11 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
       return;
     }
   }
+  if (planner::is_set_operation(stmt) && !planner::reads_pg_catalog(stmt)) {
+    failed(planner::statement_error{
+      {"0A000", "UNION, INTERSECT and EXCEPT are supported over pg_catalog only yet", {}}, 0});
+    return;
+  }
   if (planner::reads_pg_catalog(stmt)) {
     // psql's \dt and \d, drivers' type look-ups: over a catalog snapshot.
     with_snapshot(self, failed, [=](const messages::catalog_snapshot& snap) {
@@ -474,10 +479,21 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
   // the session asks for the columns and plans again.
   auto& cache = self->state.schemas;
   if (auto it = cache.find(src.name); it != cache.end()) {
-    plan_and_run(self, stmt, now, it->second, done, failed, [=, name = src.name] {
-      self->state.schemas.erase(name);
+    auto planned = planner::plan_select(stmt, it->second.schema, now);
+    if (std::holds_alternative<planner::positioned_error>(planned)) {
+      // Perhaps the table changed since: plan again against its columns now
+      // (a real error repeats there and goes to the client).
+      cache.erase(it);
       run_select(self, stmt, now, ctes, true, done, failed);
-    });
+      return;
+    }
+    run_plan(self,
+             std::make_shared<planner::select_plan>(
+               std::move(std::get<planner::select_plan>(planned))),
+             it->second.oid, done, failed, [=, name = src.name] {
+               self->state.schemas.erase(name);
+               run_select(self, stmt, now, ctes, true, done, failed);
+             });
     return;
   }
   self->request(cat, caf::infinite, schema_atom_v, src.name)
@@ -625,6 +641,9 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
     fail_query(self, planner::statement_error{to_pg_error(err), 0});
   };
   auto next = [self](const planner::statement_result& r) { statement_done(self, r); };
+  if (std::holds_alternative<messages::create_table>(req)
+      || std::holds_alternative<messages::drop_table>(req))
+    st.schemas.clear(); // this session's own DDL: no cached columns may outlive it
   if (auto* ct = std::get_if<messages::create_table>(&req)) {
     self->request(cat, caf::infinite, create_atom_v, messages::encode(*ct))
       .then([next](bool) { next(tagged("CREATE TABLE")); },
@@ -647,7 +666,8 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
     }
     run_select(
       self, iv->select, iv->now, std::make_shared<cte_map>(), false,
-      [self, next, values = *iv](const planner::statement_result& r) mutable {
+      [self, next, values = *iv, constant = !planner::has_from(iv->select)](
+        const planner::statement_result& r) mutable {
         auto text = r;
         planner::materialize(text);
         values.rows.reserve(text.rows.size());
@@ -655,8 +675,12 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
           std::vector<planner::literal> lits;
           lits.reserve(row.size());
           for (size_t c = 0; c < row.size(); ++c)
-            lits.push_back(planner::literal{!row[c].has_value(), text.columns[c].type_oid,
-                                            row[c] ? std::move(*row[c]) : std::string{}, -1});
+            // A SELECT without FROM lists literals: quoted ones are still
+            // untyped and take the target column's type, as in PostgreSQL.
+            lits.push_back(planner::literal{
+              !row[c].has_value(),
+              constant && text.columns[c].type_oid == 25 ? 705 : text.columns[c].type_oid,
+              row[c] ? std::move(*row[c]) : std::string{}, -1});
           values.rows.push_back(std::move(lits));
         }
         values.select = nullptr;

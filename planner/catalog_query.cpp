@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <regex>
+#include <set>
 
 #include "planner/catalog.hpp"
 #include "planner/pg_format.hpp"
@@ -232,6 +233,17 @@ public:
       if (parent != nullptr && c.oid != 0)
         classes_.push_back({c.oid, c.table_name, internal_ns, parent, &c});
     }
+  }
+
+  /// Whether `name` is a pg_catalog relation this executor provides.
+  static bool known(const std::string& name) {
+    static const std::set<std::string> names = {
+      "pg_namespace", "pg_class", "pg_attribute", "pg_type", "pg_inherits", "pg_roles",
+      "pg_user", "pg_authid", "pg_database", "pg_am", "pg_collation", "pg_attrdef",
+      "pg_index", "pg_constraint", "pg_trigger", "pg_policy", "pg_statistic_ext",
+      "pg_publication", "pg_publication_namespace", "pg_publication_rel", "pg_description",
+      "pg_rewrite", "pg_sequence", "pg_foreign_table", "pg_partitioned_table"};
+    return names.count(name) > 0;
   }
 
   const relation* get(const std::string& name) {
@@ -486,6 +498,11 @@ std::string lower(std::string s) {
   return s;
 }
 
+/// The most rows a FROM clause (its cross product) or a set-returning
+/// function in a catalog query may produce: catalogs are small, and a
+/// query must not run the node out of memory.
+constexpr size_t max_rows = 1'000'000;
+
 struct result_set {
   std::vector<std::string> names;
   std::vector<int32_t> types; ///< 0 until a value says
@@ -524,6 +541,9 @@ public:
     for (size_t i = 0; i < s->n_from_clause; ++i) {
       auto item = from_item(s->from_clause[i], outer);
       std::vector<frame> next;
+      if (!item.empty() && frames.size() > max_rows / item.size())
+        fail("54000", "a catalog query's FROM is limited to " + std::to_string(max_rows)
+                        + " combinations of rows");
       for (const auto& f : frames)
         for (const auto& g : item) {
           frame h = f;
@@ -585,7 +605,8 @@ public:
     for (size_t c = 0; c < out.names.size(); ++c)
       out.types[c] = column_type(out, c, c < exprs.size() ? exprs[c] : nullptr, frames);
     if (s->n_distinct_clause > 0) {
-      if (s->distinct_clause[0] != nullptr)
+      if (s->distinct_clause[0] != nullptr
+          && s->distinct_clause[0]->node_case != PG_QUERY__NODE__NODE__NOT_SET)
         fail("0A000", "DISTINCT ON is not supported in catalog queries yet");
       dedupe(out.rows);
       order_outputs(s, out);
@@ -792,6 +813,9 @@ private:
         if (rf->n_functions != 1 || rf->ordinality || rf->is_rowsfrom)
           fail("0A000", "this function in FROM is not supported in catalog queries yet");
         const auto* pair = rf->functions[0]->list;
+        if (pair == nullptr || pair->n_items == 0
+            || pair->items[0]->node_case != PG_QUERY__NODE__NODE_FUNC_CALL)
+          fail("0A000", "this function in FROM is not supported in catalog queries yet");
         const auto* fc = pair->items[0]->func_call;
         std::string fname = lower(last_name(fc->n_funcname, fc->funcname));
         std::string alias = rf->alias && has(rf->alias->aliasname) ? rf->alias->aliasname : fname;
@@ -812,8 +836,12 @@ private:
         } else if (fname == "generate_series" && args.size() == 2) {
           t.types = {oid::int4};
           if (!args[0].null() && !args[1].null())
-            for (int64_t x = args[0].i; x <= args[1].i && t.rows.size() < 1'000'000; ++x)
+            for (int64_t x = args[0].i; x <= args[1].i; ++x) {
+              if (t.rows.size() == max_rows)
+                fail("54000", "generate_series() in a catalog query is limited to "
+                                + std::to_string(max_rows) + " rows");
               t.rows.push_back({cval::of_int(x)});
+            }
         } else {
           fail("0A000", "function " + fname + "() in FROM is not supported in catalog queries yet");
         }
@@ -869,6 +897,15 @@ private:
       return frame{binding{rv->alias && has(rv->alias->aliasname) ? rv->alias->aliasname
                                                                   : rv->relname,
                            r, nullptr}};
+    }
+    if (n->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT) {
+      const auto* rs = n->range_subselect;
+      auto res = run(rs->subquery->select_stmt, nullptr);
+      relation& t = temps_.emplace_back();
+      t.columns = res.names;
+      t.types = res.types;
+      return frame{binding{rs->alias && has(rs->alias->aliasname) ? rs->alias->aliasname : "",
+                           &t, nullptr}};
     }
     if (n->node_case == PG_QUERY__NODE__NODE_JOIN_EXPR) {
       frame f = null_shape(n->join_expr->larg);
@@ -1061,6 +1098,12 @@ private:
 
   static bool regex_match(const std::string& s, const std::string& pattern, bool icase,
                           int32_t location) {
+    // std::regex recurses once per character of the subject: a long one
+    // would run the thread out of stack. Catalog names are short.
+    constexpr size_t max_subject = 4096;
+    if (s.size() > max_subject || pattern.size() > max_subject)
+      fail("0A000", "regular expressions over more than " + std::to_string(max_subject)
+                      + " characters are not supported in catalog queries", location);
     try {
       auto flags = std::regex::ECMAScript;
       if (icase)
@@ -1107,19 +1150,34 @@ private:
     fail("0A000", "operator " + name + " is not supported in catalog queries yet", location);
   }
 
+  /// LIKE: % any run, _ one character, \ escapes the next. Iterative, with
+  /// backtracking to the last % only: O(len(s) * len(p)) at worst.
   static bool like_match(std::string_view s, std::string_view p) {
-    // % any run, _ one character, \ escapes.
-    if (p.empty())
-      return s.empty();
-    if (p[0] == '%') {
-      for (size_t i = 0; i <= s.size(); ++i)
-        if (like_match(s.substr(i), p.substr(1)))
-          return true;
-      return false;
+    size_t si = 0, pi = 0;
+    size_t star = std::string_view::npos, star_s = 0;
+    while (si < s.size()) {
+      if (pi < p.size() && p[pi] == '%') {
+        star = pi++;
+        star_s = si;
+        continue;
+      }
+      if (pi < p.size()) {
+        bool escaped = p[pi] == '\\' && pi + 1 < p.size();
+        char want = escaped ? p[pi + 1] : p[pi];
+        if ((!escaped && want == '_') || want == s[si]) {
+          pi += escaped ? 2 : 1;
+          ++si;
+          continue;
+        }
+      }
+      if (star == std::string_view::npos)
+        return false;
+      pi = star + 1;
+      si = ++star_s;
     }
-    if (p[0] == '\\' && p.size() > 1)
-      return !s.empty() && s[0] == p[1] && like_match(s.substr(1), p.substr(2));
-    return !s.empty() && (p[0] == '_' || p[0] == s[0]) && like_match(s.substr(1), p.substr(1));
+    while (pi < p.size() && p[pi] == '%')
+      ++pi;
+    return pi == p.size();
   }
 
   cval eval(const node* n, const scope& sc) {
@@ -1400,7 +1458,9 @@ bool names_pg_catalog(const node* n) {
       std::string rel = rv->relname;
       if (has(rv->schemaname))
         return std::string_view{rv->schemaname} == "pg_catalog";
-      return rel.rfind("pg_", 0) == 0;
+      // Unqualified: pg_catalog is first on PostgreSQL's search path, so
+      // its relations win; any other name is a user table.
+      return catalog_relations::known(rel);
     }
     case PG_QUERY__NODE__NODE_JOIN_EXPR:
       return names_pg_catalog(n->join_expr->larg) || names_pg_catalog(n->join_expr->rarg);

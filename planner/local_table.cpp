@@ -128,7 +128,7 @@ std::optional<local_table> information_view(const std::string& view,
           h = &x;
       if (h == nullptr)
         continue;
-      bool time = h->time_type == T::timestamptz;
+      bool time = cs::is_time_type(h->time_type);
       auto& b = t.rows;
       b.append_text(0, "public");
       b.append_text(1, h->name);
@@ -163,7 +163,7 @@ std::optional<local_table> information_view(const std::string& view,
     t.rows = cs::column_batch{t.schema};
     for (const auto& h : snap.hypertables) {
       auto& b = t.rows;
-      bool time = h.time_type == T::timestamptz;
+      bool time = cs::is_time_type(h.time_type);
       b.append_text(0, "public");
       b.append_text(1, h.name);
       b.append_int(2, 1);

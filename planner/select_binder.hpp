@@ -176,6 +176,10 @@ struct binder {
           return constant(coerce(arg.value, t, n->type_cast->location));
         if (arg.type == t || (is_number(arg.type) && is_number(t)))
           return arg; // numeric casts of columns keep the value
+        if (is_time(arg.type) && is_time(t)) {
+          arg.type = t; // the same microseconds, read in UTC
+          return arg;
+        }
         fail("0A000", "casts of columns are not supported yet", n->type_cast->location);
       }
       case PG_QUERY__NODE__NODE_A_EXPR:
@@ -226,6 +230,14 @@ struct binder {
     }
     if (b.k == bexpr::kind::constant && b.type == oid::unknown) {
       b = constant(coerce(b.value, a.type, location));
+      return;
+    }
+    if (is_time(a.type) && is_time(b.type)) {
+      // timestamptz against timestamp: the same instant in UTC.
+      if (b.k == bexpr::kind::constant)
+        b = constant(coerce(b.value, a.type, location));
+      else if (a.k == bexpr::kind::constant)
+        a = constant(coerce(a.value, b.type, location));
       return;
     }
     if (is_number(a.type) && is_number(b.type)) {

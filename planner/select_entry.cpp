@@ -113,6 +113,12 @@ bool has_from(const void* raw) {
   return static_cast<const PgQuery__SelectStmt*>(raw)->n_from_clause > 0;
 }
 
+bool is_set_operation(const void* raw) {
+  auto op = static_cast<const PgQuery__SelectStmt*>(raw)->op;
+  return op != PG_QUERY__SET_OPERATION__SETOP_NONE
+         && op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED;
+}
+
 std::vector<std::pair<std::string, const void*>> with_queries(const void* raw) {
   const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
   std::vector<std::pair<std::string, const void*>> out;

@@ -86,6 +86,9 @@ datum coerce(const datum& d, int32_t t, int32_t location) {
   }
   if (d.type == t)
     return d;
+  // timestamptz <-> timestamp: the same instant in the session's zone, UTC.
+  if (is_time(d.type) && is_time(t))
+    return make_int(t, d.i);
   if (d.type == oid::unknown || d.type == oid::text) {
     if (d.type == oid::text && t != oid::text)
       fail("42883", std::string{"operator does not exist: "} + type_name(t) + " = text", location);

@@ -93,6 +93,9 @@ std::variant<select_source, positioned_error> source_of(const void* select_stmt)
 /// True when a SelectStmt has a FROM clause.
 bool has_from(const void* select_stmt);
 
+/// True for UNION, INTERSECT and EXCEPT (and VALUES lists joined by them).
+bool is_set_operation(const void* select_stmt);
+
 /// The WITH queries of a SelectStmt: (name, SelectStmt) in order.
 std::vector<std::pair<std::string, const void*>> with_queries(const void* select_stmt);
 

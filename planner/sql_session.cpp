@@ -359,6 +359,8 @@ catalog_request plan_insert(const PgQuery__InsertStmt* ins, cs::timestamp now) {
     fail("0A000", "INSERT ... DEFAULT VALUES is not supported yet");
   const auto* s = sel->select_stmt;
   out.now = now;
+  if (is_set_operation(s))
+    fail("0A000", "INSERT ... SELECT with UNION, INTERSECT or EXCEPT is not supported yet");
   if (s->n_values_lists == 0) {
     out.select = s;
     if (planner::has_from(s)) {
