@@ -89,7 +89,7 @@ void on_applied(self_ptr self, uint64_t at) {
 }
 
 caf::result<uint64_t, uint64_t> insert(self_ptr self, const std::vector<buffer>& batches,
-                                       uint8_t mode) {
+                                       uint8_t mode, uint32_t table_oid = 0) {
   auto& st = self->state;
   if (st.broken)
     return make_pg_error(*st.broken);
@@ -112,6 +112,11 @@ caf::result<uint64_t, uint64_t> insert(self_ptr self, const std::vector<buffer>&
     if (auto* e = failed(view))
       return make_pg_error(*e);
     const auto& v = std::get<messages::insert_view>(view);
+    if (table_oid != 0) {
+      const planner::table_meta* t = st.cat.find(v.table);
+      if (t != nullptr && t->oid != table_oid)
+        return make_pg_error({stale_plan_sqlstate, "the insert's table was dropped", {}});
+    }
     auto routes = st.cat.route(v.table, v.batch);
     if (auto* e = failed(routes))
       return make_pg_error(*e);
@@ -246,8 +251,8 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
         self->state.chunks.erase(id);
       return logged(self, wal_drop_table, b, true);
     },
-    [=](insert_atom, const buffer& b, uint8_t mode) {
-      return insert(self, std::vector<buffer>{b}, mode);
+    [=](insert_atom, const buffer& b, uint8_t mode, uint32_t oid) {
+      return insert(self, std::vector<buffer>{b}, mode, oid);
     },
     [=](commit_atom, const std::vector<buffer>& bs, uint8_t mode) {
       return insert(self, bs, mode);

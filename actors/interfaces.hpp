@@ -51,9 +51,10 @@ using catalog_actor = caf::typed_actor<
   caf::replies_to<hyper_atom, buffer>::with<int32_t, std::string, bool, std::string>,
   /// DropTable.
   caf::replies_to<drop_atom, buffer>::with<bool>,
-  /// InsertBatch and a commit_mode; replies (commit LSN, rows) once the
-  /// batch is visible.
-  caf::replies_to<insert_atom, buffer, uint8_t>::with<uint64_t, uint64_t>,
+  /// InsertBatch, a commit_mode and the OID of the table the batch was
+  /// built for (0: any); replies (commit LSN, rows) once the batch is
+  /// visible, or stale_plan_sqlstate when the table is now another one.
+  caf::replies_to<insert_atom, buffer, uint8_t, uint32_t>::with<uint64_t, uint64_t>,
   /// Several InsertBatches (a transaction's writes) under one commit LSN;
   /// replies (commit LSN, rows) once all of them are visible.
   caf::replies_to<commit_atom, std::vector<buffer>, uint8_t>::with<uint64_t, uint64_t>,

@@ -177,7 +177,8 @@ result<insert_result> node::insert(std::string_view table,
 }
 
 result<insert_result> node::insert(const messages::buffer& b) {
-  auto r = impl_->ask<uint64_t, uint64_t>(insert_atom_v, b, uint8_t{commit_default});
+  auto r = impl_->ask<uint64_t, uint64_t>(insert_atom_v, b, uint8_t{commit_default},
+                                          uint32_t{0});
   if (auto* e = failed(r))
     return *e;
   auto [lsn, rows] = std::get<0>(r);

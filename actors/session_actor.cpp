@@ -255,7 +255,8 @@ void handle_copy(self_ptr self, char type, const std::vector<char>& body) {
                        tagged("COPY " + std::to_string(rows)));
         return;
       }
-      self->request(st.catalog, caf::infinite, insert_atom_v, batch, commit_mode_of(st))
+      self->request(st.catalog, caf::infinite, insert_atom_v, batch, commit_mode_of(st),
+                    uint32_t{0})
         .then(
           [self](uint64_t, uint64_t n) {
             statement_done(self,
@@ -516,43 +517,74 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
       on_error);
 }
 
-/// INSERT of literal rows: the table's columns first; then the batch,
-/// converted to them, goes to the catalog (or waits for COMMIT).
+void insert_rows(self_ptr self, planner::insert_values values, select_done next);
+
+/// Builds an INSERT's batch against `schema` and sends it (or keeps it for
+/// COMMIT). Built from the session's cached columns (`cached`), it carries
+/// the table's OID: when the table has changed since, the catalog refuses
+/// it and the INSERT starts again from fresh columns.
+void insert_with(self_ptr self, planner::insert_values values,
+                 const messages::create_table& schema, bool cached, select_done next) {
+  auto& st = self->state;
+  auto built = planner::build_insert(schema.schema, values);
+  if (auto* e = std::get_if<planner::positioned_error>(&built)) {
+    if (cached) {
+      st.schemas.erase(values.table);
+      insert_rows(self, std::move(values), next);
+      return;
+    }
+    fail_query(self, planner::statement_error{e->error, e->position});
+    return;
+  }
+  const auto& rows_batch = std::get<chunkstore::column_batch>(built);
+  auto batch = messages::encode_insert(values.table, rows_batch);
+  if (st.tx == session_state::txn::open) {
+    // Inside BEGIN ... COMMIT: kept until COMMIT.
+    st.tx_writes.push_back(batch);
+    st.tx_tables.insert(values.table);
+    next(tagged("INSERT 0 " + std::to_string(rows_batch.rows())));
+    return;
+  }
+  self->request(st.catalog, caf::infinite, insert_atom_v, batch, commit_mode_of(st),
+                cached ? schema.oid : uint32_t{0})
+    .then([next](uint64_t, uint64_t rows) { next(tagged("INSERT 0 " + std::to_string(rows))); },
+          [self, next, cached, values = std::move(values)](caf::error& err) mutable {
+            auto e = to_pg_error(err);
+            if (cached && e.sqlstate == stale_plan_sqlstate) {
+              self->state.schemas.erase(values.table);
+              insert_rows(self, std::move(values), next);
+              return;
+            }
+            fail_query(self, planner::statement_error{std::move(e), 0});
+          });
+}
+
+/// INSERT of literal rows: the table's columns (from the session's cache
+/// outside a transaction block), then the batch, converted to them.
 void insert_rows(self_ptr self, planner::insert_values values, select_done next) {
-  auto on_error = [self](caf::error& err) {
-    fail_query(self, planner::statement_error{to_pg_error(err), 0});
-  };
-  self->request(self->state.catalog, caf::infinite, schema_atom_v, values.table)
+  auto& st = self->state;
+  if (st.tx == session_state::txn::idle)
+    if (auto it = st.schemas.find(values.table); it != st.schemas.end()) {
+      auto schema = it->second;
+      insert_with(self, std::move(values), schema, true, next);
+      return;
+    }
+  self->request(st.catalog, caf::infinite, schema_atom_v, values.table)
     .then(
-      [self, next, on_error, values = std::move(values)](const buffer& schema_buf) mutable {
+      [self, next, values = std::move(values)](const buffer& schema_buf) mutable {
         auto ct = messages::decode_create_table(schema_buf, false);
         if (auto* e = std::get_if<chunkstore::pg_error>(&ct)) {
           fail_query(self, planner::statement_error{*e, 0});
           return;
         }
-        auto built = planner::build_insert(std::get<messages::create_table>(ct).schema, values);
-        if (auto* e = std::get_if<planner::positioned_error>(&built)) {
-          fail_query(self, planner::statement_error{e->error, e->position});
-          return;
-        }
-        const auto& rows_batch = std::get<chunkstore::column_batch>(built);
-        auto batch = messages::encode_insert(values.table, rows_batch);
-        if (self->state.tx == session_state::txn::open) {
-          // Inside BEGIN ... COMMIT: kept until COMMIT.
-          self->state.tx_writes.push_back(batch);
-          self->state.tx_tables.insert(values.table);
-          next(tagged("INSERT 0 " + std::to_string(rows_batch.rows())));
-          return;
-        }
-        self->request(self->state.catalog, caf::infinite, insert_atom_v, batch,
-                      commit_mode_of(self->state))
-          .then(
-            [next](uint64_t, uint64_t rows) {
-              next(tagged("INSERT 0 " + std::to_string(rows)));
-            },
-            on_error);
+        auto& schema = std::get<messages::create_table>(ct);
+        auto& cache = self->state.schemas;
+        if (cache.size() >= session_state::max_cached_schemas)
+          cache.clear();
+        cache[values.table] = schema;
+        insert_with(self, std::move(values), schema, false, next);
       },
-      on_error);
+      [self](caf::error& err) { fail_query(self, planner::statement_error{to_pg_error(err), 0}); });
 }
 
 /// Runs the catalog request of one statement; the reply continues the query.

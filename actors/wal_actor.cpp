@@ -155,7 +155,12 @@ std::variant<wal_recovery, chunkstore::pg_error> recover_wal(const std::string& 
                              messages::buffer::copy_of(r.payload.data(), r.payload.size()));
   }
   out.end = reader->end();
-  auto writer = wal::log_writer::open(files->fs, files->ctl, out.end);
+  // Segments are filled with zeros when created, as PostgreSQL does
+  // (wal_init_zero): a commit's fdatasync then never changes the file's
+  // size, which on ext4 would cost a journal commit per flush.
+  wal::writer_options wo;
+  wo.zero_fill = true;
+  auto writer = wal::log_writer::open(files->fs, files->ctl, out.end, wo);
   if (!writer)
     return io_error("could not open the write-ahead log for writing", writer.err());
   files->writer.emplace(std::move(*writer));

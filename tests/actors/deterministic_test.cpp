@@ -88,11 +88,11 @@ void run_seed(uint64_t seed, observed& out) {
       .then([](int32_t, const std::string&, bool, const std::string&) {}, on_error);
     // Two statements of 120 and 80 rows, the second sent when the first
     // commits; queries run beside them.
-    self->request(cat, caf::infinite, actors::insert_atom_v, batch(120, 0), uint8_t{2})
+    self->request(cat, caf::infinite, actors::insert_atom_v, batch(120, 0), uint8_t{2}, uint32_t{0})
       .then(
         [=, &out](uint64_t lsn, uint64_t) {
           out.commit_lsns.push_back(lsn);
-          self->request(cat, caf::infinite, actors::insert_atom_v, batch(80, 1), uint8_t{2})
+          self->request(cat, caf::infinite, actors::insert_atom_v, batch(80, 1), uint8_t{2}, uint32_t{0})
             .then([&out](uint64_t lsn2, uint64_t) { out.commit_lsns.push_back(lsn2); },
                   [&out](caf::error&) { ++out.errors; });
         },

@@ -86,6 +86,16 @@ BOOST_AUTO_TEST_CASE(a_table_created_again_is_planned_again) {
   BOOST_REQUIRE_EQUAL(second.at(0).rows.size(), 1u);
   BOOST_CHECK_EQUAL(*second.at(0).rows.at(0).at(0), "7");
   BOOST_CHECK_EQUAL(*second.at(0).rows.at(0).at(1), "2.5");
+  // INSERT caches columns too: after another swap, a's INSERT by position
+  // must land in the new layout.
+  expect_ok(a.simple_query("INSERT INTO t VALUES ('2024-01-02', 3.5, 8)"));
+  expect_ok(b.simple_query("DROP TABLE t;"
+                           "CREATE TABLE t (time timestamptz NOT NULL, x int, y float8)"));
+  expect_ok(a.simple_query("INSERT INTO t VALUES ('2024-01-03', 9, 4.5)"));
+  auto third = expect_ok(b.simple_query("SELECT x, y FROM t"));
+  BOOST_REQUIRE_EQUAL(third.at(0).rows.size(), 1u);
+  BOOST_CHECK_EQUAL(*third.at(0).rows.at(0).at(0), "9");
+  BOOST_CHECK_EQUAL(*third.at(0).rows.at(0).at(1), "4.5");
   expect_ok(b.simple_query("DROP TABLE t"));
   BOOST_CHECK_EQUAL(sqlstate_of(a.simple_query("SELECT x FROM t")), "42P01");
 }
