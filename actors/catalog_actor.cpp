@@ -327,6 +327,18 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
         return make_pg_error(planner::undefined_table(name));
       return messages::encode(messages::create_table{name, t->def.schema, false, t->oid});
     },
+    [=](wal_atom) -> caf::result<uint64_t, uint64_t> {
+      if (!self->state.wal)
+        return make_pg_error({"55000", "this node has no write-ahead log: start it with a "
+                                       "data-dir", {}});
+      auto promise = self->make_response_promise<uint64_t, uint64_t>();
+      self->request(self->state.wal, caf::infinite, wal_atom_v)
+        .then([promise](uint64_t lsn, uint64_t segment_size) mutable {
+                promise.deliver(lsn, segment_size);
+              },
+              [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      return promise;
+    },
     [=](wal_atom, caf::actor wal, uint64_t max_record) {
       self->state.wal = std::move(wal);
       self->state.wal_max_record = max_record;

@@ -78,6 +78,9 @@ using catalog_actor = caf::typed_actor<
   /// From now on every change goes to this WAL writer (actors/wal_actor.hpp)
   /// and is acknowledged once the writer has it; the largest record it
   /// takes.
-  caf::reacts_to<wal_atom, caf::actor, uint64_t>>;
+  caf::reacts_to<wal_atom, caf::actor, uint64_t>,
+  /// The WAL's current insert position and its segment size; 55000 when
+  /// the node has no WAL (no data-dir).
+  caf::replies_to<wal_atom>::with<uint64_t, uint64_t>>;
 
 } // namespace hypertide::actors

@@ -13,6 +13,7 @@
 #include "actors/session_internal.hpp"
 #include "messages/codec.hpp"
 #include "planner/catalog_query.hpp"
+#include "wal/lsn.hpp"
 #include "planner/explain.hpp"
 #include "planner/local_table.hpp"
 #include "planner/select_planner.hpp"
@@ -719,6 +720,19 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
         insert_rows(self, std::move(values), next);
       },
       [self](const planner::statement_error& e) { fail_query(self, e); });
+  } else if (auto* wp = std::get_if<planner::wal_position>(&req)) {
+    self->request(cat, caf::infinite, wal_atom_v)
+      .then(
+        [next, x = *wp](uint64_t lsn, uint64_t segment_size) {
+          planner::statement_result r;
+          constexpr int32_t pg_lsn_oid = 3220;
+          r.columns = {{x.column, x.file_name ? int32_t{25} : pg_lsn_oid}};
+          r.rows = {{x.file_name ? wal::pg_walfile_name(lsn, segment_size)
+                                 : wal::format_lsn(lsn)}};
+          r.tag = "SELECT 1";
+          next(r);
+        },
+        on_error);
   } else if (auto* ex = std::get_if<planner::explain_request>(&req)) {
     auto fail = [self](const planner::statement_error& e) { fail_query(self, e); };
     self->request(cat, caf::infinite, schema_atom_v, ex->table)

@@ -114,6 +114,10 @@ caf::behavior wal_behavior(wal_self self, std::shared_ptr<wal_files> files, bool
       return promise;
     },
     [=](done_atom) { flush(self); },
+    [=](wal_atom) -> caf::result<uint64_t, uint64_t> {
+      const auto& w = *self->state.files->writer;
+      return {w.insert_lsn(), w.ctl().segment_size};
+    },
   };
 }
 

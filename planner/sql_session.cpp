@@ -673,6 +673,20 @@ planned_statement sql_session::plan_node(const void* raw) {
           out.emplace_back(plan_chunk_function(v->func_call, fname == "drop_chunks"));
           break;
         }
+        // pg_current_wal_lsn() and pg_walfile_name(pg_current_wal_lsn()).
+        const auto* rt = s->target_list[0]->res_target;
+        if (fname == "pg_current_wal_lsn" && v->func_call->n_args == 0) {
+          out.emplace_back(wal_position{has(rt->name) ? rt->name : fname, false});
+          break;
+        }
+        if (fname == "pg_walfile_name" && v->func_call->n_args == 1
+            && v->func_call->args[0]->node_case == PG_QUERY__NODE__NODE_FUNC_CALL
+            && last_name(v->func_call->args[0]->func_call->n_funcname,
+                         v->func_call->args[0]->func_call->funcname)
+                 == "pg_current_wal_lsn") {
+          out.emplace_back(wal_position{has(rt->name) ? rt->name : fname, true});
+          break;
+        }
       }
       auto now = std::chrono::duration_cast<std::chrono::microseconds>(
                    std::chrono::system_clock::now().time_since_epoch())

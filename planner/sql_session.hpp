@@ -98,6 +98,13 @@ struct chunk_function {
   std::optional<chunkstore::timestamp> newer_than;
 };
 
+/// SELECT pg_current_wal_lsn() / pg_walfile_name(pg_current_wal_lsn()):
+/// the WAL writer's current position.
+struct wal_position {
+  std::string column;
+  bool file_name = false; ///< pg_walfile_name of it
+};
+
 /// EXPLAIN [ANALYZE] of a SELECT over a table.
 struct explain_request {
   const void* stmt = nullptr; ///< the SelectStmt
@@ -111,7 +118,7 @@ struct explain_request {
 using catalog_request = std::variant<messages::create_table, messages::create_hypertable,
                                      messages::drop_table, insert_values, select_request,
                                      copy_request, transaction_control, chunk_function,
-                                     explain_request>;
+                                     explain_request, wal_position>;
 
 /// One planned statement of a query string.
 using planned_statement = std::variant<statement_result, catalog_request, statement_error>;

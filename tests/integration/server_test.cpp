@@ -500,6 +500,20 @@ BOOST_AUTO_TEST_CASE(every_committed_change_survives_sigkill) {
   BOOST_CHECK_EQUAL(rc, 0);
   // 'a' went with its dropped chunk; b, c, c and d remain.
   BOOST_CHECK_EQUAL(out, "4|30\n0\n4\n");
+  // The log position, as PostgreSQL prints it, and its segment file.
+  std::tie(rc, out) = s.psql("-c " + quote("SELECT pg_current_wal_lsn()") + " -c "
+                             + quote("SELECT pg_walfile_name(pg_current_wal_lsn())"));
+  BOOST_CHECK_EQUAL(rc, 0);
+  auto nl = out.find('\n');
+  std::string lsn = out.substr(0, nl), file = out.substr(nl + 1);
+  BOOST_CHECK_MESSAGE(lsn.find('/') != std::string::npos
+                        && lsn.find_first_not_of("0123456789ABCDEF/") == std::string::npos,
+                      "pg_current_wal_lsn() gave " << lsn);
+  BOOST_CHECK_EQUAL(file, "000000010000000000000001\n");
+  // A node without a data directory has no log to report.
+  server memory;
+  std::tie(rc, out) = memory.psql("-c " + quote("SELECT pg_current_wal_lsn()"));
+  BOOST_CHECK_NE(out.find("has no write-ahead log"), std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(acknowledged_inserts_survive_random_kills_whole) {
