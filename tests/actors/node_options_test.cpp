@@ -16,6 +16,8 @@ listen-address="127.0.0.1"
 port=6543
 cluster-port=7001
 data-dir="data/n1"
+synchronous-commit="off"
+wal-writer-delay=50
 
 [scheduler]
 max-threads=2
@@ -26,6 +28,24 @@ policy='sharing'
   BOOST_CHECK_EQUAL(o.port, 6543);
   BOOST_CHECK_EQUAL(o.cluster_port, 7001);
   BOOST_CHECK_EQUAL(o.data_dir, "data/n1");
+  BOOST_CHECK_EQUAL(o.synchronous_commit, "off");
+  BOOST_CHECK_EQUAL(o.wal_writer_delay_ms, 50u);
+}
+
+BOOST_AUTO_TEST_CASE(durability_options_are_checked) {
+  node_options o;
+  auto errs = check_config_text(R"([hypertide]
+synchronous-commit="sometimes"
+wal-writer-delay=0
+)", o);
+  // Line errors first; the value checks run once every line reads.
+  BOOST_REQUIRE_EQUAL(errs.size(), 1u);
+  BOOST_CHECK_NE(errs[0].find("line 3: hypertide.wal-writer-delay"), std::string::npos);
+  node_options p;
+  p.synchronous_commit = "sometimes";
+  auto more = hypertide::actors::check_options(p);
+  BOOST_REQUIRE_EQUAL(more.size(), 1u);
+  BOOST_CHECK_NE(more[0].find("hypertide.synchronous-commit"), std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(every_bad_value_is_named) {
