@@ -221,6 +221,22 @@ void copy_out(self_ptr self, planner::statement_result r, const planner::copy_op
   statement_done(self, tagged("COPY " + std::to_string(r.rows.size())));
 }
 
+/// Encoded COPY batches are cut into pieces of about this size.
+constexpr size_t copy_slice_bytes = 32 << 20;
+
+/// A COPY's rows as InsertBatches of at most about copy_slice_bytes each.
+std::vector<buffer> copy_batches(const std::string& table, const chunkstore::column_batch& rows) {
+  auto whole = messages::encode_insert(table, rows);
+  if (whole.size() <= copy_slice_bytes)
+    return {whole};
+  size_t pieces = (whole.size() + copy_slice_bytes - 1) / copy_slice_bytes;
+  size_t per = (rows.rows() + pieces - 1) / pieces;
+  std::vector<buffer> out;
+  for (size_t begin = 0; begin < rows.rows(); begin += per)
+    out.push_back(messages::encode_insert(table, rows.slice(begin, begin + per)));
+  return out;
+}
+
 /// CopyData, CopyDone and CopyFail of a COPY ... FROM STDIN.
 void handle_copy(self_ptr self, char type, const std::vector<char>& body) {
   auto& st = self->state;
@@ -247,18 +263,23 @@ void handle_copy(self_ptr self, char type, const std::vector<char>& body) {
         statement_done(self, tagged("COPY 0"));
         return;
       }
-      // The whole COPY is one statement: one batch, visible at once.
-      auto batch = messages::encode_insert(st.copy_table, copy->batch());
+      // The whole COPY is one statement, visible at once: one batch, or for
+      // a large COPY batches of at most copy_slice_bytes under one commit
+      // (each a WAL record of its own; one record holds at most 64 MiB).
+      auto batches = copy_batches(st.copy_table, copy->batch());
       if (st.tx == session_state::txn::open) {
-        st.tx_writes.push_back(batch);
+        st.tx_writes.insert(st.tx_writes.end(), batches.begin(), batches.end());
         st.tx_tables.insert(st.copy_table);
         statement_done(self,
                        tagged("COPY " + std::to_string(rows)));
         return;
       }
-      self->request(st.catalog, caf::infinite, insert_atom_v, batch, commit_mode_of(st),
-                    uint32_t{0})
-        .then(
+      auto request = batches.size() == 1
+                       ? self->request(st.catalog, caf::infinite, insert_atom_v, batches.front(),
+                                       commit_mode_of(st), uint32_t{0})
+                       : self->request(st.catalog, caf::infinite, commit_atom_v, batches,
+                                       commit_mode_of(st));
+      request.then(
           [self](uint64_t, uint64_t n) {
             statement_done(self,
                            tagged("COPY " + std::to_string(n)));

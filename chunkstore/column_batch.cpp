@@ -1,5 +1,7 @@
 #include "chunkstore/column_batch.hpp"
 
+#include <algorithm>
+
 namespace hypertide::chunkstore {
 
 value column_view::at(size_t row) const {
@@ -178,6 +180,38 @@ value column_batch::at(size_t row, size_t ci) const {
     default:
       return value::of_int(c.type, c.i64[row]);
   }
+}
+
+column_batch column_batch::slice(size_t begin, size_t end) const {
+  end = std::min(end, rows_);
+  begin = std::min(begin, end);
+  column_batch out;
+  out.columns_.resize(columns_.size());
+  auto range = [&](const auto& v, auto& dst) {
+    dst.assign(v.begin() + static_cast<ptrdiff_t>(begin), v.begin() + static_cast<ptrdiff_t>(end));
+  };
+  for (size_t ci = 0; ci < columns_.size(); ++ci) {
+    const auto& c = columns_[ci];
+    auto& d = out.columns_[ci];
+    d.type = c.type;
+    switch (c.type) {
+      case column_type::int4: range(c.i32, d.i32); break;
+      case column_type::float8: range(c.f64, d.f64); break;
+      case column_type::boolean: range(c.u8, d.u8); break;
+      case column_type::text:
+        range(c.codes, d.codes);
+        d.dict = c.dict;
+        break;
+      default: range(c.i64, d.i64);
+    }
+    if (c.has_nulls) {
+      d.has_nulls = true;
+      for (size_t r = begin; r < end; ++r)
+        set_bit(d.validity, r - begin, ((c.validity[r >> 3] >> (r & 7)) & 1) != 0);
+    }
+  }
+  out.rows_ = end - begin;
+  return out;
 }
 
 void column_batch::append_batch(const column_batch& o) {

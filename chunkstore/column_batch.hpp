@@ -117,6 +117,10 @@ public:
   /// Reserves room for `n` rows in every column.
   void reserve(size_t n);
 
+  /// Rows [begin, end) as a batch of their own (text keeps the whole
+  /// dictionary).
+  column_batch slice(size_t begin, size_t end) const;
+
 private:
   void mark_valid(column& col, size_t row, bool valid);
   size_t rows_ = 0;

@@ -105,6 +105,26 @@ BOOST_AUTO_TEST_CASE(append_at_view_round_trip_with_nulls) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(slices_hold_their_rows_with_nulls_and_text) {
+  // What a large COPY is cut into: every row of every slice as it was.
+  column_batch b{all_types};
+  const size_t rows = 1003;
+  for (size_t r = 0; r < rows; ++r) {
+    for (size_t c = 0; c < all_types.size(); ++c)
+      b.append_value(c, expected(r, c));
+    b.finish_row();
+  }
+  for (auto [begin, end] : {std::pair<size_t, size_t>{0, 1}, {5, 13}, {333, 1003}, {1000, 2000}}) {
+    column_batch s = b.slice(begin, end);
+    size_t want_rows = std::min(end, rows) - begin;
+    BOOST_TEST_REQUIRE(s.rows() == want_rows);
+    for (size_t r = 0; r < want_rows; ++r)
+      for (size_t c = 0; c < all_types.size(); ++c)
+        BOOST_TEST_REQUIRE(s.at(r, c) == expected(begin + r, c));
+  }
+  BOOST_TEST(b.slice(7, 7).rows() == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(first_null_after_many_valid_rows) {
   // The validity bitmap is created lazily at the first NULL; every earlier
   // row must stay valid.
