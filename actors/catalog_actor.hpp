@@ -30,8 +30,10 @@ struct catalog_state {
 
   planner::catalog cat;
   std::unordered_map<int32_t, chunk_actor> chunks;
-  /// LSNs: until the WAL writer takes this over (issue #5), the catalog
-  /// numbers commits itself.
+  /// Commit sequence numbers: the catalog numbers commits itself and makes
+  /// them visible in this order. With a WAL their records are appended in
+  /// the same order, so this order is the log's; the numbers themselves
+  /// are not WAL positions (pg_current_wal_lsn() asks the WAL writer).
   uint64_t next_lsn = 1;
   /// Every commit up to here is visible; a new query reads at this snapshot.
   uint64_t committed = 0;
