@@ -51,11 +51,27 @@ std::optional<cs::timestamp> parse(std::string_view s, bool apply_zone) {
     s.remove_suffix(1);
   if (s == "epoch")
     return 0;
+  // "... BC", as format_timestamp* writes years before 1 AD (1 BC is year 0).
+  bool bc = false;
+  if (s.size() > 3 && (s.substr(s.size() - 3) == " BC" || s.substr(s.size() - 3) == " bc")) {
+    bc = true;
+    s.remove_suffix(3);
+  }
   size_t i = 0;
   int64_t y, mo, d;
-  if (!digits(s, i, 4, y) || i >= s.size() || s[i++] != '-' || !digits(s, i, 2, mo)
-      || i >= s.size() || s[i++] != '-' || !digits(s, i, 2, d))
+  // Years have four digits or more (up to 294276, PostgreSQL's last year).
+  size_t year_digits = 0;
+  while (year_digits < s.size() && std::isdigit(static_cast<unsigned char>(s[year_digits])))
+    ++year_digits;
+  if (year_digits < 4 || year_digits > 6 || !digits(s, i, year_digits, y) || i >= s.size()
+      || s[i++] != '-' || !digits(s, i, 2, mo) || i >= s.size() || s[i++] != '-'
+      || !digits(s, i, 2, d))
     return std::nullopt;
+  if (bc) {
+    if (y == 0)
+      return std::nullopt;
+    y = 1 - y;
+  }
   if (mo < 1 || mo > 12 || d < 1 || d > 31)
     return std::nullopt;
   int64_t days = cs::days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));

@@ -126,3 +126,16 @@ BOOST_AUTO_TEST_CASE(timestamps_print_fractions_and_eras) {
   BOOST_CHECK_EQUAL(format_timestamptz(-62167219200LL * 1000000), "0001-01-01 00:00:00+00 BC");
   BOOST_CHECK_EQUAL(format_timestamptz(253402300799LL * 1000000), "9999-12-31 23:59:59+00");
 }
+
+BOOST_AUTO_TEST_CASE(what_is_printed_reads_back) {
+  // COPY out and in, and WITH / sub-selects, read printed timestamps again.
+  for (int64_t t : {int64_t{0}, int64_t{-62167219200LL * 1000000}, // 0001-01-01 BC
+                    int64_t{-62135596800LL * 1000000 - 1},         // the last instant of 1 BC
+                    int64_t{253402300800LL * 1000000 + 120},       // 10000-01-01
+                    int64_t{-1000000LL * 86400 * 1000000}}) {      // 769 BC
+    BOOST_CHECK_EQUAL(*planner::parse_timestamptz(planner::format_timestamptz(t)), t);
+    BOOST_CHECK_EQUAL(*planner::parse_timestamp(planner::format_timestamp(t)), t);
+  }
+  BOOST_CHECK(!planner::parse_timestamptz("0000-01-01 BC"));
+  BOOST_CHECK(!planner::parse_timestamptz("123-01-01"));
+}
