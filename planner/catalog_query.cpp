@@ -987,9 +987,13 @@ private:
     if (type == "regclass") {
       if (v.kind == cval::k::integer)
         return named_oid(v.i, cat_.regclass(v.i), 2205);
-      auto o = cat_.oid_of_class(v.s);
+      // Read as an identifier: folded to lower case unless double-quoted.
+      std::string name = v.s.size() >= 2 && v.s.front() == '"' && v.s.back() == '"'
+                           ? v.s.substr(1, v.s.size() - 2)
+                           : lower(v.s);
+      auto o = cat_.oid_of_class(name);
       if (!o)
-        fail("42P01", "relation \"" + v.s + "\" does not exist", location);
+        fail("42P01", "relation \"" + name + "\" does not exist", location);
       return named_oid(*o, cat_.regclass(*o), 2205);
     }
     if (type == "regtype") {
@@ -1143,9 +1147,15 @@ private:
       return cval::of_text(text_of(l) + text_of(r));
     if (name == "+" || name == "-" || name == "*") {
       cval x = coerce_like(l, r), y = coerce_like(r, l);
-      if (x.kind == cval::k::integer && y.kind == cval::k::integer)
-        return cval::of_int(name == "+" ? x.i + y.i : name == "-" ? x.i - y.i : x.i * y.i,
-                            x.type);
+      if (x.kind == cval::k::integer && y.kind == cval::k::integer) {
+        int64_t r = 0;
+        bool overflow = name == "+"   ? __builtin_add_overflow(x.i, y.i, &r)
+                        : name == "-" ? __builtin_sub_overflow(x.i, y.i, &r)
+                                      : __builtin_mul_overflow(x.i, y.i, &r);
+        if (overflow)
+          fail("22003", "bigint out of range", location);
+        return cval::of_int(r, x.type);
+      }
     }
     fail("0A000", "operator " + name + " is not supported in catalog queries yet", location);
   }

@@ -207,9 +207,10 @@ struct binder {
       case PG_QUERY__NODE__NODE_FUNC_CALL:
         return bind_func(n->func_call);
       case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
-        if (n->sqlvalue_function->op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP
-            || n->sqlvalue_function->op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP)
+        if (n->sqlvalue_function->op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP)
           return constant(make_int(oid::timestamptz, now));
+        if (n->sqlvalue_function->op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP)
+          return constant(make_int(oid::timestamp, now)); // the session's zone is UTC
         fail("0A000", "this SQL value function is not supported yet",
              n->sqlvalue_function->location);
       default:

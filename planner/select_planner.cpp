@@ -118,7 +118,9 @@ std::string output_name(const node* n) {
                ? last_name(n->type_cast->type_name->n_names, n->type_cast->type_name->names)
                : output_name(n->type_cast->arg);
     case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
-      return "current_timestamp";
+      return n->sqlvalue_function->op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP
+               ? "localtimestamp"
+               : "current_timestamp";
     case PG_QUERY__NODE__NODE_A_CONST:
       return n->a_const->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL && !n->a_const->isnull
                ? "bool"
