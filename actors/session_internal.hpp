@@ -4,9 +4,15 @@
 // simple query, COPY) and extended_query.cpp (Parse/Bind/Describe/Execute).
 // Internal to actors/.
 
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "actors/session_actor.hpp"
+#include "planner/local_table.hpp"
+#include "planner/select_planner.hpp"
 
 namespace hypertide::actors::session_detail {
 
@@ -24,6 +30,22 @@ void run_statements(self_ptr self);
 
 /// Handles messages that waited while a query ran.
 void drain(self_ptr self);
+
+/// WITH queries evaluated so far, by name.
+using cte_map = std::map<std::string, std::shared_ptr<planner::local_table>>;
+using select_done = std::function<void(const planner::statement_result&)>;
+using select_failed = std::function<void(const planner::statement_error&)>;
+
+/// A SELECT (over a table, pg_catalog, a timescaledb_information view, WITH
+/// queries or sub-selects); `done` gets its rows, `failed` any error
+/// (session_select.cpp).
+void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<cte_map> ctes,
+                bool ctes_done, select_done done, select_failed failed);
+
+/// Runs a planned SELECT on the node and its final step here; `stale`
+/// runs when the table the plan was made for is gone.
+void run_plan(self_ptr self, std::shared_ptr<planner::select_plan> plan, uint32_t table_oid,
+              select_done done, select_failed failed, std::function<void()> stale);
 
 /// Parse, Bind, Describe, Execute, Sync, Close, Flush.
 void handle_extended(self_ptr self, char type,

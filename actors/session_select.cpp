@@ -1,0 +1,243 @@
+// The session's SELECT pipeline: a SELECT over a table (planned here, its
+// fragment run on the node, the final step here), over pg_catalog or a
+// timescaledb_information view (a catalog snapshot), or over WITH queries
+// and sub-selects (rows the session holds). Internal to actors/.
+
+#include <map>
+#include <memory>
+
+#include <caf/stateful_actor.hpp>
+
+#include "actors/session_internal.hpp"
+#include "messages/codec.hpp"
+#include "planner/catalog_query.hpp"
+#include "planner/local_table.hpp"
+#include "planner/select_planner.hpp"
+
+namespace hypertide::actors::session_detail {
+
+/// Runs a SELECT over rows the session holds, or fails.
+void run_over(const void* stmt, const planner::local_table& t, int64_t now,
+              const select_done& done, const select_failed& failed) {
+  auto r = planner::run_local(stmt, t, now);
+  if (auto* e = std::get_if<planner::positioned_error>(&r))
+    failed(planner::statement_error{e->error, e->position});
+  else
+    done(std::get<planner::statement_result>(r));
+}
+
+/// Evaluates WITH query `i` (and the ones after it), then the main query.
+void run_ctes(self_ptr self, const void* stmt,
+              std::shared_ptr<std::vector<std::pair<std::string, const void*>>> list, size_t i,
+              int64_t now, std::shared_ptr<cte_map> ctes, select_done done,
+              select_failed failed) {
+  if (i == list->size()) {
+    run_select(self, stmt, now, ctes, true, done, failed);
+    return;
+  }
+  const auto& [name, query] = (*list)[i];
+  if (query == nullptr) {
+    failed(planner::statement_error{{"0A000", "WITH queries other than SELECT are not supported", {}}, 0});
+    return;
+  }
+  run_select(
+    self, query, now, ctes, false,
+    [=, name = name](const planner::statement_result& r) {
+      auto t = planner::local_from_result(name, r);
+      if (auto* e = std::get_if<planner::positioned_error>(&t)) {
+        failed(planner::statement_error{e->error, e->position});
+        return;
+      }
+      (*ctes)[name] = std::make_shared<planner::local_table>(
+        std::move(std::get<planner::local_table>(t)));
+      run_ctes(self, stmt, list, i + 1, now, ctes, done, failed);
+    },
+    failed);
+}
+
+/// Runs a planned SELECT on the node and its final step here; `done` gets
+/// the rows, `failed` any error.
+/// `stale` runs when the table the plan was made for is gone.
+void run_plan(self_ptr self, std::shared_ptr<planner::select_plan> plan, uint32_t table_oid,
+              select_done done, select_failed failed, std::function<void()> stale) {
+  self->request(self->state.catalog, caf::infinite, query_atom_v,
+                messages::encode_fragment(plan->fragment), table_oid)
+    .then(
+      [=](const buffer& result_buf) {
+        auto r = messages::decode_result(result_buf, false);
+        if (auto* e = std::get_if<chunkstore::pg_error>(&r)) {
+          failed(planner::statement_error{*e, 0});
+          return;
+        }
+        auto fin = planner::finish_select(*plan,
+                                          std::move(std::get<chunkstore::partial_result>(r)));
+        if (auto* e = std::get_if<planner::positioned_error>(&fin))
+          failed(planner::statement_error{e->error, e->position});
+        else
+          done(std::get<planner::statement_result>(fin));
+      },
+      [failed, stale](caf::error& err) {
+        auto e = to_pg_error(err);
+        if (e.sqlstate == stale_plan_sqlstate && stale)
+          stale();
+        else
+          failed(planner::statement_error{std::move(e), 0});
+      });
+}
+
+/// Plans `stmt` over a table with `schema` and runs it.
+void plan_and_run(self_ptr self, const void* stmt, int64_t now,
+                  const messages::create_table& schema, select_done done, select_failed failed,
+                  std::function<void()> stale) {
+  auto planned = planner::plan_select(stmt, schema.schema, now);
+  if (auto* e = std::get_if<planner::positioned_error>(&planned)) {
+    failed(planner::statement_error{e->error, e->position});
+    return;
+  }
+  run_plan(self,
+           std::make_shared<planner::select_plan>(
+             std::move(std::get<planner::select_plan>(planned))),
+           schema.oid, std::move(done), std::move(failed), std::move(stale));
+}
+
+/// Asks the catalog for a snapshot of every table and chunk; `then` gets it.
+void with_snapshot(self_ptr self, select_failed failed,
+                   std::function<void(const messages::catalog_snapshot&)> then) {
+  self->request(self->state.catalog, caf::infinite, info_atom_v)
+    .then(
+      [failed, then](const buffer& snap_buf) {
+        auto snap = messages::decode_catalog_snapshot(snap_buf, false);
+        if (auto* e = std::get_if<chunkstore::pg_error>(&snap))
+          failed(planner::statement_error{*e, 0});
+        else
+          then(std::get<messages::catalog_snapshot>(snap));
+      },
+      [failed](caf::error& err) { failed(planner::statement_error{to_pg_error(err), 0}); });
+}
+
+/// A SELECT over a hypertable, a timescaledb_information view, a WITH
+/// query or a sub-select; `done` gets its result.
+void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<cte_map> ctes,
+                bool ctes_done, select_done done, select_failed failed) {
+  if (!ctes_done) {
+    auto list = std::make_shared<std::vector<std::pair<std::string, const void*>>>(
+      planner::with_queries(stmt));
+    if (!list->empty()) {
+      run_ctes(self, stmt, list, 0, now, ctes, done, failed);
+      return;
+    }
+  }
+  if (planner::is_set_operation(stmt) && !planner::reads_pg_catalog(stmt)) {
+    failed(planner::statement_error{
+      {"0A000", "UNION, INTERSECT and EXCEPT are supported over pg_catalog only yet", {}}, 0});
+    return;
+  }
+  if (planner::reads_pg_catalog(stmt)) {
+    // psql's \dt and \d, drivers' type look-ups: over a catalog snapshot.
+    with_snapshot(self, failed, [=](const messages::catalog_snapshot& snap) {
+      auto r = planner::run_catalog_query(stmt, snap);
+      if (auto* e = std::get_if<planner::positioned_error>(&r))
+        failed(planner::statement_error{e->error, e->position});
+      else
+        done(std::get<planner::statement_result>(r));
+    });
+    return;
+  }
+  if (!planner::has_from(stmt)) {
+    // A WITH query without FROM: constants.
+    planner::setting_lookup lookup = [self](std::string_view n) {
+      return self->state.sql.setting(n);
+    };
+    auto r = planner::constant_select(stmt, now, lookup);
+    if (auto* e = std::get_if<planner::positioned_error>(&r))
+      failed(planner::statement_error{e->error, e->position});
+    else
+      done(std::get<planner::statement_result>(r));
+    return;
+  }
+  auto source = planner::source_of(stmt);
+  if (auto* e = std::get_if<planner::positioned_error>(&source)) {
+    failed(planner::statement_error{e->error, e->position});
+    return;
+  }
+  const auto& src = std::get<planner::select_source>(source);
+  if (src.subselect != nullptr) {
+    run_select(
+      self, src.subselect, now, ctes, false,
+      [=, name = src.name](const planner::statement_result& r) {
+        auto t = planner::local_from_result(name, r);
+        if (auto* e = std::get_if<planner::positioned_error>(&t))
+          failed(planner::statement_error{e->error, e->position});
+        else
+          run_over(stmt, std::get<planner::local_table>(t), now, done, failed);
+      },
+      failed);
+    return;
+  }
+  if (auto it = ctes->find(src.name); it != ctes->end()) {
+    run_over(stmt, *it->second, now, done, failed);
+    return;
+  }
+  auto& cat = self->state.catalog;
+  auto on_error = [failed](caf::error& err) {
+    failed(planner::statement_error{to_pg_error(err), 0});
+  };
+  constexpr std::string_view info = "timescaledb_information.";
+  if (src.name.rfind(info, 0) == 0) {
+    std::string view = src.name.substr(info.size());
+    with_snapshot(self, failed, [=](const messages::catalog_snapshot& snap) {
+      auto t = planner::information_view(view, snap);
+      if (!t) {
+        failed(planner::statement_error{
+          {"42P01", "relation \"timescaledb_information." + view + "\" does not exist", {}}, 0});
+        return;
+      }
+      run_over(stmt, *t, now, done, failed);
+    });
+    return;
+  }
+  // A hypertable or plain table: its columns, then the plan; the fragment
+  // runs on the node, the final step (HAVING, projection, ORDER BY, LIMIT)
+  // here. The columns come from the session's cache when it has them; the
+  // catalog refuses a plan whose table has since been replaced, and then
+  // the session asks for the columns and plans again.
+  auto& cache = self->state.schemas;
+  if (auto it = cache.find(src.name); it != cache.end()) {
+    auto planned = planner::plan_select(stmt, it->second.schema, now);
+    if (std::holds_alternative<planner::positioned_error>(planned)) {
+      // Perhaps the table changed since: plan again against its columns now
+      // (a real error repeats there and goes to the client).
+      cache.erase(it);
+      run_select(self, stmt, now, ctes, true, done, failed);
+      return;
+    }
+    run_plan(self,
+             std::make_shared<planner::select_plan>(
+               std::move(std::get<planner::select_plan>(planned))),
+             it->second.oid, done, failed, [=, name = src.name] {
+               self->state.schemas.erase(name);
+               run_select(self, stmt, now, ctes, true, done, failed);
+             });
+    return;
+  }
+  self->request(cat, caf::infinite, schema_atom_v, src.name)
+    .then(
+      [=, name = src.name](const buffer& schema_buf) {
+        auto ct = messages::decode_create_table(schema_buf, false);
+        if (auto* e = std::get_if<chunkstore::pg_error>(&ct)) {
+          failed(planner::statement_error{*e, 0});
+          return;
+        }
+        auto& schema = std::get<messages::create_table>(ct);
+        auto& c = self->state.schemas;
+        if (c.size() >= session_state::max_cached_schemas)
+          c.clear();
+        c[name] = schema;
+        // A table replaced between this answer and the query is an error
+        // the user sees: the statement raced a DROP TABLE.
+        plan_and_run(self, stmt, now, schema, done, failed, nullptr);
+      },
+      on_error);
+}
+
+} // namespace hypertide::actors::session_detail
