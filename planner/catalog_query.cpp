@@ -33,12 +33,6 @@ struct scope {
   const scope* outer;
 };
 
-std::string lower(std::string s) {
-  for (auto& ch : s)
-    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
-
 /// The most rows a FROM clause (its cross product) or a set-returning
 /// function in a catalog query may produce: catalogs are small, and a
 /// query must not run the node out of memory.

@@ -5,7 +5,9 @@
 
 #include <pg_query/pg_query.pb-c.h>
 
+#include <cctype>
 #include <string>
+#include <string_view>
 
 namespace hypertide::planner::pg_nodes {
 
@@ -18,6 +20,14 @@ inline bool has(const char* s) {
 
 inline const char* string_of(const node* n) {
   return n != nullptr && n->node_case == PG_QUERY__NODE__NODE_STRING ? n->string->sval : nullptr;
+}
+
+/// `s` in lower case (ASCII), as PostgreSQL folds unquoted identifiers.
+inline std::string lower(std::string_view s) {
+  std::string out{s};
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
 }
 
 /// The last name of a qualified name list ("pg_catalog"."int4" -> "int4").

@@ -33,13 +33,6 @@ struct plan_failure {
                       location >= 0 ? location + 1 : 0}};
 }
 
-std::string lower(std::string_view s) {
-  std::string out{s};
-  for (auto& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // -- constants ------------------------------------------------------------------
 
 /// A constant with its PostgreSQL type and text output.
