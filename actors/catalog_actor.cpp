@@ -10,6 +10,7 @@
 
 #include "actors/aggregation_actor.hpp"
 #include "actors/chunk_actor.hpp"
+#include "actors/wal_actor.hpp"
 #include "messages/codec.hpp"
 #include "messages/wal_codec.hpp"
 
@@ -33,16 +34,6 @@ std::vector<messages::chunk_info> to_info(const std::vector<planner::chunk_meta>
   return out;
 }
 
-/// WAL record kinds (wal/log_format.hpp record_kind), without including wal/.
-enum wal_kind : uint8_t {
-  wal_create_table = 1,
-  wal_create_hypertable = 2,
-  wal_insert = 4,
-  wal_drop_chunks = 5,
-  wal_drop_table = 6,
-  wal_commit = 7,
-};
-
 /// Fails commit `at` and every later one still in flight, and stops the
 /// node taking work: a part of a statement could not be applied or logged,
 /// and none of the statements after it may become visible without it.
@@ -65,6 +56,7 @@ template <class... Ts>
 caf::result<Ts...> logged(self_ptr self, uint8_t kind, const buffer& record, Ts... reply) {
   if (!self->state.wal)
     return caf::result<Ts...>{std::move(reply)...};
+  ++self->state.changes;
   auto promise = self->make_response_promise<Ts...>();
   self->request(self->state.wal, caf::infinite, append_atom_v, std::vector<buffer>{record},
                 std::vector<uint8_t>{kind}, uint8_t{commit_default})
@@ -88,6 +80,11 @@ void on_applied(self_ptr self, uint64_t at) {
   }
 }
 
+/// The actor of chunk `id` of table `t`.
+chunk_actor spawn_chunk(self_ptr self, const planner::table_meta& t, int32_t id) {
+  return self->spawn(chunk_behavior, id, t.def.schema, t.def.time_column, t.def.series_column);
+}
+
 caf::result<uint64_t, uint64_t> insert(self_ptr self, const std::vector<buffer>& batches,
                                        uint8_t mode, uint32_t table_oid = 0) {
   auto& st = self->state;
@@ -101,25 +98,32 @@ caf::result<uint64_t, uint64_t> insert(self_ptr self, const std::vector<buffer>&
     std::vector<planner::chunk_rows> parts;
   };
   std::vector<routed> all;
+  // A refused statement leaves no chunk behind that an earlier batch of it
+  // created: nothing logs or holds it.
+  auto refuse = [&](const chunkstore::pg_error& e) {
+    for (const auto& r : all)
+      st.cat.discard_created(r.table->def.name, r.parts);
+    return make_pg_error(e);
+  };
   uint64_t rows = 0;
   for (const auto& batch_buf : batches) {
     if (st.wal && batch_buf.size() > st.wal_max_record)
-      return make_pg_error({"54000", "statement too large for one WAL record ("
-                                       + std::to_string(batch_buf.size()) + " bytes of rows, at most "
-                                       + std::to_string(st.wal_max_record)
-                                       + "): split the COPY into smaller ones", {}});
+      return refuse({"54000", "statement too large for one WAL record ("
+                                + std::to_string(batch_buf.size()) + " bytes of rows, at most "
+                                + std::to_string(st.wal_max_record)
+                                + "): split the COPY into smaller ones", {}});
     auto view = messages::decode_insert(batch_buf, false);
     if (auto* e = failed(view))
-      return make_pg_error(*e);
+      return refuse(*e);
     const auto& v = std::get<messages::insert_view>(view);
     if (table_oid != 0) {
       const planner::table_meta* t = st.cat.find(v.table);
       if (t != nullptr && t->oid != table_oid)
-        return make_pg_error({stale_plan_sqlstate, "the insert's table was dropped", {}});
+        return refuse({stale_plan_sqlstate, "the insert's table was dropped", {}});
     }
     auto routes = st.cat.route(v.table, v.batch);
     if (auto* e = failed(routes))
-      return make_pg_error(*e);
+      return refuse(*e);
     rows += v.batch.rows;
     all.push_back(routed{&batch_buf, st.cat.find(v.table),
                          std::move(std::get<std::vector<planner::chunk_rows>>(routes))});
@@ -136,10 +140,21 @@ caf::result<uint64_t, uint64_t> insert(self_ptr self, const std::vector<buffer>&
   pc.rows = rows;
   pc.promise = self->make_response_promise<uint64_t, uint64_t>();
   if (st.wal) {
-    // The batches, then a commit record: replay applies a transaction only
-    // when its commit is in the log. Visible once logged and applied.
-    std::vector<buffer> records(batches.begin(), batches.end());
-    std::vector<uint8_t> kinds(records.size(), wal_insert);
+    // The chunks it creates, the batches, then a commit record: replay
+    // applies a transaction only when its commit is in the log. Visible
+    // once logged and applied.
+    ++st.changes;
+    std::vector<buffer> records;
+    std::vector<uint8_t> kinds;
+    for (const auto& r : all)
+      for (const auto& part : r.parts)
+        if (part.created) {
+          records.push_back(messages::encode(
+            messages::create_chunk{r.table->def.name, part.chunk_id, part.range, part.oid}));
+          kinds.push_back(wal_create_chunk);
+        }
+    records.insert(records.end(), batches.begin(), batches.end());
+    kinds.resize(records.size(), wal_insert);
     records.push_back(messages::encode(messages::commit_record{
       std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::system_clock::now().time_since_epoch())
@@ -157,8 +172,7 @@ caf::result<uint64_t, uint64_t> insert(self_ptr self, const std::vector<buffer>&
     for (auto& part : r.parts) {
       auto& handle = st.chunks[part.chunk_id];
       if (part.created)
-        handle = self->spawn(chunk_behavior, part.chunk_id, t->def.schema, t->def.time_column,
-                             t->def.series_column);
+        handle = spawn_chunk(self, *t, part.chunk_id);
       pc.chunks.push_back(handle);
       auto part_buf = messages::encode_insert_part(
         messages::insert_part{at, horizon, std::move(part.rows)});
@@ -212,6 +226,152 @@ caf::result<buffer> query(self_ptr self, const buffer& fragment_buf, uint32_t ta
   return self->delegate(agg, run_atom_v);
 }
 
+// -- checkpoints ---------------------------------------------------------------
+//
+// A checkpoint starts at a moment of the catalog: the catalog's state, and
+// every chunk's rows at the newest commit number handed out. The WAL writer
+// takes the catalog's messages in order, so the position it answers a flush
+// request with is exactly where the log stood then: the redo LSN. The
+// chunks are then copied at that snapshot (held, so commit marks are not
+// folded past it) while inserts go on; the catalog's own messages reach
+// each chunk in order, so every part of those commits is there first.
+
+void start_checkpoint(self_ptr self, std::vector<caf::typed_response_promise<uint64_t>> waiting);
+
+/// Ends the running checkpoint, answers who waited, starts the next.
+void finish_checkpoint(self_ptr self, std::optional<chunkstore::pg_error> err) {
+  auto& st = self->state;
+  checkpoint_job job = std::move(*st.checkpoint);
+  st.checkpoint.reset();
+  if (auto it = st.snapshots.find(job.snapshot); it != st.snapshots.end())
+    st.snapshots.erase(it);
+  if (err) {
+    // The unfinished snapshot goes; the last good checkpoint stays.
+    self->request(st.checkpointer, caf::infinite, close_atom_v, st.last_redo)
+      .then([](uint64_t) {}, [](caf::error&) {});
+  } else {
+    st.last_redo = job.redo;
+  }
+  for (auto& p : job.waiting) {
+    if (err)
+      p.deliver(make_pg_error(*err));
+    else
+      p.deliver(job.redo);
+  }
+  if (!st.checkpoint_next.empty())
+    start_checkpoint(self, std::exchange(st.checkpoint_next, {}));
+}
+
+auto checkpoint_failed(self_ptr self) {
+  return [self](caf::error& e) {
+    auto pe = to_pg_error(e);
+    finish_checkpoint(self, chunkstore::pg_error{pe.sqlstate, "checkpoint failed: " + pe.message,
+                                                 pe.detail});
+  };
+}
+
+/// The snapshot is durable: the control file points at it, older segments
+/// and snapshots go.
+void complete_checkpoint(self_ptr self) {
+  auto& st = self->state;
+  const uint64_t redo = st.checkpoint->redo;
+  self->request(st.checkpointer, caf::infinite, done_atom_v, redo)
+    .then(
+      [self, redo](uint64_t, uint64_t) {
+        self->request(self->state.wal, caf::infinite, checkpoint_atom_v, redo)
+          .then(
+            [self, redo](uint64_t) {
+              self->request(self->state.checkpointer, caf::infinite, close_atom_v, redo)
+                .then([self](uint64_t) { finish_checkpoint(self, std::nullopt); },
+                      checkpoint_failed(self));
+            },
+            checkpoint_failed(self));
+      },
+      checkpoint_failed(self));
+}
+
+/// Copies the next piece of the chunk being copied to the checkpointer.
+void copy_next(self_ptr self) {
+  auto& job = *self->state.checkpoint;
+  if (job.next == job.chunks.size()) {
+    complete_checkpoint(self);
+    return;
+  }
+  const auto& [chunk, table] = job.chunks[job.next];
+  self->request(chunk, caf::infinite, dump_atom_v, job.snapshot, table, job.series, job.row)
+    .then(
+      [self](const buffer& rows, uint64_t series, uint64_t row, bool more) {
+        auto& job = *self->state.checkpoint;
+        job.series = more ? series : 0;
+        job.row = more ? row : 0;
+        job.next += more ? 0 : 1;
+        if (rows.empty()) {
+          copy_next(self);
+          return;
+        }
+        self->request(self->state.checkpointer, caf::infinite, append_atom_v, rows)
+          .then([self](bool) { copy_next(self); }, checkpoint_failed(self));
+      },
+      checkpoint_failed(self));
+}
+
+void start_checkpoint(self_ptr self, std::vector<caf::typed_response_promise<uint64_t>> waiting) {
+  auto& st = self->state;
+  checkpoint_job job;
+  job.snapshot = st.next_lsn - 1;
+  job.waiting = std::move(waiting);
+  st.snapshots.insert(job.snapshot);
+  for (const auto& [name, t] : st.cat.tables())
+    for (const auto& [_, c] : t.chunks)
+      job.chunks.emplace_back(st.chunks.at(c.id), name);
+  buffer catalog = messages::encode(st.cat.checkpoint());
+  st.changes = 0;
+  st.checkpoint = std::move(job);
+  self->request(st.wal, caf::infinite, checkpoint_atom_v)
+    .then(
+      [self, catalog](uint64_t redo) {
+        self->state.checkpoint->redo = redo;
+        self->request(self->state.checkpointer, caf::infinite, checkpoint_atom_v, redo, catalog)
+          .then([self](bool) { copy_next(self); }, checkpoint_failed(self));
+      },
+      checkpoint_failed(self));
+}
+
+/// Recovery's records that only replay applies (see interfaces.hpp).
+caf::result<bool> restore(self_ptr self, uint8_t kind, const buffer& b) {
+  auto& st = self->state;
+  if (st.wal)
+    return make_pg_error({"55000", "the catalog restores only during recovery", {}});
+  if (kind == wal_catalog) {
+    auto snap = messages::decode_catalog_snapshot(b, true);
+    if (auto* e = failed(snap))
+      return make_pg_error(*e);
+    auto r = st.cat.restore(std::get<messages::catalog_snapshot>(snap));
+    if (auto* e = failed(r))
+      return make_pg_error(*e);
+    st.chunks.clear();
+    for (const auto& [_, t] : st.cat.tables())
+      for (const auto& [__, c] : t.chunks)
+        st.chunks[c.id] = spawn_chunk(self, t, c.id);
+    return true;
+  }
+  if (kind == wal_create_chunk) {
+    auto x = messages::decode_create_chunk(b, true);
+    if (auto* e = failed(x))
+      return make_pg_error(*e);
+    const auto& cc = std::get<messages::create_chunk>(x);
+    auto r = st.cat.restore_chunk(cc);
+    if (auto* e = failed(r))
+      return make_pg_error(*e);
+    const auto* c = std::get<const planner::chunk_meta*>(r);
+    if (!st.chunks.contains(c->id))
+      st.chunks[c->id] = spawn_chunk(self, *st.cat.find(cc.hypertable), c->id);
+    return true;
+  }
+  return make_pg_error({"XX001", "record kind " + std::to_string(kind) + " cannot be restored",
+                        {}});
+}
+
 } // namespace
 
 catalog_actor::behavior_type catalog_behavior(self_ptr self) {
@@ -220,10 +380,15 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
       auto x = messages::decode_create_table(b, false);
       if (auto* e = failed(x))
         return make_pg_error(*e);
-      auto r = self->state.cat.create_table(std::get<messages::create_table>(x));
+      auto& ct = std::get<messages::create_table>(x);
+      auto r = self->state.cat.create_table(ct);
       if (auto* e = failed(r))
         return make_pg_error(*e);
-      return logged(self, wal_create_table, b, true);
+      if (!self->state.wal)
+        return true;
+      // The record names the OID the table got: replay gives it the same.
+      ct.oid = self->state.cat.find(ct.name)->oid;
+      return logged(self, wal_create_table, messages::encode(ct), true);
     },
     [=](hyper_atom, const buffer& b)
       -> caf::result<int32_t, std::string, bool, std::string> {
@@ -343,6 +508,35 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
       self->state.wal = std::move(wal);
       self->state.wal_max_record = max_record;
     },
+    [=](checkpoint_atom) -> caf::result<uint64_t> {
+      auto& st = self->state;
+      if (!st.wal || !st.checkpointer)
+        return uint64_t{0}; // in memory only: nothing to make durable
+      if (st.broken)
+        return make_pg_error(*st.broken);
+      auto promise = self->make_response_promise<uint64_t>();
+      if (st.checkpoint)
+        st.checkpoint_next.push_back(promise); // a checkpoint that starts later
+      else
+        start_checkpoint(self, {promise});
+      return promise;
+    },
+    [=](checkpoint_atom, caf::actor checkpointer, uint64_t timeout_ms) {
+      auto& st = self->state;
+      st.checkpointer = std::move(checkpointer);
+      st.checkpoint_timeout_ms = timeout_ms;
+      if (timeout_ms > 0)
+        self->delayed_send(self, std::chrono::milliseconds(timeout_ms), checkpoint_atom_v, true);
+    },
+    [=](checkpoint_atom, bool) {
+      // checkpoint_timeout: as PostgreSQL, only when something was logged.
+      auto& st = self->state;
+      if (!st.checkpoint && st.changes > 0 && !st.broken)
+        start_checkpoint(self, {});
+      self->delayed_send(self, std::chrono::milliseconds(st.checkpoint_timeout_ms),
+                         checkpoint_atom_v, true);
+    },
+    [=](restore_atom, uint8_t kind, const buffer& b) { return restore(self, kind, b); },
     [=](done_atom, uint64_t snapshot) {
       auto& s = self->state.snapshots;
       if (auto it = s.find(snapshot); it != s.end())

@@ -4,6 +4,8 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 
@@ -22,6 +24,17 @@ struct pending_commit {
   bool applied = false;
   std::vector<chunk_actor> chunks; ///< keeps dropped chunks alive until acked
   caf::typed_response_promise<uint64_t, uint64_t> promise;
+};
+
+/// A checkpoint in progress: the catalog copies every chunk at one
+/// snapshot to the checkpointer, piece by piece.
+struct checkpoint_job {
+  uint64_t snapshot = 0; ///< the commit number the chunks are copied at
+  uint64_t redo = 0;     ///< the WAL position the copy is consistent with
+  std::vector<std::pair<chunk_actor, std::string>> chunks; ///< and their tables
+  size_t next = 0;       ///< the chunk being copied
+  uint64_t series = 0, row = 0; ///< where in it
+  std::vector<caf::typed_response_promise<uint64_t>> waiting;
 };
 
 /// State of the catalog actor.
@@ -47,6 +60,15 @@ struct catalog_state {
   /// recovery replays the log (replayed changes are not logged again).
   caf::actor wal;
   uint64_t wal_max_record = 0;
+  /// Checkpoints: who writes them, the one running, the CHECKPOINTs that
+  /// asked while it ran (they get the next), changes logged since the last
+  /// one began, and its redo LSN.
+  caf::actor checkpointer;
+  std::optional<checkpoint_job> checkpoint;
+  std::vector<caf::typed_response_promise<uint64_t>> checkpoint_next;
+  uint64_t checkpoint_timeout_ms = 0;
+  uint64_t changes = 0;
+  uint64_t last_redo = 0;
 
   /// The oldest snapshot a reader may still use.
   uint64_t horizon() const noexcept {

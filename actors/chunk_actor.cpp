@@ -3,6 +3,8 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <algorithm>
+
 #include "messages/codec.hpp"
 
 namespace hypertide::actors {
@@ -40,6 +42,19 @@ chunk_behavior(chunk_actor::stateful_pointer<chunk_state> self, int32_t id,
       const auto& c = *self->state.store;
       return {static_cast<uint64_t>(c.rows(snapshot)),
               static_cast<uint64_t>(c.memory_usage())};
+    },
+    [=](dump_atom, uint64_t snapshot, const std::string& table, uint64_t series,
+        uint64_t row) -> caf::result<buffer, uint64_t, uint64_t, bool> {
+      const auto& c = *self->state.store;
+      // About 32 MiB of values a piece: a snapshot entry the size of a
+      // large COPY slice.
+      const size_t max_rows
+        = std::max<size_t>(1024, (size_t{32} << 20) / (8 * c.schema().columns.size() + 1));
+      chunkstore::chunk::dump_cursor cur{series, static_cast<uint32_t>(row)};
+      chunkstore::column_batch out;
+      bool more = c.dump(snapshot, cur, max_rows, out);
+      return {out.rows() == 0 ? buffer{} : messages::encode_insert(table, out), cur.series,
+              uint64_t{cur.row}, more};
     },
   };
 }

@@ -35,7 +35,13 @@ using chunk_actor = caf::typed_actor<
   /// PartialResult.
   caf::replies_to<scan_atom, buffer, uint64_t>::with<buffer>,
   /// Rows visible at a snapshot, and bytes of memory used.
-  caf::replies_to<stats_atom, uint64_t>::with<uint64_t, uint64_t>>;
+  caf::replies_to<stats_atom, uint64_t>::with<uint64_t, uint64_t>,
+  /// A checkpoint's copy: (snapshot, table name, series, row) -> the next
+  /// rows visible at the snapshot from that cursor on, as an InsertBatch
+  /// of the table (empty buffer: none), the cursor after them, and whether
+  /// more may follow.
+  caf::replies_to<dump_atom, uint64_t, std::string, uint64_t, uint64_t>::with<
+    buffer, uint64_t, uint64_t, bool>>;
 
 /// Runs one query over a set of chunks of one node and reduces their partial
 /// results before it replies, once, with a PartialResult.
@@ -81,6 +87,19 @@ using catalog_actor = caf::typed_actor<
   caf::reacts_to<wal_atom, caf::actor, uint64_t>,
   /// The WAL's current insert position and its segment size; 55000 when
   /// the node has no WAL (no data-dir).
-  caf::replies_to<wal_atom>::with<uint64_t, uint64_t>>;
+  caf::replies_to<wal_atom>::with<uint64_t, uint64_t>,
+  /// CHECKPOINT: replies with the checkpoint's redo LSN once its snapshot
+  /// is durable and the control file points at it (0 without a WAL). A
+  /// request while one runs is answered by the next one.
+  caf::replies_to<checkpoint_atom>::with<uint64_t>,
+  /// The checkpointer (actors/wal_actor.hpp) and the checkpoint_timeout in
+  /// milliseconds (0: none): from now on checkpoints happen.
+  caf::reacts_to<checkpoint_atom, caf::actor, uint64_t>,
+  /// checkpoint_timeout elapsed.
+  caf::reacts_to<checkpoint_atom, bool>,
+  /// Recovery: a record the log or a snapshot holds that only replay
+  /// applies -- create_chunk (kind 3, a CreateChunk) or a checkpoint's
+  /// catalog (kind 8, a CatalogSnapshot).
+  caf::replies_to<restore_atom, uint8_t, buffer>::with<bool>>;
 
 } // namespace hypertide::actors

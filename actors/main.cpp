@@ -19,6 +19,7 @@
 #include "actors/node.hpp"
 #include "actors/node_options.hpp"
 #include "actors/listener.hpp"
+#include "wal/lsn.hpp"
 
 namespace {
 
@@ -37,7 +38,14 @@ struct config : caf::actor_system_config {
       .add(opts.synchronous_commit, "synchronous-commit",
            "on|local|off: acknowledge commits once flushed, or at once (default on)")
       .add(opts.wal_writer_delay_ms, "wal-writer-delay",
-           "milliseconds before an unsynchronous commit is flushed (default 200)");
+           "milliseconds before an unsynchronous commit is flushed (default 200)")
+      .add(opts.max_wal_size_mb, "max-wal-size",
+           "megabytes of WAL that trigger a checkpoint at half of them (default 1024)")
+      .add(opts.checkpoint_timeout_s, "checkpoint-timeout",
+           "seconds between automatic checkpoints, 30-86400 (default 300)")
+      .add(opts.truncate_corrupt_wal, "truncate-corrupt-wal",
+           "start even if the WAL is damaged before its end, losing what follows (default "
+           "false)");
     // Two workers on this 2-core machine and no polling: CAF's defaults
     // (4 work-stealing workers) cost 3-5x in request latency here.
     set("scheduler.max-threads", 2);
@@ -78,16 +86,22 @@ int run(caf::actor_system& sys, const config& cfg) {
 
   actors::node node{sys, actors::node::durability{
                            cfg.opts.data_dir, cfg.opts.synchronous_commit != "off",
-                           static_cast<int>(cfg.opts.wal_writer_delay_ms)}};
+                           static_cast<int>(cfg.opts.wal_writer_delay_ms),
+                           uint64_t{cfg.opts.max_wal_size_mb} << 20,
+                           uint64_t{cfg.opts.checkpoint_timeout_s} * 1000,
+                           cfg.opts.truncate_corrupt_wal}};
   if (const auto& e = node.startup_error()) {
     std::fprintf(stderr, "hypertide: %s (SQLSTATE %s)\n", e->message.c_str(), e->sqlstate.c_str());
     return 1;
   }
   if (!cfg.opts.data_dir.empty()) {
-    std::printf("hypertide: replayed %llu WAL records from %s/pg_wal%s%s\n",
+    std::printf("hypertide: replayed %llu records from %s (checkpoint at %s)%s%s\n",
                 static_cast<unsigned long long>(node.replayed_records()),
-                cfg.opts.data_dir.c_str(), node.torn_tail().empty() ? "" : "; cut a torn tail: ",
-                node.torn_tail().c_str());
+                cfg.opts.data_dir.c_str(),
+                node.recovered_checkpoint() == 0
+                  ? "none"
+                  : wal::format_lsn(node.recovered_checkpoint()).c_str(),
+                node.torn_tail().empty() ? "" : "; cut a torn tail: ", node.torn_tail().c_str());
     std::fflush(stdout);
   }
   auto acceptor = sys.middleman().spawn_broker(actors::acceptor_behavior, node.catalog());
@@ -150,14 +164,22 @@ bool print_help(int argc, char** argv) {
         "                                  (default: %s)\n"
         "  --hypertide.port=N              PostgreSQL wire protocol port (default: %u)\n"
         "  --hypertide.cluster-port=N      node-to-node port, 0 = off (default: %u)\n"
-        "  --hypertide.data-dir=DIR        data directory: the write-ahead log is\n"
-        "                                  replayed at start and every change\n"
-        "                                  logged (default: none, in memory)\n"
+        "  --hypertide.data-dir=DIR        data directory: every change is logged;\n"
+        "                                  a start loads the last checkpoint and\n"
+        "                                  replays the log (default: none, in memory)\n"
         "  --hypertide.synchronous-commit=on|local|off\n"
         "                                  acknowledge a commit once it is on disk,\n"
         "                                  or at once (default: on)\n"
         "  --hypertide.wal-writer-delay=MS flush delay with synchronous-commit=off\n"
         "                                  (default: 200)\n"
+        "  --hypertide.max-wal-size=MB     a checkpoint once the log has grown by\n"
+        "                                  half of this (default: 1024)\n"
+        "  --hypertide.checkpoint-timeout=S\n"
+        "                                  seconds between checkpoints, 30-86400,\n"
+        "                                  when anything was logged (default: 300)\n"
+        "  --hypertide.truncate-corrupt-wal\n"
+        "                                  start even if the log is damaged before\n"
+        "                                  its end, cutting it there (default: off)\n"
         "  --scheduler.max-threads=N       actor worker threads (default: 2)\n"
         "  --scheduler.policy=sharing      'sharing' or 'stealing' (default: sharing)\n"
         "  --long-help                     every option, CAF's own included\n",

@@ -13,8 +13,10 @@ struct node::impl {
   caf::actor_system& sys;
   catalog_actor cat;
   caf::actor wal;
+  caf::actor checkpointer;
   std::optional<chunkstore::pg_error> startup_error;
   uint64_t replayed = 0;
+  uint64_t checkpoint = 0;
   std::string torn_tail;
 
   /// Sends a request and waits; returns the reply or the error.
@@ -42,59 +44,84 @@ const chunkstore::pg_error* failed(const T& r) {
 
 } // namespace
 
-node::node(caf::actor_system& sys) : impl_(new impl{sys, spawn_catalog(sys), {}, {}, 0, {}}) {
+node::node(caf::actor_system& sys) : impl_(new impl{sys, spawn_catalog(sys), {}, {}, {}, 0, 0, {}}) {
 }
 
 node::node(caf::actor_system& sys, const durability& d) : node(sys) {
   if (d.data_dir.empty())
     return;
-  auto recovered = recover_wal(d.data_dir);
-  if (auto* e = std::get_if<chunkstore::pg_error>(&recovered)) {
-    impl_->startup_error = *e;
+  // Replay through the catalog, which logs nothing yet. The snapshot's rows
+  // go in a few pieces at a time (their chunks apply them in parallel); the
+  // inserts of a logged transaction wait for its commit record, and a tail
+  // without one was never acknowledged and is dropped.
+  std::vector<buffer> snapshot_rows;
+  std::vector<buffer> open_inserts;
+  auto check = [](const auto& r) -> std::optional<chunkstore::pg_error> {
+    if (auto* e = failed(r))
+      return *e;
+    return std::nullopt;
+  };
+  auto flush_snapshot_rows = [&]() -> std::optional<chunkstore::pg_error> {
+    if (snapshot_rows.empty())
+      return std::nullopt;
+    auto r = impl_->ask<uint64_t, uint64_t>(commit_atom_v, std::exchange(snapshot_rows, {}),
+                                            uint8_t{commit_default});
+    return check(r);
+  };
+  auto apply = [&](bool from_snapshot, uint8_t kind,
+                   const buffer& payload) -> std::optional<chunkstore::pg_error> {
+    ++impl_->replayed;
+    if (from_snapshot) {
+      if (kind == wal_catalog)
+        return check(impl_->ask<bool>(restore_atom_v, kind, payload));
+      if (kind != wal_insert)
+        return chunkstore::pg_error{"XX001", "unknown snapshot entry kind "
+                                               + std::to_string(kind), {}};
+      snapshot_rows.push_back(payload);
+      return snapshot_rows.size() >= 8 ? flush_snapshot_rows() : std::nullopt;
+    }
+    if (auto e = flush_snapshot_rows())
+      return e;
+    switch (kind) {
+      case wal_create_table: return check(impl_->ask<bool>(create_atom_v, payload));
+      case wal_create_hypertable:
+        return check(
+          impl_->ask<int32_t, std::string, bool, std::string>(hyper_atom_v, payload));
+      case wal_create_chunk: return check(impl_->ask<bool>(restore_atom_v, kind, payload));
+      case wal_insert: open_inserts.push_back(payload); return std::nullopt;
+      case wal_drop_chunks: return check(impl_->ask<buffer>(dropchunk_atom_v, payload));
+      case wal_drop_table: return check(impl_->ask<bool>(drop_atom_v, payload));
+      case wal_commit:
+        if (open_inserts.empty())
+          return std::nullopt;
+        return check(impl_->ask<uint64_t, uint64_t>(
+          commit_atom_v, std::exchange(open_inserts, {}), uint8_t{commit_default}));
+      default: return std::nullopt; // kinds this version does not know
+    }
+  };
+  recovery_options ro;
+  ro.truncate_on_corruption = d.truncate_on_corruption;
+  auto recovered = recover_wal(d.data_dir, ro, apply);
+  std::optional<chunkstore::pg_error> err;
+  if (auto* e = std::get_if<chunkstore::pg_error>(&recovered))
+    err = *e;
+  else
+    err = flush_snapshot_rows();
+  if (err) {
+    impl_->startup_error = chunkstore::pg_error{
+      err->sqlstate, "could not recover from the write-ahead log: " + err->message,
+      err->detail};
     stop();
     return;
   }
   auto& log = std::get<wal_recovery>(recovered);
   impl_->torn_tail = log.torn_tail;
-  // Replay in log order through the catalog, which logs nothing yet. The
-  // inserts of a transaction wait for its commit record; a tail without
-  // one was never acknowledged and is dropped.
-  std::vector<buffer> open_inserts;
-  auto fail = [&](const chunkstore::pg_error& e) {
-    impl_->startup_error = chunkstore::pg_error{
-      e.sqlstate, "could not replay the write-ahead log: " + e.message, e.detail};
-    stop();
-  };
-  for (auto& [kind, payload] : log.records) {
-    std::optional<chunkstore::pg_error> err;
-    auto check = [&](const auto& r) {
-      if (auto* e = failed(r))
-        err = *e;
-    };
-    switch (kind) {
-      case 1: check(impl_->ask<bool>(create_atom_v, payload)); break;
-      case 2:
-        check(impl_->ask<int32_t, std::string, bool, std::string>(hyper_atom_v, payload));
-        break;
-      case 4: open_inserts.push_back(payload); break;
-      case 5: check(impl_->ask<buffer>(dropchunk_atom_v, payload)); break;
-      case 6: check(impl_->ask<bool>(drop_atom_v, payload)); break;
-      case 7:
-        if (!open_inserts.empty())
-          check(impl_->ask<uint64_t, uint64_t>(commit_atom_v, open_inserts,
-                                               uint8_t{commit_default}));
-        open_inserts.clear();
-        break;
-      default: break; // kinds this version does not apply (chunk creation)
-    }
-    if (err) {
-      fail(*err);
-      return;
-    }
-    ++impl_->replayed;
-  }
-  impl_->wal = spawn_wal_writer(impl_->sys, log, d.synchronous_commit, d.wal_writer_delay_ms);
+  impl_->checkpoint = log.checkpoint;
+  impl_->wal = spawn_wal_writer(impl_->sys, log, d.synchronous_commit, d.wal_writer_delay_ms,
+                                impl_->cat, d.max_wal_size_bytes);
+  impl_->checkpointer = spawn_checkpointer(impl_->sys, d.data_dir, log);
   caf::anon_send(impl_->cat, wal_atom_v, impl_->wal, log.max_record);
+  caf::anon_send(impl_->cat, checkpoint_atom_v, impl_->checkpointer, d.checkpoint_timeout_ms);
 }
 
 const std::optional<chunkstore::pg_error>& node::startup_error() const {
@@ -103,6 +130,17 @@ const std::optional<chunkstore::pg_error>& node::startup_error() const {
 
 uint64_t node::replayed_records() const {
   return impl_->replayed;
+}
+
+uint64_t node::recovered_checkpoint() const {
+  return impl_->checkpoint;
+}
+
+result<uint64_t> node::checkpoint() {
+  auto r = impl_->ask<uint64_t>(checkpoint_atom_v);
+  if (auto* e = failed(r))
+    return *e;
+  return std::get<0>(std::get<0>(r));
 }
 
 const std::string& node::torn_tail() const {
@@ -121,6 +159,10 @@ void node::stop() {
   if (impl_ && impl_->wal) {
     caf::anon_send_exit(impl_->wal, caf::exit_reason::user_shutdown);
     impl_->wal = nullptr;
+  }
+  if (impl_ && impl_->checkpointer) {
+    caf::anon_send_exit(impl_->checkpointer, caf::exit_reason::user_shutdown);
+    impl_->checkpointer = nullptr;
   }
 }
 

@@ -42,6 +42,13 @@ public:
     std::string data_dir;          ///< empty: in memory only
     bool synchronous_commit = true; ///< acknowledge commits once flushed
     int wal_writer_delay_ms = 200; ///< flush delay when not synchronous
+    /// PostgreSQL's max_wal_size: a checkpoint once the log has grown by
+    /// half of it (0: never by volume).
+    uint64_t max_wal_size_bytes = uint64_t{1} << 30;
+    /// PostgreSQL's checkpoint_timeout (0: never by time).
+    uint64_t checkpoint_timeout_ms = 300'000;
+    /// Start even when the log is damaged before its tail, cutting it there.
+    bool truncate_on_corruption = false;
   };
 
   /// Starts a node that replays the log in `d.data_dir` (every committed
@@ -52,8 +59,14 @@ public:
   /// Why recovery failed (nullopt: it did not, or there was none).
   const std::optional<chunkstore::pg_error>& startup_error() const;
 
-  /// Records replayed at startup, and what was cut off a torn log tail.
+  /// Records replayed at startup (snapshot entries and WAL records), and
+  /// what was cut off a torn log tail.
   uint64_t replayed_records() const;
+  /// The redo LSN of the checkpoint recovery started from (0: none).
+  uint64_t recovered_checkpoint() const;
+  /// CHECKPOINT: returns the new checkpoint's redo LSN once it is durable
+  /// (0 for a node in memory only).
+  result<uint64_t> checkpoint();
   const std::string& torn_tail() const;
   ~node();
   node(const node&) = delete;

@@ -1,5 +1,7 @@
 #include "actors/node_options.hpp"
 
+#include <cstdint>
+
 #include <arpa/inet.h>
 
 #include <cctype>
@@ -71,6 +73,10 @@ std::vector<std::string> check_options(const node_options& o) {
                    + "\" is not one of on, off, local, remote_write, remote_apply");
   if (o.wal_writer_delay_ms < 1 || o.wal_writer_delay_ms > 10000)
     errs.push_back("hypertide.wal-writer-delay: must be between 1 and 10000 (milliseconds)");
+  if (o.max_wal_size_mb < 2)
+    errs.push_back("hypertide.max-wal-size: must be at least 2 (megabytes)");
+  if (o.checkpoint_timeout_s < 30 || o.checkpoint_timeout_s > 86400)
+    errs.push_back("hypertide.checkpoint-timeout: must be between 30 and 86400 (seconds)");
   return errs;
 }
 
@@ -120,6 +126,14 @@ std::vector<std::string> check_config_text(std::string_view text, node_options& 
         else
           dst = static_cast<uint16_t>(x);
       };
+      auto want_range = [&](uint32_t& dst, long long lo, long long hi, const char* unit) {
+        long long x = 0;
+        if (!parse_int(val, x) || x < lo || x > hi)
+          errs.push_back(where(key) + ": expected " + unit + " between " + std::to_string(lo)
+                         + " and " + std::to_string(hi) + ", got " + std::string{val});
+        else
+          dst = static_cast<uint32_t>(x);
+      };
       if (key == "node-name")
         want_string(out.node_name);
       else if (key == "listen-address")
@@ -132,15 +146,18 @@ std::vector<std::string> check_config_text(std::string_view text, node_options& 
         want_string(out.data_dir);
       else if (key == "synchronous-commit")
         want_string(out.synchronous_commit);
-      else if (key == "wal-writer-delay") {
-        long long x = 0;
-        if (!parse_int(val, x) || x < 1 || x > 10000)
-          errs.push_back(where(key) + ": expected milliseconds between 1 and 10000, got "
-                         + std::string{val});
+      else if (key == "wal-writer-delay")
+        want_range(out.wal_writer_delay_ms, 1, 10000, "milliseconds");
+      else if (key == "max-wal-size")
+        want_range(out.max_wal_size_mb, 2, INT32_MAX, "megabytes");
+      else if (key == "checkpoint-timeout")
+        want_range(out.checkpoint_timeout_s, 30, 86400, "seconds");
+      else if (key == "truncate-corrupt-wal") {
+        if (val != "true" && val != "false")
+          errs.push_back(where(key) + ": expected true or false, got " + std::string{val});
         else
-          out.wal_writer_delay_ms = static_cast<uint32_t>(x);
-      }
-      else
+          out.truncate_corrupt_wal = val == "true";
+      } else
         errs.push_back(where(key) + ": unknown option");
     } else if (section == "scheduler") {
       if (key == "policy" && !(val == "'sharing'" || val == "'stealing'"))

@@ -21,6 +21,15 @@ struct node_options {
   /// wal-writer-delay).
   std::string synchronous_commit = "on";
   uint32_t wal_writer_delay_ms = 200;
+  /// PostgreSQL's max_wal_size in megabytes: a checkpoint once the log
+  /// has grown by half of it since the last.
+  uint32_t max_wal_size_mb = 1024;
+  /// PostgreSQL's checkpoint_timeout in seconds (30 to 86400).
+  uint32_t checkpoint_timeout_s = 300;
+  /// Start even when the log is damaged before its tail: cut it there
+  /// (what follows is lost). Off: refuse to start, naming segment and
+  /// offset.
+  bool truncate_corrupt_wal = false;
 };
 
 /// Checks the text of a config file the way CAF does not: CAF drops a value

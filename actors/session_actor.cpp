@@ -516,6 +516,15 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
         insert_rows(self, std::move(values), next);
       },
       [self](const planner::statement_error& e) { fail_query(self, e); });
+  } else if (std::holds_alternative<planner::checkpoint_request>(req)) {
+    self->request(cat, caf::infinite, checkpoint_atom_v)
+      .then(
+        [next](uint64_t) {
+          planner::statement_result r;
+          r.tag = "CHECKPOINT";
+          next(r);
+        },
+        on_error);
   } else if (auto* wp = std::get_if<planner::wal_position>(&req)) {
     self->request(cat, caf::infinite, wal_atom_v)
       .then(

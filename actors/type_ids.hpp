@@ -42,6 +42,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(hypertide, caf::first_custom_type_id)
   CAF_ADD_ATOM(hypertide, hypertide::actors, wire_atom, "wire")
   CAF_ADD_ATOM(hypertide, hypertide::actors, close_atom, "close")
   CAF_ADD_ATOM(hypertide, hypertide::actors, wal_atom, "wal")
+  CAF_ADD_ATOM(hypertide, hypertide::actors, dump_atom, "dump")
+  CAF_ADD_ATOM(hypertide, hypertide::actors, checkpoint_atom, "checkpoint")
+  CAF_ADD_ATOM(hypertide, hypertide::actors, restore_atom, "restore")
 
 CAF_END_TYPE_ID_BLOCK(hypertide)
 

@@ -67,6 +67,22 @@ public:
   /// Runs fragment `f` over the rows visible at `snapshot`.
   partial_result execute(const fragment& f, lsn snapshot) const;
 
+  /// Where a dump (a checkpoint's copy of the chunk) goes on: a series and
+  /// a row of it. Series only ever get appended, so a cursor stays valid
+  /// while rows arrive between two calls.
+  struct dump_cursor {
+    uint64_t series = 0;
+    uint32_t row = 0;
+  };
+
+  /// Copies up to `max_rows` rows visible at `snapshot` from `cursor` on
+  /// into `out` (which gets the chunk's schema), series by series and, in a
+  /// series, in the order they were appended -- the order appending them
+  /// again reproduces. Advances `cursor`; returns false once every row
+  /// visible at `snapshot` was copied. Text columns keep the chunk's
+  /// dictionary codes (`out` gets the whole dictionary).
+  bool dump(lsn snapshot, dump_cursor& cursor, size_t max_rows, column_batch& out) const;
+
   /// Rows visible at `snapshot`.
   size_t rows(lsn snapshot) const noexcept;
   /// Rows appended, committed or not.

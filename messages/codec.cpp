@@ -635,7 +635,8 @@ buffer encode(const catalog_snapshot& x) {
                                        false, t.oid));
   }
   fbb.Finish(fb::CreateCatalogSnapshot(fbb, 1, fbb.CreateVector(hs), fbb.CreateVector(cs_),
-                                       fbb.CreateVector(ts)));
+                                       fbb.CreateVector(ts), x.next_table_id, x.next_oid,
+                                       x.next_chunk_id));
   return finish(fbb);
 }
 
@@ -672,6 +673,9 @@ result<catalog_snapshot> decode_catalog_snapshot(const buffer& buf, bool verify)
         }
       out.tables.push_back(std::move(ct));
     }
+  out.next_table_id = s->next_table_id();
+  out.next_oid = s->next_oid();
+  out.next_chunk_id = s->next_chunk_id();
   return out;
 }
 

@@ -122,6 +122,10 @@ struct catalog_snapshot {
   std::vector<hypertable_info> hypertables;
   std::vector<chunk_info> chunks;
   std::vector<create_table> tables; ///< every table, by name
+  /// In a checkpoint's snapshot: what the catalog numbers next (0: unset).
+  int32_t next_table_id = 0;
+  uint32_t next_oid = 0;
+  int32_t next_chunk_id = 0;
 };
 
 buffer encode(const create_table& x);

@@ -30,7 +30,7 @@ pg_error invalid_wal_record(const char* what) {
 buffer encode(const create_chunk& x) {
   FlatBufferBuilder fbb{128};
   fbb.Finish(fb::CreateCreateChunk(fbb, 1, fbb.CreateString(x.hypertable), x.id,
-                                   x.range.start, x.range.end, x.range.partition));
+                                   x.range.start, x.range.end, x.range.partition, x.oid));
   return buffer::copy_of(fbb.GetBufferPointer(), fbb.GetSize());
 }
 
@@ -39,7 +39,8 @@ result<create_chunk> decode_create_chunk(const buffer& buf, bool verify) {
   if (c == nullptr)
     return invalid_wal_record("CreateChunk");
   return create_chunk{c->hypertable() ? c->hypertable()->str() : "", c->id(),
-                      chunkstore::chunk_range{c->range_start(), c->range_end(), c->partition()}};
+                      chunkstore::chunk_range{c->range_start(), c->range_end(), c->partition()},
+                      c->oid()};
 }
 
 buffer encode(const commit_record& x) {

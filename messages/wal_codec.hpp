@@ -16,6 +16,7 @@ struct create_chunk {
   std::string hypertable;
   int32_t id = 0;
   chunkstore::chunk_range range;
+  uint32_t oid = 0; ///< pg_class.oid
 
   friend bool operator==(const create_chunk&, const create_chunk&) = default;
 };

@@ -18,6 +18,35 @@ pg_error undefined_column(std::string_view name) {
   return pg_error{"42703", "column \"" + std::string{name} + "\" does not exist", {}};
 }
 
+/// Turns `t` into hypertable `id` over time column `tc` (and space column
+/// `sc`, or -1).
+void make_hypertable(table_meta& t, int32_t id, int tc, int64_t interval, int sc,
+                     int32_t partitions) {
+  t.id = id;
+  t.def.time_column = tc;
+  t.def.chunk_interval = interval;
+  t.def.schema.columns[static_cast<size_t>(tc)].not_null = true;
+  t.def.space_column = sc;
+  t.def.partitions = partitions;
+  // Rows are grouped per series: the space column when it is text, else
+  // the first text column (a tag such as `hostname`).
+  if (sc >= 0 && t.def.schema.columns[static_cast<size_t>(sc)].type == cs::column_type::text) {
+    t.def.series_column = sc;
+  } else {
+    t.def.series_column = -1;
+    for (size_t c = 0; c < t.def.schema.columns.size(); ++c)
+      if (t.def.schema.columns[c].type == cs::column_type::text) {
+        t.def.series_column = static_cast<int>(c);
+        break;
+      }
+  }
+}
+
+/// The name TimescaleDB gives chunk `id` of hypertable `t`.
+std::string chunk_table_name(const table_meta& t, int32_t id) {
+  return "_hyper_" + std::to_string(t.id) + "_" + std::to_string(id) + "_chunk";
+}
+
 } // namespace
 
 table_meta* catalog::find_mut(std::string_view name) {
@@ -52,7 +81,9 @@ result<std::monostate> catalog::create_table(const messages::create_table& x) {
   table_meta t;
   t.def.name = x.name;
   t.def.schema = x.schema;
-  t.oid = next_oid_++;
+  // A replayed record carries the OID the table had; a request has none.
+  t.oid = x.oid != 0 ? x.oid : next_oid_;
+  next_oid_ = std::max(next_oid_, t.oid + 1);
   tables_.emplace(x.name, std::move(t));
   return std::monostate{};
 }
@@ -102,24 +133,8 @@ catalog::create_hypertable(const messages::create_hypertable& x) {
     return pg_error{"TS102", "table \"" + x.table + "\" is not empty",
                     "You can migrate data by specifying 'migrate_data => true' "
                     "when calling this function."};
-  t->id = next_table_id_++;
-  t->def.time_column = tc;
-  t->def.chunk_interval = x.chunk_interval;
-  t->def.schema.columns[static_cast<size_t>(tc)].not_null = true;
-  t->def.space_column = sc;
-  t->def.partitions = sc >= 0 ? x.number_partitions : 0;
-  // Rows are grouped per series: the space column when it is text, else
-  // the first text column (a tag such as `hostname`).
-  if (sc >= 0 && t->def.schema.columns[static_cast<size_t>(sc)].type == cs::column_type::text) {
-    t->def.series_column = sc;
-  } else {
-    t->def.series_column = -1;
-    for (size_t c = 0; c < t->def.schema.columns.size(); ++c)
-      if (t->def.schema.columns[c].type == cs::column_type::text) {
-        t->def.series_column = static_cast<int>(c);
-        break;
-      }
-  }
+  make_hypertable(*t, next_table_id_++, tc, x.chunk_interval, sc,
+                  sc >= 0 ? x.number_partitions : 0);
   out.hypertable_id = t->id;
   out.created = true;
   return out;
@@ -187,17 +202,14 @@ result<std::vector<chunk_rows>> catalog::route(std::string_view name,
       m.id = next_chunk_id_++;
       m.oid = t->def.is_hypertable() ? next_oid_++ : t->oid;
       m.range = range;
-      m.table_name = t->def.is_hypertable()
-                       ? "_hyper_" + std::to_string(t->id) + "_" + std::to_string(m.id)
-                           + "_chunk"
-                       : t->def.name;
+      m.table_name = t->def.is_hypertable() ? chunk_table_name(*t, m.id) : t->def.name;
       it = t->chunks.emplace(key, std::move(m)).first;
       created = true;
     }
     for (size_t i = 0; i < out.size(); ++i)
       if (out[i].chunk_id == it->second.id)
         return i;
-    out.push_back(chunk_rows{it->second.id, created, it->second.range, {}});
+    out.push_back(chunk_rows{it->second.id, created, it->second.oid, it->second.range, {}});
     return out.size() - 1;
   };
 
@@ -316,6 +328,114 @@ catalog::show_chunks(std::string_view name, std::optional<cs::timestamp> older_t
   std::sort(out.begin(), out.end(),
             [](const chunk_meta& a, const chunk_meta& b) { return a.id < b.id; });
   return out;
+}
+
+void catalog::discard_created(std::string_view name, const std::vector<chunk_rows>& parts) {
+  table_meta* t = find_mut(name);
+  if (t == nullptr)
+    return;
+  for (const auto& p : parts) {
+    if (!p.created)
+      continue;
+    std::erase_if(t->chunks, [&](const auto& kv) { return kv.second.id == p.chunk_id; });
+  }
+}
+
+messages::catalog_snapshot catalog::checkpoint() const {
+  messages::catalog_snapshot out;
+  for (const auto& [name, t] : tables_) {
+    out.tables.push_back(messages::create_table{name, t.def.schema, false, t.oid});
+    const auto& d = t.def;
+    if (d.is_hypertable()) {
+      const auto& tcol = d.schema.columns[static_cast<size_t>(d.time_column)];
+      out.hypertables.push_back(messages::hypertable_info{
+        t.id, name, tcol.name, tcol.type, d.chunk_interval,
+        d.space_column >= 0 ? d.schema.columns[static_cast<size_t>(d.space_column)].name : "",
+        d.partitions, static_cast<int32_t>(t.chunks.size()),
+        d.space_column >= 0 ? d.schema.columns[static_cast<size_t>(d.space_column)].type
+                            : cs::column_type::text});
+    }
+    for (const auto& [_, c] : t.chunks)
+      out.chunks.push_back(messages::chunk_info{c.id, std::string{internal_schema},
+                                                c.table_name, c.range.start, c.range.end,
+                                                c.range.partition, 0, 0, name, c.oid});
+  }
+  out.next_table_id = next_table_id_;
+  out.next_oid = next_oid_;
+  out.next_chunk_id = next_chunk_id_;
+  return out;
+}
+
+result<std::vector<const chunk_meta*>>
+catalog::restore(const messages::catalog_snapshot& snap) {
+  auto damaged = [](const std::string& what) {
+    return pg_error{"XX001", "invalid checkpoint snapshot: " + what, {}};
+  };
+  std::map<std::string, table_meta, std::less<>> tables;
+  for (const auto& ct : snap.tables) {
+    table_meta t;
+    t.def.name = ct.name;
+    t.def.schema = ct.schema;
+    t.oid = ct.oid;
+    if (ct.schema.columns.empty() || !tables.emplace(ct.name, std::move(t)).second)
+      return damaged("table \"" + ct.name + "\" repeated or without columns");
+  }
+  for (const auto& h : snap.hypertables) {
+    auto it = tables.find(h.name);
+    if (it == tables.end())
+      return damaged("hypertable \"" + h.name + "\" without its table");
+    int tc = it->second.def.schema.find(h.time_column);
+    int sc = h.space_column.empty() ? -1 : it->second.def.schema.find(h.space_column);
+    if (tc < 0 || (!h.space_column.empty() && sc < 0) || h.chunk_interval <= 0)
+      return damaged("hypertable \"" + h.name + "\" has no such dimension");
+    make_hypertable(it->second, h.id, tc, h.chunk_interval, sc, h.partitions);
+  }
+  for (const auto& c : snap.chunks) {
+    auto it = tables.find(c.hypertable);
+    if (it == tables.end())
+      return damaged("chunk " + std::to_string(c.id) + " of unknown table \"" + c.hypertable
+                     + "\"");
+    table_meta& t = it->second;
+    chunk_meta m{c.id, c.oid, cs::chunk_range{c.range_start, c.range_end, c.partition},
+                 c.table_name};
+    auto key = t.def.is_hypertable() ? std::make_pair(c.range_start, c.partition)
+                                     : std::make_pair(cs::min_timestamp, int32_t{-1});
+    if (!t.chunks.emplace(key, std::move(m)).second)
+      return damaged("two chunks of \"" + c.hypertable + "\" at one place");
+  }
+  tables_ = std::move(tables);
+  next_table_id_ = std::max(next_table_id_, snap.next_table_id);
+  next_oid_ = std::max(next_oid_, snap.next_oid);
+  next_chunk_id_ = std::max(next_chunk_id_, snap.next_chunk_id);
+  std::vector<const chunk_meta*> out;
+  for (const auto& [name, t] : tables_)
+    for (const auto& [_, c] : t.chunks)
+      out.push_back(&c);
+  return out;
+}
+
+result<const chunk_meta*> catalog::restore_chunk(const messages::create_chunk& x) {
+  table_meta* t = find_mut(x.hypertable);
+  if (t == nullptr)
+    return undefined_table(x.hypertable);
+  auto key = t->def.is_hypertable() ? std::make_pair(x.range.start, x.range.partition)
+                                    : std::make_pair(cs::min_timestamp, int32_t{-1});
+  if (auto it = t->chunks.find(key); it != t->chunks.end()) {
+    if (it->second.id != x.id)
+      return pg_error{"XX001", "the log creates chunk " + std::to_string(x.id) + " of \""
+                                 + x.hypertable + "\" where chunk "
+                                 + std::to_string(it->second.id) + " is",
+                      {}};
+    return &it->second;
+  }
+  chunk_meta m;
+  m.id = x.id;
+  m.oid = t->def.is_hypertable() ? (x.oid != 0 ? x.oid : next_oid_) : t->oid;
+  m.range = x.range;
+  m.table_name = t->def.is_hypertable() ? chunk_table_name(*t, m.id) : t->def.name;
+  next_chunk_id_ = std::max(next_chunk_id_, x.id + 1);
+  next_oid_ = std::max(next_oid_, m.oid + 1);
+  return &t->chunks.emplace(key, std::move(m)).first->second;
 }
 
 } // namespace hypertide::planner

@@ -15,6 +15,7 @@
 #include "chunkstore/hypertable.hpp"
 #include "chunkstore/types.hpp"
 #include "messages/codec.hpp"
+#include "messages/wal_codec.hpp"
 
 namespace hypertide::planner {
 
@@ -57,6 +58,7 @@ struct hypertable_created {
 struct chunk_rows {
   int32_t chunk_id = 0;
   bool created = false;   ///< the chunk is new: spawn it before sending
+  uint32_t oid = 0;       ///< the chunk's pg_class.oid
   chunkstore::chunk_range range;
   std::vector<uint32_t> rows; ///< empty when the chunk takes every row
 };
@@ -96,6 +98,22 @@ public:
   result<std::vector<chunk_meta>> show_chunks(std::string_view table,
                                               std::optional<chunkstore::timestamp> older_than,
                                               std::optional<chunkstore::timestamp> newer_than) const;
+
+  /// Forgets the chunks an insert created (`parts` from route) when the
+  /// statement is refused after routing: no chunk exists without a record
+  /// of its creation.
+  void discard_created(std::string_view table, const std::vector<chunk_rows>& parts);
+
+  /// Everything, for a checkpoint: tables with OIDs, hypertables with ids,
+  /// every chunk (plain tables' too) and the numbers handed out next.
+  messages::catalog_snapshot checkpoint() const;
+
+  /// Replaces the catalog with a checkpoint's; returns every chunk.
+  result<std::vector<const chunk_meta*>> restore(const messages::catalog_snapshot& snap);
+
+  /// A chunk the log says was created, with its id and OID (nothing when
+  /// it exists already with that id).
+  result<const chunk_meta*> restore_chunk(const messages::create_chunk& x);
 
 private:
   table_meta* find_mut(std::string_view name);

@@ -714,6 +714,9 @@ planned_statement sql_session::plan_node(const void* raw) {
       }
       break;
     }
+    case PG_QUERY__NODE__NODE_CHECK_POINT_STMT:
+      out.emplace_back(checkpoint_request{});
+      break;
     case PG_QUERY__NODE__NODE_EXPLAIN_STMT: {
       const auto* x = st->explain_stmt;
       explain_request r;

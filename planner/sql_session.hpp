@@ -105,6 +105,9 @@ struct wal_position {
   bool file_name = false; ///< pg_walfile_name of it
 };
 
+/// CHECKPOINT: the node writes a checkpoint (done once it is durable).
+struct checkpoint_request {};
+
 /// EXPLAIN [ANALYZE] of a SELECT over a table.
 struct explain_request {
   const void* stmt = nullptr; ///< the SelectStmt
@@ -118,7 +121,7 @@ struct explain_request {
 using catalog_request = std::variant<messages::create_table, messages::create_hypertable,
                                      messages::drop_table, insert_values, select_request,
                                      copy_request, transaction_control, chunk_function,
-                                     explain_request, wal_position>;
+                                     explain_request, wal_position, checkpoint_request>;
 
 /// One planned statement of a query string.
 using planned_statement = std::variant<statement_result, catalog_request, statement_error>;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -66,5 +67,9 @@ public:
   /// A name for messages: the directory and `name` ("data/wal/0000...").
   virtual std::string describe(const std::string& name) const = 0;
 };
+
+/// Removes the files `names`, in order, then syncs the directory if any
+/// was removed; returns how many were. Stops at the first failure.
+result<size_t> remove_files(file_system& fs, const std::vector<std::string>& names);
 
 } // namespace hypertide::wal

@@ -102,18 +102,11 @@ result<size_t> remove_segments_before(file_system& fs, const control& ctl, lsn x
   if (!segs)
     return std::move(segs).err();
   auto keep_from = segment_of(x, ctl.segment_size);
-  size_t removed = 0;
-  for (auto segno : *segs) {
-    if (segno >= keep_from)
-      break;
-    if (auto r = fs.remove(segment_file_name(segno, ctl.segment_size)); !r)
-      return std::move(r).err();
-    ++removed;
-  }
-  if (removed > 0)
-    if (auto r = fs.sync_dir(); !r)
-      return std::move(r).err();
-  return removed;
+  std::vector<std::string> names;
+  for (auto segno : *segs) // oldest first
+    if (segno < keep_from)
+      names.push_back(segment_file_name(segno, ctl.segment_size));
+  return remove_files(fs, names);
 }
 
 } // namespace hypertide::wal

@@ -41,6 +41,26 @@ wal-writer-delay=0
   // Line errors first; the value checks run once every line reads.
   BOOST_REQUIRE_EQUAL(errs.size(), 1u);
   BOOST_CHECK_NE(errs[0].find("line 3: hypertide.wal-writer-delay"), std::string::npos);
+  node_options c;
+  errs = check_config_text(R"([hypertide]
+max-wal-size=64
+checkpoint-timeout=600
+truncate-corrupt-wal=true
+)", c);
+  BOOST_CHECK(errs.empty());
+  BOOST_CHECK_EQUAL(c.max_wal_size_mb, 64u);
+  BOOST_CHECK_EQUAL(c.checkpoint_timeout_s, 600u);
+  BOOST_CHECK(c.truncate_corrupt_wal);
+  errs = check_config_text(R"([hypertide]
+max-wal-size=1
+checkpoint-timeout=10
+truncate-corrupt-wal=yes
+)", c);
+  BOOST_REQUIRE_EQUAL(errs.size(), 3u);
+  BOOST_CHECK_NE(errs[0].find("line 2: hypertide.max-wal-size"), std::string::npos);
+  BOOST_CHECK_NE(errs[1].find("line 3: hypertide.checkpoint-timeout: expected seconds between 30"),
+                 std::string::npos);
+  BOOST_CHECK_NE(errs[2].find("line 4: hypertide.truncate-corrupt-wal"), std::string::npos);
   node_options p;
   p.synchronous_commit = "sometimes";
   auto more = hypertide::actors::check_options(p);

@@ -521,24 +521,41 @@ BOOST_AUTO_TEST_CASE(acknowledged_inserts_survive_random_kills_whole) {
   // rows each and notes every acknowledged one; the node is killed with
   // SIGKILL after a random number of them; after each restart every
   // acknowledged statement is there, and no statement is there in part.
+  // A second session sends CHECKPOINT now and then without waiting, so
+  // checkpoints copy chunks while inserts go on, and a kill may cut one
+  // short; recovery then starts from the last finished one.
   temp_dir dir;
   std::vector<std::string> args = {"--hypertide.data-dir=" + dir.path};
   std::mt19937 rng{42};
   std::vector<int> acked;
   int next = 0;
-  for (int round = 0; round < 3; ++round) {
+  for (int round = 0; round < 4; ++round) {
     server s{args};
     int fd = open_session(s.port);
+    int fd2 = open_session(s.port);
     BOOST_REQUIRE_GE(fd, 0);
-    if (round == 0)
+    BOOST_REQUIRE_GE(fd2, 0);
+    if (round == 0) {
       BOOST_REQUIRE(simple_ok(fd, "CREATE TABLE t (time timestamptz NOT NULL, id int, k int)"));
+      BOOST_REQUIRE(simple_ok(fd, "SELECT create_hypertable('t', 'time', "
+                                  "chunk_time_interval => INTERVAL '1 day')"));
+    }
     int n = 20 + static_cast<int>(rng() % 60);
+    bool checkpoint_out = false;
     for (int i = 0; i < n; ++i, ++next) {
       std::string id = std::to_string(next);
       if (simple_ok(fd, "INSERT INTO t VALUES ('2016-01-01', " + id + ", 1), ('2016-01-02', "
                           + id + ", 2), ('2016-01-03', " + id + ", 3)"))
         acked.push_back(next);
+      if (rng() % 10 == 0) {
+        if (checkpoint_out)
+          BOOST_CHECK_NE(until_ready(fd2).find("CHECKPOINT"), std::string::npos);
+        std::string q = message('Q', std::string{"CHECKPOINT"} + '\0');
+        BOOST_CHECK_EQUAL(write(fd2, q.data(), q.size()), static_cast<ssize_t>(q.size()));
+        checkpoint_out = true;
+      }
     }
+    close(fd2);
     // Killed while the next statement may be in flight.
     std::string q = message('Q', "INSERT INTO t VALUES ('2016-01-04', -1, 1), ('2016-01-05', -1, 2)"
                                  + std::string(1, '\0'));
@@ -561,4 +578,56 @@ BOOST_AUTO_TEST_CASE(acknowledged_inserts_survive_random_kills_whole) {
   BOOST_CHECK_MESSAGE(std::count(rest.begin(), rest.end(), '\n') == 1 && std::stoi(rest) % 2 == 0,
                       "partial statements after recovery: " << rest);
   BOOST_CHECK_EQUAL(acked.size(), static_cast<size_t>(next));
+}
+
+BOOST_AUTO_TEST_CASE(a_corrupt_log_refuses_to_start_unless_told_to_truncate) {
+  temp_dir dir;
+  std::vector<std::string> args = {"--hypertide.data-dir=" + dir.path};
+  {
+    server s{args};
+    int fd = open_session(s.port);
+    BOOST_REQUIRE_GE(fd, 0);
+    BOOST_REQUIRE(simple_ok(fd, "CREATE TABLE t (time timestamptz NOT NULL, id int, pad text)"));
+    for (int i = 0; i < 60; ++i)
+      BOOST_REQUIRE(simple_ok(fd, "INSERT INTO t VALUES ('2016-01-01', " + std::to_string(i)
+                                    + ", '" + std::string(2000, 'x') + "'), ('2016-01-02', " + std::to_string(i)
+                                    + ", 'y')"));
+    close(fd);
+    BOOST_CHECK_EQUAL(s.stop(), 0);
+  }
+  // Flip a byte in the middle of what was written: damage followed by
+  // records written after later syncs, so not a torn tail.
+  std::string seg = dir.path + "/pg_wal/000000010000000000000001";
+  std::fstream f{seg, std::ios::in | std::ios::out | std::ios::binary};
+  std::string bytes(1 << 20, '\0');
+  f.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  size_t used = bytes.find_last_not_of('\0');
+  BOOST_REQUIRE(used != std::string::npos && used > 100000);
+  size_t at = used / 2;
+  f.clear();
+  f.seekp(static_cast<std::streamoff>(at));
+  char flipped = static_cast<char>(bytes[at] ^ 0x40);
+  f.write(&flipped, 1);
+  f.close();
+  auto [rc, out] = run(std::string{HYPERTIDE_BINARY} + " --hypertide.port="
+                       + std::to_string(free_port()) + " --hypertide.data-dir=" + dir.path);
+  BOOST_CHECK_EQUAL(rc, 1);
+  BOOST_CHECK_MESSAGE(out.find("000000010000000000000001") != std::string::npos
+                        && out.find("offset") != std::string::npos
+                        && out.find("XX001") != std::string::npos,
+                      out);
+  // Told to, the node cuts the log at the damage: the statements before it
+  // are there whole, the rest are gone, and new ones go on.
+  args.push_back("--hypertide.truncate-corrupt-wal");
+  server s{args};
+  std::tie(rc, out) = s.psql("-c " + quote("SELECT count(*) FROM t") + " -c "
+                             + quote("SELECT count(*) FROM (SELECT id FROM t GROUP BY id) i"));
+  BOOST_REQUIRE_EQUAL(rc, 0);
+  int rows = std::stoi(out), ids = std::stoi(out.substr(out.find('\n') + 1));
+  BOOST_CHECK_EQUAL(rows, 2 * ids);
+  BOOST_CHECK_GT(ids, 0);
+  BOOST_CHECK_LT(ids, 60);
+  std::tie(rc, out) = s.psql("-c " + quote("INSERT INTO t VALUES ('2016-01-03', 100, 'z')")
+                             + " -c " + quote("SELECT count(*) FROM t WHERE id = 100"));
+  BOOST_CHECK_EQUAL(out, "INSERT 0 1\n1\n");
 }

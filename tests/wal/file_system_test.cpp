@@ -7,6 +7,7 @@
 
 #include "log_fixture.hpp"
 #include "wal/posix_file_system.hpp"
+#include "wal/snapshot.hpp"
 
 using namespace wal_test;
 
@@ -27,13 +28,6 @@ struct temp_dir {
     std::filesystem::remove_all(path, ec);
   }
 };
-
-std::vector<std::string> sorted_names(wal::file_system& fs) {
-  auto names = fs.list();
-  BOOST_REQUIRE(names);
-  std::sort(names->begin(), names->end());
-  return *names;
-}
 
 } // namespace
 
@@ -107,6 +101,39 @@ BOOST_AUTO_TEST_CASE(posix_file_basics) {
   BOOST_REQUIRE(fs->remove("b"));
   BOOST_CHECK(sorted_names(*fs).empty());
   BOOST_CHECK(!fs->remove("b"));
+}
+
+BOOST_AUTO_TEST_CASE(posix_snapshot_round_trip) {
+  // Real rename and directory sync; a payload larger than the write buffer.
+  temp_dir dir;
+  auto fs = wal::posix_file_system::open_dir(dir.path);
+  BOOST_REQUIRE(fs);
+  std::mt19937_64 rng{11};
+  std::vector<std::string> payloads{"small", random_string(rng, 3 * wal::snapshot_write_size),
+                                    ""};
+  wal::lsn redo = 0x2A0000028;
+  auto w = wal::snapshot_writer::create(*fs, 42, redo);
+  BOOST_REQUIRE_MESSAGE(w, what(w));
+  for (const auto& p : payloads)
+    BOOST_REQUIRE(w->add(9, bytes_of(p)));
+  BOOST_CHECK(sorted_names(*fs) == std::vector<std::string>{"snapshot_00000002A0000028.tmp"});
+  auto finished = w->finish();
+  BOOST_REQUIRE_MESSAGE(finished, what(finished));
+  BOOST_CHECK(sorted_names(*fs) == std::vector<std::string>{"snapshot_00000002A0000028"});
+  BOOST_CHECK_EQUAL(std::filesystem::file_size(dir.path + "/snapshot_00000002A0000028"),
+                    w->bytes_written());
+  auto r = wal::snapshot_reader::open(*fs, redo, 42);
+  BOOST_REQUIRE_MESSAGE(r, what(r));
+  for (const auto& p : payloads) {
+    auto e = r->next();
+    BOOST_REQUIRE_MESSAGE(e, what(e));
+    BOOST_REQUIRE(e->has_value());
+    BOOST_CHECK_EQUAL((*e)->kind, 9u);
+    BOOST_CHECK(std::ranges::equal((*e)->payload, bytes_of(p)));
+  }
+  auto end = r->next();
+  BOOST_REQUIRE_MESSAGE(end, what(end));
+  BOOST_CHECK(!end->has_value());
 }
 
 BOOST_AUTO_TEST_CASE(memory_crash_semantics) {

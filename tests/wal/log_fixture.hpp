@@ -5,6 +5,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <optional>
 #include <random>
 #include <string>
@@ -66,6 +67,14 @@ struct read_outcome {
 
 inline bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
+}
+
+/// The names of the files in `fs`, sorted.
+inline std::vector<std::string> sorted_names(wal::file_system& fs) {
+  auto names = fs.list();
+  BOOST_REQUIRE(names);
+  std::sort(names->begin(), names->end());
+  return *names;
 }
 
 /// A message for a failed result.
