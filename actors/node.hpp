@@ -49,6 +49,8 @@ public:
     uint64_t checkpoint_timeout_ms = 300'000;
     /// Start even when the log is damaged before its tail, cutting it there.
     bool truncate_on_corruption = false;
+    /// PostgreSQL's wal_init_zero: zero-fill new segments.
+    bool wal_init_zero = true;
   };
 
   /// Starts a node that replays the log in `d.data_dir` (every committed

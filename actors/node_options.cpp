@@ -134,6 +134,12 @@ std::vector<std::string> check_config_text(std::string_view text, node_options& 
         else
           dst = static_cast<uint32_t>(x);
       };
+      auto want_bool = [&](bool& dst) {
+        if (val != "true" && val != "false")
+          errs.push_back(where(key) + ": expected true or false, got " + std::string{val});
+        else
+          dst = val == "true";
+      };
       if (key == "node-name")
         want_string(out.node_name);
       else if (key == "listen-address")
@@ -152,12 +158,11 @@ std::vector<std::string> check_config_text(std::string_view text, node_options& 
         want_range(out.max_wal_size_mb, 2, INT32_MAX, "megabytes");
       else if (key == "checkpoint-timeout")
         want_range(out.checkpoint_timeout_s, 30, 86400, "seconds");
-      else if (key == "truncate-corrupt-wal") {
-        if (val != "true" && val != "false")
-          errs.push_back(where(key) + ": expected true or false, got " + std::string{val});
-        else
-          out.truncate_corrupt_wal = val == "true";
-      } else
+      else if (key == "truncate-corrupt-wal")
+        want_bool(out.truncate_corrupt_wal);
+      else if (key == "wal-init-zero")
+        want_bool(out.wal_init_zero);
+      else
         errs.push_back(where(key) + ": unknown option");
     } else if (section == "scheduler") {
       if (key == "policy" && !(val == "'sharing'" || val == "'stealing'"))

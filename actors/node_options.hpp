@@ -30,6 +30,10 @@ struct node_options {
   /// (what follows is lost). Off: refuse to start, naming segment and
   /// offset.
   bool truncate_corrupt_wal = false;
+  /// PostgreSQL's wal_init_zero: fill a new WAL segment with zeros before
+  /// using it, so that a commit's fdatasync never changes the file's size
+  /// (faster small commits; bulk appends write every byte twice).
+  bool wal_init_zero = true;
 };
 
 /// Checks the text of a config file the way CAF does not: CAF drops a value

@@ -281,10 +281,10 @@ recover_wal(const std::string& data_dir, const recovery_options& opts, const rec
   }
   out.end = reader->end();
   // Segments are filled with zeros when created, as PostgreSQL does
-  // (wal_init_zero): a commit's fdatasync then never changes the file's
-  // size, which on ext4 would cost a journal commit per flush.
+  // (wal_init_zero, on by default): a commit's fdatasync then never changes
+  // the file's size, which on ext4 would cost a journal commit per flush.
   wal::writer_options wo;
-  wo.zero_fill = true;
+  wo.zero_fill = opts.zero_fill;
   auto writer = wal::log_writer::open(files->fs, files->ctl, out.end, wo);
   if (!writer)
     return io_error("could not open the write-ahead log for writing", writer.err());

@@ -35,6 +35,8 @@ struct recovery_options {
   /// A checksum failure before the log's tail ends the log there (what
   /// comes after is lost) instead of refusing to start.
   bool truncate_on_corruption = false;
+  /// wal_init_zero: new segments are filled with zeros before use.
+  bool zero_fill = true;
 };
 
 /// Told, in order, every entry of the newest checkpoint's snapshot

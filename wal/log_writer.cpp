@@ -169,6 +169,9 @@ result<lsn> log_writer::append(record_kind kind, std::span<const uint8_t> payloa
     p += n;
     left -= n;
     first = false;
+    if (opts_.write_behind_bytes > 0 && out.size() >= opts_.write_behind_bytes)
+      if (auto w = write_runs(); !w)
+        return fail(std::move(w).err()).err();
     if (last)
       break;
   }
@@ -194,21 +197,33 @@ result<void> log_writer::switch_to(uint64_t segno) {
   return {};
 }
 
+result<void> log_writer::write_runs() {
+  for (auto& r : runs_) {
+    if (r.bytes.empty())
+      continue;
+    if (r.segno != file_segno_)
+      if (auto s = switch_to(r.segno); !s)
+        return s;
+    if (auto w = file_->write_at(r.offset, r.bytes); !w)
+      return w;
+    file_dirty_ = true;
+    r.offset += r.bytes.size();
+    write_lsn_ = make_lsn(r.segno, r.offset, ctl_.segment_size);
+    r.bytes.clear();
+  }
+  if (runs_.size() > 1)
+    runs_.erase(runs_.begin(), runs_.end() - 1);
+  return {};
+}
+
 result<lsn> log_writer::write() {
   if (auto c = closed(); !c)
     return std::move(c).err();
-  for (auto& r : runs_) {
-    if (r.segno != file_segno_)
-      if (auto s = switch_to(r.segno); !s)
-        return fail(std::move(s).err()).err();
-    if (auto w = file_->write_at(r.offset, r.bytes); !w)
-      return fail(std::move(w).err()).err();
-    file_dirty_ = true;
-    write_lsn_ = make_lsn(r.segno, r.offset + r.bytes.size(), ctl_.segment_size);
-  }
+  if (auto w = write_runs(); !w)
+    return fail(std::move(w).err()).err();
   // Keep one buffer's capacity for the next group of records.
   if (!runs_.empty()) {
-    spare_ = std::move(runs_.front().bytes);
+    spare_ = std::move(runs_.back().bytes);
     spare_.clear();
     runs_.clear();
   }

@@ -46,8 +46,10 @@ wal-writer-delay=0
 max-wal-size=64
 checkpoint-timeout=600
 truncate-corrupt-wal=true
+wal-init-zero=false
 )", c);
   BOOST_CHECK(errs.empty());
+  BOOST_CHECK(!c.wal_init_zero);
   BOOST_CHECK_EQUAL(c.max_wal_size_mb, 64u);
   BOOST_CHECK_EQUAL(c.checkpoint_timeout_s, 600u);
   BOOST_CHECK(c.truncate_corrupt_wal);
