@@ -66,6 +66,7 @@ void write_plain_rows(self_ptr self, std::vector<char>& out, const planner::colu
   std::vector<const column*> cols;
   for (int ci : p.columns)
     cols.push_back(&p.batch->col(static_cast<size_t>(ci)));
+  const int32_t* oids = p.oids.data();
   auto ncols = static_cast<uint16_t>(cols.size());
   size_t used = out.size();
   char scratch[64];
@@ -82,12 +83,13 @@ void write_plain_rows(self_ptr self, std::vector<char>& out, const planner::colu
     w += 4; // length, below
     *w++ = static_cast<char>(ncols >> 8);
     *w++ = static_cast<char>(ncols);
-    for (const auto* c : cols) {
+    for (size_t j = 0; j < cols.size(); ++j) {
+      const auto* c = cols[j];
       if (c->has_nulls && ((c->validity[row >> 3] >> (row & 7)) & 1) == 0) {
         w = put_be32(w, 0xffffffffu);
         continue;
       }
-      auto text = planner::text_cell(*c, row, scratch);
+      auto text = planner::text_cell(*c, row, scratch, oids[j]);
       w = put_be32(w, static_cast<uint32_t>(text.size()));
       std::memcpy(w, text.data(), text.size());
       w += text.size();

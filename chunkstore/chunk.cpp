@@ -66,6 +66,19 @@ chunk::block& chunk::new_block(series& s) {
   return *s.blocks.back();
 }
 
+namespace {
+
+/// Text as a column stores it: varchar(n) without the trailing spaces past
+/// n characters (the catalog refused anything else longer).
+inline std::string_view stored_text(const column_def& def, std::string_view s) noexcept {
+  if (def.sql_oid != 1043 || def.typmod < 0)
+    return s;
+  size_t keep = varchar_cut(s, def.typmod);
+  return keep == std::string_view::npos ? s : s.substr(0, keep);
+}
+
+} // namespace
+
 chunk::series& chunk::series_for(const column_view* col, uint32_t row,
                                  std::vector<int64_t>& cache,
                                  int64_t& null_series) {
@@ -83,7 +96,8 @@ chunk::series& chunk::series_for(const column_view* col, uint32_t row,
   uint32_t bcode = col->codes[row];
   int64_t idx = cache[bcode];
   if (idx < 0) {
-    uint32_t code = series_dict_.intern(col->dict[bcode]);
+    uint32_t code = series_dict_.intern(
+      stored_text(schema_.columns[static_cast<size_t>(series_column_)], col->dict[bcode]));
     if (code >= series_by_code_.size()) {
       series_by_code_.push_back(static_cast<uint32_t>(series_.size()));
       series_.emplace_back();
@@ -193,14 +207,19 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
           }
         }
         break;
-      case column_type::float8:
+      case column_type::float8: {
+        // real: float8 storage of values rounded to float4.
+        const bool real = schema_.columns[c].sql_oid == 700;
         for (size_t i = 0; i < n; ++i) {
           double x = col.f64[row_at(i)];
+          if (real)
+            x = static_cast<float>(x);
           put(dst_data[i], off, dst_pos[i], x);
           lo = std::min(lo, x);
           hi = std::max(hi, x);
         }
         break;
+      }
       case column_type::boolean:
         for (size_t i = 0; i < n; ++i)
           put(dst_data[i], off, dst_pos[i],
@@ -212,7 +231,7 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
           uint32_t r = row_at(i);
           uint32_t bc = col.codes[r];
           if (remap[bc] < 0)
-            remap[bc] = dicts_[c].intern(col.dict[bc]);
+            remap[bc] = dicts_[c].intern(stored_text(schema_.columns[c], col.dict[bc]));
           put(dst_data[i], off, dst_pos[i], static_cast<uint32_t>(remap[bc]));
         }
         break;

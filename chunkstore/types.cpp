@@ -45,4 +45,13 @@ int table_schema::find(std::string_view name) const noexcept {
   return -1;
 }
 
+const char* pg_type_name(const column_def& c) noexcept {
+  switch (c.sql_oid) {
+    case 700: return "real";
+    case 21: return "smallint";
+    case 1043: return "character varying";
+    default: return pg_type_name(c.type);
+  }
+}
+
 } // namespace hypertide::chunkstore

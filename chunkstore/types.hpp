@@ -61,7 +61,34 @@ struct column_def {
   std::string name;
   column_type type = column_type::int8;
   bool not_null = false;
+  /// The SQL type, when it is narrower than its storage (a PostgreSQL type
+  /// OID): 700 real (float8 holding values rounded to float4), 21 smallint
+  /// (int4 within -32768..32767), 1043 varchar (text of at most `typmod`
+  /// characters). 0: the storage type's own.
+  int32_t sql_oid = 0;
+  /// varchar(n): n; -1 without a limit.
+  int32_t typmod = -1;
 };
+
+/// varchar(n) of UTF-8 text `s`: how many of its bytes a column keeps --
+/// all of them when `s` has at most `n` characters, else its first `n`
+/// characters when only spaces follow (PostgreSQL cuts those) -- or npos
+/// when `s` is too long.
+inline size_t varchar_cut(std::string_view s, int32_t n) noexcept {
+  size_t chars = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80)
+      continue; // a continuation byte
+    if (chars == static_cast<size_t>(n))
+      return s.find_first_not_of(' ', i) == std::string_view::npos ? i : std::string_view::npos;
+    ++chars;
+  }
+  return s.size();
+}
+
+/// A column's SQL type name: real, smallint, character varying, or its
+/// storage type's (pg_type_name).
+const char* pg_type_name(const column_def& c) noexcept;
 
 /// The columns of a table, in order.
 struct table_schema {

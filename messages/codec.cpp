@@ -496,7 +496,8 @@ buffer encode(const create_table& x) {
   std::vector<Offset<fb::ColumnDef>> cols;
   for (const auto& c : x.schema.columns)
     cols.push_back(fb::CreateColumnDef(fbb, fbb.CreateString(c.name),
-                                       static_cast<fb::ColumnType>(c.type), c.not_null));
+                                       static_cast<fb::ColumnType>(c.type), c.not_null,
+                                       c.sql_oid, c.typmod));
   fbb.Finish(fb::CreateCreateTable(fbb, 1, fbb.CreateString(x.name),
                                    fbb.CreateVector(cols), x.if_not_exists, x.oid),
              fb::CreateTableIdentifier());
@@ -520,7 +521,7 @@ result<create_table> decode_create_table(const buffer& buf, bool verify) {
         return invalid("unknown column type");
       out.schema.columns.push_back(cs::column_def{c->name() ? c->name()->str() : "",
                                                   static_cast<cs::column_type>(c->type()),
-                                                  c->not_null()});
+                                                  c->not_null(), c->sql_oid(), c->typmod()});
     }
   return out;
 }
@@ -630,7 +631,8 @@ buffer encode(const catalog_snapshot& x) {
     std::vector<Offset<fb::ColumnDef>> cols;
     for (const auto& c : t.schema.columns)
       cols.push_back(fb::CreateColumnDef(fbb, fbb.CreateString(c.name),
-                                         static_cast<fb::ColumnType>(c.type), c.not_null));
+                                         static_cast<fb::ColumnType>(c.type), c.not_null,
+                                       c.sql_oid, c.typmod));
     ts.push_back(fb::CreateCreateTable(fbb, 1, fbb.CreateString(t.name), fbb.CreateVector(cols),
                                        false, t.oid));
   }
@@ -669,7 +671,7 @@ result<catalog_snapshot> decode_catalog_snapshot(const buffer& buf, bool verify)
             return invalid("unknown column type");
           ct.schema.columns.push_back(cs::column_def{str(c->name()),
                                                      static_cast<cs::column_type>(c->type()),
-                                                     c->not_null()});
+                                                     c->not_null(), c->sql_oid(), c->typmod()});
         }
       out.tables.push_back(std::move(ct));
     }

@@ -1,6 +1,8 @@
 #include "planner/catalog.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "planner/chunk_exclusion.hpp"
 
@@ -40,6 +42,43 @@ void make_hypertable(table_meta& t, int32_t id, int tc, int64_t interval, int sc
         break;
       }
   }
+}
+
+/// Values a column narrower than its storage cannot take (real, smallint,
+/// varchar(n)); the chunk rounds real values and cuts varchar's trailing
+/// spaces as it stores them (chunkstore::chunk::append).
+std::optional<pg_error> check_narrow_column(const cs::column_def& def, const cs::column_view& col,
+                                            uint32_t rows) {
+  switch (def.sql_oid) {
+    case 700:
+      for (uint32_t r = 0; r < rows; ++r)
+        if (col.valid(r) && std::isfinite(col.f64[r])
+            && std::fabs(col.f64[r]) > std::numeric_limits<float>::max())
+          return pg_error{"22003", "value out of range: overflow", {}};
+      break;
+    case 21:
+      for (uint32_t r = 0; r < rows; ++r)
+        if (col.valid(r) && (col.int_at(r) > INT16_MAX || col.int_at(r) < INT16_MIN))
+          return pg_error{"22003", "smallint out of range", {}};
+      break;
+    case 1043: {
+      if (def.typmod < 0)
+        break;
+      // Only values some row holds count (a COPY slice keeps the whole
+      // dictionary).
+      std::vector<bool> too_long(col.dict.size());
+      bool any = false;
+      for (size_t k = 0; k < col.dict.size(); ++k)
+        any |= too_long[k] = cs::varchar_cut(col.dict[k], def.typmod) == std::string_view::npos;
+      for (uint32_t r = 0; any && r < rows; ++r)
+        if (col.valid(r) && too_long[col.codes[r]])
+          return pg_error{"22001", "value too long for type character varying("
+                                     + std::to_string(def.typmod) + ")", {}};
+      break;
+    }
+    default: break;
+  }
+  return std::nullopt;
 }
 
 /// The name TimescaleDB gives chunk `id` of hypertable `t`.
@@ -172,7 +211,7 @@ result<std::vector<chunk_rows>> catalog::route(std::string_view name,
                 || (cols[c].type == cs::column_type::int4 && col.type == cs::column_type::int8);
     if (!same)
       return pg_error{"42804", "column \"" + cols[c].name + "\" is of type "
-                                 + cs::pg_type_name(cols[c].type)
+                                 + cs::pg_type_name(cols[c])
                                  + " but expression is of type "
                                  + cs::pg_type_name(col.type),
                       {}};
@@ -187,6 +226,8 @@ result<std::vector<chunk_rows>> catalog::route(std::string_view name,
       for (uint32_t r = 0; r < batch.rows; ++r)
         if (col.valid(r) && (col.i64[r] > INT32_MAX || col.i64[r] < INT32_MIN))
           return pg_error{"22003", "integer out of range", {}};
+    if (auto e = check_narrow_column(cols[c], col, batch.rows))
+      return *e;
   }
   std::vector<chunk_rows> out;
   if (batch.rows == 0)

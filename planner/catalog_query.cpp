@@ -575,6 +575,9 @@ private:
       if (arg(0).null())
         return {};
       const type_row* t = type_by_oid(arg(0).i);
+      // varchar(n) keeps n + 4 in atttypmod, as PostgreSQL does.
+      if (t != nullptr && t->oid == 1043 && fc->n_args > 1 && !arg(1).null() && arg(1).i >= 4)
+        return cval::of_text(std::string{t->sql_name} + "(" + std::to_string(arg(1).i - 4) + ")");
       return cval::of_text(t ? t->sql_name : "???");
     }
     if (name == "pg_get_expr" || name == "obj_description" || name == "col_description"

@@ -91,10 +91,11 @@ std::optional<relation> catalog_relations::build(const std::string& name) const 
     for (const auto& c : classes_)
       for (size_t i = 0; i < c.table->schema.columns.size(); ++i) {
         const auto& col = c.table->schema.columns[i];
-        int32_t t = oid_of(col.type);
+        int32_t t = oid_of(col);
         const type_row* tr = type_by_oid(t);
         r.rows.push_back({oid_(c.oid), name_(col.name), oid_(t), i2(tr ? tr->len : -1),
-                          i2(static_cast<int64_t>(i) + 1), C::of_int(-1), C::of_int(0),
+                          i2(static_cast<int64_t>(i) + 1),
+                          C::of_int(col.typmod >= 0 ? col.typmod + 4 : -1), C::of_int(0),
                           C::of_bool(col.not_null), C::of_bool(false), C::of_bool(false),
                           C::of_text("", char_type), C::of_text("", char_type),
                           C::of_bool(false), C::of_bool(c.chunk == nullptr),

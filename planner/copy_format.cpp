@@ -378,11 +378,27 @@ std::optional<positioned_error> copy_parser::binary_tuples() {
             return bad("22P03", "incorrect binary data format");
           break;
         case cs::column_type::int4:
+          if (col.sql_oid == 21) { // smallint: int2 on the wire
+            if (!size_is(2))
+              return bad("22P03", "incorrect binary data format");
+            batch_.append_int(c, static_cast<int16_t>(static_cast<uint16_t>(
+                                   (static_cast<uint8_t>(d[0]) << 8) | static_cast<uint8_t>(d[1]))));
+            break;
+          }
           if (!size_is(4))
             return bad("22P03", "incorrect binary data format");
           batch_.append_int(c, be32(d));
           break;
         case cs::column_type::float8: {
+          if (col.sql_oid == 700) { // real: float4 on the wire
+            if (!size_is(4))
+              return bad("22P03", "incorrect binary data format");
+            auto bits = static_cast<uint32_t>(be32(d));
+            float f;
+            std::memcpy(&f, &bits, 4);
+            batch_.append_float(c, f);
+            break;
+          }
           if (!size_is(8))
             return bad("22P03", "incorrect binary data format");
           uint64_t bits = static_cast<uint64_t>(be64(d));

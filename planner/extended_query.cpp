@@ -86,10 +86,10 @@ const char* cast_name(int32_t oid) {
   switch (oid) {
     case 16: return "bool";
     case 20: return "int8";
-    case 21: return "int4"; // smallint columns do not exist here; int4 reads them
+    case 21: return "int2";
     case 23: return "int4";
     case 25: return "text";
-    case 700: return "float8";
+    case 700: return "float4";
     case 701: return "float8";
     case 1043: return "varchar";
     case 1114: return "timestamp";
@@ -219,7 +219,7 @@ std::optional<std::string> binary_param_to_text(int32_t oid, std::string_view b)
       auto u = static_cast<uint32_t>(be(b.data(), 4));
       float f;
       std::memcpy(&f, &u, 4);
-      return format_float8(static_cast<double>(f));
+      return format_float4(static_cast<double>(f));
     }
     case 701: {
       if (b.size() != 8)
@@ -251,13 +251,15 @@ std::optional<std::string> text_to_binary_result(int32_t oid, const std::string&
     case 16:
       out.push_back(text == "t" ? 1 : 0);
       return out;
+    case 21:
     case 23:
     case 20: {
       int64_t x = 0;
       std::from_chars(text.data(), text.data() + text.size(), x);
-      put_be(out, static_cast<uint64_t>(x), oid == 23 ? 4 : 8);
+      put_be(out, static_cast<uint64_t>(x), oid == 21 ? 2 : oid == 23 ? 4 : 8);
       return out;
     }
+    case 700:
     case 701: {
       double d = 0;
       if (text == "NaN")
@@ -268,6 +270,13 @@ std::optional<std::string> text_to_binary_result(int32_t oid, const std::string&
         d = -HUGE_VAL;
       else
         std::from_chars(text.data(), text.data() + text.size(), d);
+      if (oid == 700) {
+        auto f = static_cast<float>(d);
+        uint32_t u;
+        std::memcpy(&u, &f, 4);
+        put_be(out, u, 4);
+        return out;
+      }
       uint64_t u;
       std::memcpy(&u, &d, 8);
       put_be(out, u, 8);

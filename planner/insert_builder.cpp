@@ -24,8 +24,11 @@ struct convert_failure {
 
 const char* literal_type_name(int32_t oid) {
   switch (oid) {
+    case 21: return "smallint";
     case 23: return "integer";
     case 20: return "bigint";
+    case 700: return "real";
+    case 1043: return "character varying";
     case 1700: return "numeric";
     case 16: return "boolean";
     case 25: return "text";
@@ -80,7 +83,7 @@ void put(cs::column_batch& b, size_t c, const cs::column_def& col, const literal
   // text to numbers, booleans or timestamps (the other way round it has).
   const bool from_string = l.type_oid == 705;
   auto mismatch = [&] {
-    fail("42804", "column \"" + col.name + "\" is of type " + cs::pg_type_name(col.type)
+    fail("42804", "column \"" + col.name + "\" is of type " + cs::pg_type_name(col)
                     + " but expression is of type " + literal_type_name(l.type_oid),
          l);
   };
@@ -89,14 +92,14 @@ void put(cs::column_batch& b, size_t c, const cs::column_def& col, const literal
     case cs::column_type::int8: {
       int64_t x = 0;
       const char* tname = col.type == cs::column_type::int4 ? "integer" : "bigint";
-      if (l.type_oid == 23 || l.type_oid == 20 || from_string) {
+      if (l.type_oid == 23 || l.type_oid == 20 || l.type_oid == 21 || from_string) {
         if (!parse_int(l.text, x)) {
           if (from_string)
             fail("22P02", std::string{"invalid input syntax for type "} + tname + ": \""
                             + l.text + "\"", l);
           fail("22003", std::string{tname} + " out of range", l);
         }
-      } else if (l.type_oid == 1700 || l.type_oid == 701) {
+      } else if (l.type_oid == 1700 || l.type_oid == 701 || l.type_oid == 700) {
         double d = std::strtod(l.text.c_str(), nullptr);
         d = std::round(d); // numeric to integer rounds half away from zero
         if (!(d >= -9.2233720368547758e18 && d < 9.2233720368547758e18))
@@ -114,8 +117,8 @@ void put(cs::column_batch& b, size_t c, const cs::column_def& col, const literal
     }
     case cs::column_type::float8: {
       double d = 0;
-      if (l.type_oid == 23 || l.type_oid == 20 || l.type_oid == 1700 || l.type_oid == 701
-          || from_string) {
+      if (l.type_oid == 23 || l.type_oid == 20 || l.type_oid == 21 || l.type_oid == 1700
+          || l.type_oid == 701 || l.type_oid == 700 || from_string) {
         if (!parse_double(l.text, d))
           fail("22P02", "invalid input syntax for type double precision: \"" + l.text + "\"", l);
         if (std::isinf(d) && from_string == false && l.type_oid == 1700)

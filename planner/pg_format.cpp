@@ -10,6 +10,10 @@ namespace hypertide::planner {
 
 namespace cs = chunkstore;
 
+int32_t oid_of(const cs::column_def& c) noexcept {
+  return c.sql_oid != 0 ? c.sql_oid : oid_of(c.type);
+}
+
 int32_t oid_of(cs::column_type t) noexcept {
   switch (t) {
     case cs::column_type::timestamptz: return oid::timestamptz;
@@ -23,7 +27,13 @@ int32_t oid_of(cs::column_type t) noexcept {
   return oid::text;
 }
 
-char* format_float8_to(char* out, double x) {
+namespace {
+
+/// PostgreSQL's float output for a value of type T (double: float8, float:
+/// float4): shortest round-trip digits, fixed notation for decimal
+/// exponents -4 .. max_fixed_exp, else `1.5e+20`.
+template <class T>
+char* format_float_to(char* out, T x, int max_fixed_exp) {
   auto put = [&](std::string_view s) {
     std::memcpy(out, s.data(), s.size());
     return out + s.size();
@@ -35,7 +45,7 @@ char* format_float8_to(char* out, double x) {
   if (x == 0)
     return put(std::signbit(x) ? "-0" : "0");
   // Integers below 10^15 print as integers: the common case, and cheap.
-  if (std::fabs(x) < 1e15 && x == std::trunc(x))
+  if (std::fabs(x) < (max_fixed_exp == 14 ? T(1e15) : T(1e6)) && x == std::trunc(x))
     return std::to_chars(out, out + 24, static_cast<int64_t>(x)).ptr;
   // Shortest round-trip digits, in scientific form: d[.ddd]e±XX.
   char sci[40];
@@ -52,7 +62,7 @@ char* format_float8_to(char* out, double x) {
   }
   int exp = 0;
   std::from_chars(p + (p[1] == '+' ? 2 : 1), sci_end, exp);
-  if (exp < -4 || exp >= 15) {
+  if (exp < -4 || exp > max_fixed_exp) {
     *out++ = digits[0];
     if (nd > 1) {
       *out++ = '.';
@@ -80,6 +90,21 @@ char* format_float8_to(char* out, double x) {
   out = put({digits, static_cast<size_t>(exp + 1)});
   *out++ = '.';
   return put({digits + exp + 1, static_cast<size_t>(nd - exp - 1)});
+}
+
+} // namespace
+
+char* format_float8_to(char* out, double x) {
+  return format_float_to(out, x, 14);
+}
+
+char* format_float4_to(char* out, double x) {
+  return format_float_to(out, static_cast<float>(x), 5);
+}
+
+std::string format_float4(double x) {
+  char buf[float8_text_max];
+  return std::string{buf, format_float4_to(buf, x)};
 }
 
 std::string format_float8(double x) {

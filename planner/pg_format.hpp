@@ -11,10 +11,13 @@ namespace hypertide::planner {
 namespace oid {
 constexpr int32_t bool_ = 16;
 constexpr int32_t int8 = 20;
+constexpr int32_t int2 = 21;
 constexpr int32_t int4 = 23;
 constexpr int32_t text = 25;
+constexpr int32_t float4 = 700;
 constexpr int32_t float8 = 701;
 constexpr int32_t unknown = 705;
+constexpr int32_t varchar = 1043;
 constexpr int32_t timestamp = 1114;
 constexpr int32_t timestamptz = 1184;
 constexpr int32_t interval = 1186;
@@ -23,6 +26,9 @@ constexpr int32_t numeric = 1700;
 
 /// The OID of a column type.
 int32_t oid_of(chunkstore::column_type t) noexcept;
+/// The OID of a column: its SQL type (real, smallint, varchar) or its
+/// storage type's.
+int32_t oid_of(const chunkstore::column_def& c) noexcept;
 
 /// float8 output as PostgreSQL 15 writes it (extra_float_digits = 1): the
 /// shortest digits that read back exactly, fixed notation for decimal
@@ -34,6 +40,11 @@ constexpr size_t float8_text_max = 32;
 
 /// format_float8 into `out` (float8_text_max bytes); returns the end.
 char* format_float8_to(char* out, double x);
+
+/// float4 output (real): `x` rounded to float, its shortest digits, fixed
+/// notation for decimal exponents -4..5 (`1.234567e+06`).
+char* format_float4_to(char* out, double x);
+std::string format_float4(double x);
 
 /// A 128-bit integer in decimal (numeric output of integer sums).
 std::string format_int128(__int128 x);

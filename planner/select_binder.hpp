@@ -75,7 +75,7 @@ struct binder {
     bexpr e;
     e.k = bexpr::kind::column;
     e.index = col;
-    e.type = oid_of(schema.columns[static_cast<size_t>(col)].type);
+    e.type = oid_of(schema.columns[static_cast<size_t>(col)]);
     return e;
   }
 
@@ -119,12 +119,16 @@ struct binder {
       return oid::timestamp;
     if (n == "interval")
       return oid::interval;
-    if (n == "int4" || n == "int2")
+    if (n == "int4")
       return oid::int4;
+    if (n == "int2")
+      return oid::int2;
     if (n == "int8")
       return oid::int8;
-    if (n == "float8" || n == "float4")
+    if (n == "float8")
       return oid::float8;
+    if (n == "float4")
+      return oid::float4;
     if (n == "numeric")
       return oid::numeric;
     if (n == "text" || n == "varchar")
@@ -243,9 +247,18 @@ struct binder {
     }
     if (is_number(a.type) && is_number(b.type)) {
       auto rank = [](int32_t t) {
-        return t == oid::int4 ? 0 : t == oid::int8 ? 1 : t == oid::numeric ? 2 : 3;
+        return t == oid::int2     ? 0
+               : t == oid::int4    ? 1
+               : t == oid::int8    ? 2
+               : t == oid::numeric ? 3
+               : t == oid::float4  ? 4
+                                   : 5;
       };
       int32_t wide = rank(a.type) >= rank(b.type) ? a.type : b.type;
+      // real meets an exact number: both become float8, as PostgreSQL
+      // picks float8 (its preferred numeric type) for real * integer.
+      if (wide == oid::float4 && (a.type != oid::float4 || b.type != oid::float4))
+        wide = oid::float8;
       if (a.k == bexpr::kind::constant && a.type != wide)
         a = constant(coerce(a.value, wide, location));
       if (b.k == bexpr::kind::constant && b.type != wide)
@@ -272,7 +285,8 @@ struct binder {
           for (bexpr* side : {&l, &r})
             if (side->k == bexpr::kind::constant && side->type == oid::unknown)
               *side = constant(coerce(side->value, oid::text, x->location));
-          if (l.type != oid::text && r.type != oid::text)
+          auto texty = [](int32_t t) { return t == oid::text || t == oid::varchar; };
+          if (!texty(l.type) && !texty(r.type))
             fail("42883", std::string{"operator does not exist: "} + type_name(l.type) + " || "
                             + type_name(r.type), x->location);
           e.type = oid::text;
@@ -297,7 +311,9 @@ struct binder {
           e.type = r.type;
         else if (l.type == oid::interval && r.type == oid::interval)
           e.type = oid::interval;
-        else if (l.type == oid::float8 || r.type == oid::float8)
+        else if (l.type == oid::float4 && r.type == oid::float4)
+          e.type = oid::float4; // real op real is real; real with anything else, float8
+        else if (is_float(l.type) || is_float(r.type))
           e.type = oid::float8;
         else if (l.type == oid::numeric || r.type == oid::numeric)
           e.type = oid::numeric;
@@ -489,11 +505,13 @@ struct binder {
       case cs::agg_kind::count:
         e.type = oid::int8;
         break;
-      case cs::agg_kind::sum:
-        e.type = input == oid::float8 ? oid::float8 : input == oid::int4 ? oid::int8 : oid::numeric;
+      case cs::agg_kind::sum: // PostgreSQL: sum(real) is real, sum(smallint) bigint
+        e.type = is_float(input)                                ? input
+                 : input == oid::int4 || input == oid::int2 ? oid::int8
+                                                            : oid::numeric;
         break;
       case cs::agg_kind::avg:
-        e.type = input == oid::float8 ? oid::float8 : oid::numeric;
+        e.type = is_float(input) ? oid::float8 : oid::numeric;
         break;
       default:
         e.type = input;

@@ -69,7 +69,7 @@ plan_table_scan(const cs::table_schema& schema, const std::string& table,
     bexpr e;
     e.k = bexpr::kind::column;
     e.index = static_cast<int>(i);
-    e.type = oid_of(schema.columns[static_cast<size_t>(cols[i])].type);
+    e.type = oid_of(schema.columns[static_cast<size_t>(cols[i])]);
     plan.outputs.push_back(e);
     plan.names.push_back(schema.columns[static_cast<size_t>(cols[i])].name);
   }

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <set>
 
 #include "chunkstore/time_bucket.hpp"
@@ -29,6 +30,9 @@ const char* type_name(int32_t t) {
     case oid::bool_: return "boolean";
     case oid::int8: return "bigint";
     case oid::int4: return "integer";
+    case oid::int2: return "smallint";
+    case oid::float4: return "real";
+    case oid::varchar: return "character varying";
     case oid::text: return "text";
     case oid::float8: return "double precision";
     case oid::timestamptz: return "timestamp with time zone";
@@ -39,9 +43,24 @@ const char* type_name(int32_t t) {
   }
 }
 
-bool is_int(int32_t t) { return t == oid::int4 || t == oid::int8; }
+bool is_int(int32_t t) { return t == oid::int4 || t == oid::int8 || t == oid::int2; }
 bool is_time(int32_t t) { return t == oid::timestamptz || t == oid::timestamp; }
-bool is_number(int32_t t) { return is_int(t) || t == oid::float8 || t == oid::numeric; }
+bool is_float(int32_t t) { return t == oid::float8 || t == oid::float4; }
+bool is_number(int32_t t) { return is_int(t) || is_float(t) || t == oid::numeric; }
+
+datum narrowed(datum d, int32_t t, int32_t location) {
+  d.type = t;
+  if (d.null)
+    return d;
+  if (t == oid::float4) {
+    if (std::isfinite(d.f) && std::fabs(d.f) > std::numeric_limits<float>::max())
+      fail("22003", "value out of range: overflow", location);
+    d.f = static_cast<float>(d.f);
+  } else if (t == oid::int2 && (d.i > INT16_MAX || d.i < INT16_MIN)) {
+    fail("22003", "smallint out of range", location);
+  }
+  return d;
+}
 
 datum make_int(int32_t type, int64_t x) {
   datum d;
@@ -74,7 +93,7 @@ datum null_of(int32_t type) {
 }
 
 double as_double(const datum& d) {
-  return d.type == oid::float8 || d.type == oid::numeric ? d.f : static_cast<double>(d.i);
+  return is_float(d.type) || d.type == oid::numeric ? d.f : static_cast<double>(d.i);
 }
 
 /// Reads an unknown-typed literal as type `t` (the other operand's type).
@@ -90,7 +109,7 @@ datum coerce(const datum& d, int32_t t, int32_t location) {
   if (is_time(d.type) && is_time(t))
     return make_int(t, d.i);
   if (d.type == oid::unknown || d.type == oid::text) {
-    if (d.type == oid::text && t != oid::text)
+    if (d.type == oid::text && t != oid::text && t != oid::varchar)
       fail("42883", std::string{"operator does not exist: "} + type_name(t) + " = text", location);
     switch (t) {
       case oid::timestamptz:
@@ -101,6 +120,7 @@ datum coerce(const datum& d, int32_t t, int32_t location) {
                           + d.s + "\"", location);
         return make_int(t, *ts);
       }
+      case oid::int2:
       case oid::int4:
       case oid::int8: {
         char* end = nullptr;
@@ -108,16 +128,19 @@ datum coerce(const datum& d, int32_t t, int32_t location) {
         if (d.s.empty() || *end != '\0')
           fail("22P02", std::string{"invalid input syntax for type "} + type_name(t) + ": \""
                           + d.s + "\"", location);
-        return make_int(t, x);
+        return narrowed(make_int(t, x), t, location);
       }
+      case oid::float4:
       case oid::float8:
       case oid::numeric: {
         char* end = nullptr;
         double x = std::strtod(d.s.c_str(), &end);
         if (d.s.empty() || *end != '\0')
-          fail("22P02", "invalid input syntax for type double precision: \"" + d.s + "\"",
+          fail("22P02", std::string{"invalid input syntax for type "}
+                          + (t == oid::float4 ? "real" : "double precision") + ": \"" + d.s
+                          + "\"",
                location);
-        return make_float(x);
+        return t == oid::float4 ? narrowed(make_float(x), t, location) : make_float(x);
       }
       case oid::bool_: {
         std::string v = d.s;
@@ -139,9 +162,10 @@ datum coerce(const datum& d, int32_t t, int32_t location) {
         r.iv = *iv;
         return r;
       }
-      case oid::text: {
+      case oid::text:
+      case oid::varchar: {
         datum r = d;
-        r.type = oid::text;
+        r.type = t;
         return r;
       }
       default:
@@ -149,16 +173,21 @@ datum coerce(const datum& d, int32_t t, int32_t location) {
     }
   }
   if (is_number(d.type) && is_number(t)) {
-    if (t == oid::float8 || t == oid::numeric) {
+    if (is_float(t) || t == oid::numeric) {
       datum r = make_float(as_double(d));
       r.type = t;
       if (t == oid::numeric)
         r.s = d.type == oid::numeric ? d.s : is_int(d.type) ? std::to_string(d.i) : format_float8(d.f);
-      return r;
+      return narrowed(r, t, location);
     }
-    if (d.type == oid::float8 || d.type == oid::numeric)
-      return make_int(t, static_cast<int64_t>(std::llround(d.f)));
-    return make_int(t, d.i);
+    if (is_float(d.type) || d.type == oid::numeric)
+      return narrowed(make_int(t, static_cast<int64_t>(std::llround(d.f))), t, location);
+    return narrowed(make_int(t, d.i), t, location);
+  }
+  if ((d.type == oid::text || d.type == oid::varchar) && (t == oid::text || t == oid::varchar)) {
+    datum r = d;
+    r.type = t;
+    return r;
   }
   fail("42804", std::string{"cannot compare "} + type_name(d.type) + " with " + type_name(t),
        location);
@@ -166,7 +195,8 @@ datum coerce(const datum& d, int32_t t, int32_t location) {
 
 /// -1, 0, 1 for non-NULL datums of comparable types (NaN sorts last).
 int compare(const datum& a, const datum& b) {
-  if (a.type == oid::text || b.type == oid::text || a.type == oid::unknown)
+  if (a.type == oid::text || b.type == oid::text || a.type == oid::unknown
+      || a.type == oid::varchar)
     return a.s < b.s ? -1 : a.s > b.s ? 1 : 0;
   if (a.type == oid::interval) {
     auto x = static_cast<__int128>(a.iv.months) * 30 * cs::usecs_per_day
@@ -175,8 +205,7 @@ int compare(const datum& a, const datum& b) {
              + static_cast<__int128>(b.iv.days) * cs::usecs_per_day + b.iv.micros;
     return x < y ? -1 : x > y ? 1 : 0;
   }
-  if (a.type == oid::float8 || a.type == oid::numeric || b.type == oid::float8
-      || b.type == oid::numeric) {
+  if (is_float(a.type) || a.type == oid::numeric || is_float(b.type) || b.type == oid::numeric) {
     double x = as_double(a), y = as_double(b);
     bool xn = std::isnan(x), yn = std::isnan(y);
     if (xn || yn)
@@ -234,7 +263,7 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
       return r;
     }
     if (op == "-") {
-      if (a[0].type == oid::float8 || a[0].type == oid::numeric) {
+      if (is_float(a[0].type) || a[0].type == oid::numeric) {
         datum r = make_float(-a[0].f);
         r.type = a[0].type;
         return r;
@@ -301,7 +330,7 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
         fail("0A000", "operator " + op + " is not supported yet");
       if (overflow || (e.type == oid::int4 && (r > INT32_MAX || r < INT32_MIN)))
         fail("22003", std::string{type_name(e.type)} + " out of range");
-      return make_int(e.type, r);
+      return narrowed(make_int(e.type, r), e.type, -1);
     }
     double p = as_double(x), q = as_double(y), r = 0;
     if (op == "+")
@@ -320,7 +349,7 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
     d.type = e.type;
     if (e.type == oid::numeric)
       d.s = format_float8(r);
-    return d;
+    return e.type == oid::float4 ? narrowed(d, e.type, -1) : d;
   }
   fail("42883", "operator does not exist: " + std::string{type_name(x.type)} + " " + op + " "
                   + type_name(y.type));
@@ -333,8 +362,15 @@ datum eval(const bexpr& e, const std::vector<datum>& slots) {
       return e.value;
     case bexpr::kind::column:
     case bexpr::kind::key:
-    case bexpr::kind::agg:
-      return slots[static_cast<size_t>(e.index)];
+    case bexpr::kind::agg: {
+      // Columns of real, smallint and varchar arrive as their storage
+      // types: a slot takes the expression's type (sum(real) is real).
+      const datum& d = slots[static_cast<size_t>(e.index)];
+      if (d.type == e.type || (e.type != oid::float4 && e.type != oid::int2
+                               && e.type != oid::varchar))
+        return d;
+      return narrowed(d, e.type, -1);
+    }
     case bexpr::kind::and_:
     case bexpr::kind::or_: {
       bool is_and = e.k == bexpr::kind::and_;
@@ -451,9 +487,12 @@ std::optional<std::string> to_text(const datum& d) {
   switch (d.type) {
     case oid::bool_:
       return std::string{d.i ? "t" : "f"};
+    case oid::int2:
     case oid::int4:
     case oid::int8:
       return std::to_string(d.i);
+    case oid::float4:
+      return format_float4(d.f);
     case oid::float8:
       return format_float8(d.f);
     case oid::numeric:
@@ -511,6 +550,7 @@ std::optional<statement_result> finish_plain_rows(const select_plan& plan, cs::p
   for (size_t i = 0; i < plan.names.size(); ++i) {
     res.columns.push_back(result_column{plan.names[i], plan.outputs[i].type});
     plain.columns.push_back(plan.outputs[i].index);
+    plain.oids.push_back(plan.outputs[i].type);
   }
   size_t n = r.rows.rows();
   plain.begin = std::min(n, static_cast<size_t>(plan.offset));
@@ -523,12 +563,14 @@ std::optional<statement_result> finish_plain_rows(const select_plan& plan, cs::p
 
 } // namespace
 
-std::string_view text_cell(const cs::column_batch::column& c, size_t row, char* scratch) {
+std::string_view text_cell(const cs::column_batch::column& c, size_t row, char* scratch,
+                           int32_t oid) {
   switch (c.type) {
     case cs::column_type::int4:
       return {scratch, std::to_chars(scratch, scratch + 24, c.i32[row]).ptr};
     case cs::column_type::float8:
-      return {scratch, format_float8_to(scratch, c.f64[row])};
+      return {scratch, oid == oid::float4 ? format_float4_to(scratch, c.f64[row])
+                                          : format_float8_to(scratch, c.f64[row])};
     case cs::column_type::boolean:
       return c.u8[row] ? "t" : "f";
     case cs::column_type::text:
@@ -551,12 +593,12 @@ void materialize(statement_result& r) {
   for (size_t row = p.begin; row < p.end; ++row) {
     auto& cells = r.rows.emplace_back();
     cells.reserve(p.columns.size());
-    for (int ci : p.columns) {
-      const auto& c = p.batch->col(static_cast<size_t>(ci));
+    for (size_t j = 0; j < p.columns.size(); ++j) {
+      const auto& c = p.batch->col(static_cast<size_t>(p.columns[j]));
       if (c.has_nulls && ((c.validity[row >> 3] >> (row & 7)) & 1) == 0)
         cells.emplace_back();
       else
-        cells.emplace_back(std::string{text_cell(c, row, scratch)});
+        cells.emplace_back(std::string{text_cell(c, row, scratch, p.oids[j])});
     }
   }
   r.plain.reset();

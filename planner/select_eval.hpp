@@ -24,6 +24,11 @@ bool is_int(int32_t t);
 /// timestamptz or timestamp.
 bool is_time(int32_t t);
 bool is_number(int32_t t);
+/// float8 or real.
+bool is_float(int32_t t);
+/// `d` as type `t` of the same storage: real rounds to float4, smallint
+/// checks its range (22003), varchar is text.
+datum narrowed(datum d, int32_t t, int32_t location);
 datum make_int(int32_t type, int64_t x);
 datum make_float(double x);
 datum make_text(std::string s);

@@ -31,9 +31,11 @@ cs::predicate to_predicate(const bexpr& e, const cs::table_schema& schema) {
       return cs::value::null(t);
     switch (d.type) {
       case oid::float8:
+      case oid::float4:
       case oid::numeric:
         return cs::value::of_float(d.f);
       case oid::text:
+      case oid::varchar:
       case oid::unknown:
         return cs::value::of_text(d.s);
       default:
@@ -217,7 +219,7 @@ bool rewrite_distinct_on(const PgQuery__SelectStmt* s, const cs::table_schema& s
     bexpr k;
     k.k = bexpr::kind::column;
     k.index = c;
-    k.type = oid_of(schema.columns[static_cast<size_t>(c)].type);
+    k.type = oid_of(schema.columns[static_cast<size_t>(c)]);
     b.key_exprs.push_back(k);
   }
   auto key_ref = [&](int c) {
@@ -226,7 +228,7 @@ bool rewrite_distinct_on(const PgQuery__SelectStmt* s, const cs::table_schema& s
         bexpr e;
         e.k = bexpr::kind::key;
         e.index = static_cast<int>(k);
-        e.type = oid_of(schema.columns[static_cast<size_t>(c)].type);
+        e.type = oid_of(schema.columns[static_cast<size_t>(c)]);
         return e;
       }
     auto& aggs = plan.fragment.aggregates;
@@ -234,7 +236,7 @@ bool rewrite_distinct_on(const PgQuery__SelectStmt* s, const cs::table_schema& s
     bexpr e;
     e.k = bexpr::kind::agg;
     e.index = static_cast<int>(aggs.size() - 1);
-    e.type = oid_of(schema.columns[static_cast<size_t>(c)].type);
+    e.type = oid_of(schema.columns[static_cast<size_t>(c)]);
     return e;
   };
   for (const auto& [c, name] : outs) {
@@ -368,7 +370,7 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now) 
           bexpr e;
           e.k = bexpr::kind::column;
           e.index = static_cast<int>(c);
-          e.type = oid_of(schema.columns[c].type);
+          e.type = oid_of(schema.columns[c]);
           plan.fragment.keys.push_back(cs::group_key{cs::group_key::kind::column, e.index, {}});
           b.key_exprs.push_back(e);
         }
@@ -407,7 +409,7 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now) 
             bexpr e;
             e.k = bexpr::kind::column;
             e.index = static_cast<int>(c);
-            e.type = oid_of(schema.columns[c].type);
+            e.type = oid_of(schema.columns[c]);
             plan.outputs.push_back(e);
             plan.names.push_back(schema.columns[c].name);
           }

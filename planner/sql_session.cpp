@@ -132,27 +132,54 @@ constant eval_constant(const node* n, const sql_session& session) {
 
 // -- CREATE TABLE ---------------------------------------------------------------
 
-cs::column_type column_type_of(const PgQuery__TypeName* t) {
+/// The storage and SQL type of a column declared as `t` (name and type
+/// fields of a column_def).
+cs::column_def column_type_of(const PgQuery__TypeName* t) {
   if (t->n_array_bounds > 0)
     fail("0A000", "array types are not supported", t->location);
   auto name = last_name(t->n_names, t->names);
+  cs::column_def d;
   if (name == "timestamptz")
-    return cs::column_type::timestamptz;
-  if (name == "timestamp")
-    return cs::column_type::timestamp;
-  if (name == "int4" || name == "int" || name == "integer")
-    return cs::column_type::int4;
-  if (name == "int8" || name == "bigint")
-    return cs::column_type::int8;
-  if (name == "float8" || name == "float4")
-    return cs::column_type::float8;
-  if (name == "bool" || name == "boolean")
-    return cs::column_type::boolean;
-  if (name == "text" || name == "varchar")
-    return cs::column_type::text;
-  // PostgreSQL's own names for the internal ones.
-  std::string shown = name == "int2" ? "smallint" : name == "bpchar" ? "character" : name;
-  fail("0A000", "type " + shown + " is not supported", t->location);
+    d.type = cs::column_type::timestamptz;
+  else if (name == "timestamp")
+    d.type = cs::column_type::timestamp;
+  else if (name == "int4" || name == "int" || name == "integer")
+    d.type = cs::column_type::int4;
+  else if (name == "int8" || name == "bigint")
+    d.type = cs::column_type::int8;
+  else if (name == "float8")
+    d.type = cs::column_type::float8;
+  else if (name == "bool" || name == "boolean")
+    d.type = cs::column_type::boolean;
+  else if (name == "text")
+    d.type = cs::column_type::text;
+  else if (name == "float4") { // real: float8 values rounded to float4
+    d.type = cs::column_type::float8;
+    d.sql_oid = 700;
+  } else if (name == "int2") { // smallint: int4 values in range
+    d.type = cs::column_type::int4;
+    d.sql_oid = 21;
+  } else if (name == "varchar") {
+    d.type = cs::column_type::text;
+    d.sql_oid = 1043;
+    if (t->n_typmods > 0) {
+      const node* m = t->typmods[0];
+      if (t->n_typmods > 1 || m->node_case != PG_QUERY__NODE__NODE_A_CONST
+          || m->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)
+        fail("42601", "invalid type modifier", t->location);
+      int32_t n = m->a_const->ival->ival;
+      if (n < 1)
+        fail("22023", "length for type varchar must be at least 1", t->location);
+      if (n > 10485760)
+        fail("22023", "length for type varchar cannot exceed 10485760", t->location);
+      d.typmod = n;
+    }
+  } else {
+    // PostgreSQL's own names for the internal ones.
+    std::string shown = name == "bpchar" ? "character" : name;
+    fail("0A000", "type " + shown + " is not supported", t->location);
+  }
+  return d;
 }
 
 catalog_request plan_create(const PgQuery__CreateStmt* c) {
@@ -169,9 +196,8 @@ catalog_request plan_create(const PgQuery__CreateStmt* c) {
     if (e->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
       fail("0A000", "table constraints are not supported");
     const auto* d = e->column_def;
-    cs::column_def col;
+    cs::column_def col = column_type_of(d->type_name);
     col.name = d->colname;
-    col.type = column_type_of(d->type_name);
     col.not_null = d->is_not_null;
     for (size_t k = 0; k < d->n_constraints; ++k) {
       const node* cn = d->constraints[k];
@@ -293,7 +319,9 @@ catalog_request plan_create_hypertable(const PgQuery__FuncCall* f, const sql_ses
 int32_t cast_oid(const std::string& t) {
   if (t == "int4") return 23;
   if (t == "int8") return 20;
-  if (t == "float8" || t == "float4") return 701;
+  if (t == "float8") return 701;
+  if (t == "float4") return 700;
+  if (t == "int2") return 21;
   if (t == "numeric") return 1700;
   if (t == "bool") return 16;
   if (t == "text") return 25;

@@ -32,13 +32,16 @@ struct result_column {
 struct column_rows {
   std::shared_ptr<const chunkstore::column_batch> batch;
   std::vector<int> columns; ///< batch column of each result column
+  std::vector<int32_t> oids; ///< type OID of each result column
   size_t begin = 0;         ///< rows [begin, end) of the batch
   size_t end = 0;
 };
 
-/// The text output of row `row` of `c` (not NULL): a view of `scratch`
-/// (64 bytes) or of the column's dictionary.
-std::string_view text_cell(const chunkstore::column_batch::column& c, size_t row, char* scratch);
+/// The text output of row `row` of `c` (not NULL) as a value of type
+/// `oid` (real prints as float4): a view of `scratch` (64 bytes) or of the
+/// column's dictionary.
+std::string_view text_cell(const chunkstore::column_batch::column& c, size_t row, char* scratch,
+                           int32_t oid);
 
 /// What a statement produced: rows (when `columns` is not empty), the
 /// CommandComplete tag, and notices.
