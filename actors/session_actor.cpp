@@ -408,8 +408,55 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
         st.tx = txn::idle;
         st.tx_writes.clear();
         st.tx_tables.clear();
+        st.savepoints.clear();
         r.tag = "ROLLBACK";
         break;
+      case A::savepoint:
+      case A::release:
+      case A::rollback_to: {
+        // The transaction's writes wait here until COMMIT: a savepoint is
+        // how many there were.
+        const char* what = tc->what == A::savepoint ? "SAVEPOINT"
+                           : tc->what == A::release ? "RELEASE SAVEPOINT"
+                                                    : "ROLLBACK TO SAVEPOINT";
+        if (st.tx == txn::idle) {
+          fail_query(self, planner::statement_error{
+                             {"25P01", std::string{what} + " can only be used in transaction "
+                                                           "blocks", {}}, 0});
+          return;
+        }
+        if (st.tx == txn::failed && tc->what != A::rollback_to) {
+          fail_query(self, planner::statement_error{
+                             {"25P02", "current transaction is aborted, commands ignored until "
+                                       "end of transaction block", {}}, 0});
+          return;
+        }
+        if (tc->what == A::savepoint) {
+          st.savepoints.push_back({tc->savepoint, st.tx_writes.size(), st.tx_tables});
+          r.tag = "SAVEPOINT";
+          break;
+        }
+        auto it = std::find_if(st.savepoints.rbegin(), st.savepoints.rend(),
+                               [&](const auto& s) { return s.name == tc->savepoint; });
+        if (it == st.savepoints.rend()) {
+          fail_query(self, planner::statement_error{
+                             {"3B001", "savepoint \"" + tc->savepoint + "\" does not exist", {}},
+                             0});
+          return;
+        }
+        auto at = std::next(it).base(); // the savepoint, as a forward iterator
+        if (tc->what == A::release) {
+          st.savepoints.erase(at, st.savepoints.end());
+          r.tag = "RELEASE";
+        } else {
+          st.tx_writes.resize(at->writes);
+          st.tx_tables = at->tables;
+          st.savepoints.erase(std::next(at), st.savepoints.end());
+          st.tx = txn::open;
+          r.tag = "ROLLBACK";
+        }
+        break;
+      }
       case A::commit:
         if (st.tx == txn::idle) {
           r.warnings.emplace_back("25P01", "there is no transaction in progress");
@@ -421,6 +468,7 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
           auto writes = std::move(st.tx_writes);
           st.tx_writes.clear();
           st.tx_tables.clear();
+          st.savepoints.clear();
           st.tx = txn::idle;
           self->request(cat, caf::infinite, commit_atom_v, writes, commit_mode_of(st))
             .then(
@@ -437,6 +485,7 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
         st.tx = txn::idle;
         st.tx_writes.clear();
         st.tx_tables.clear();
+        st.savepoints.clear();
         break;
     }
     statement_done(self, r);

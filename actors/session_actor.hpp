@@ -53,6 +53,14 @@ struct session_state {
   /// InsertBatches of the open transaction, handed to the catalog at COMMIT.
   std::vector<messages::buffer> tx_writes;
   std::set<std::string> tx_tables;
+  /// SAVEPOINTs of the open transaction, oldest first: a name and how
+  /// many writes (and which written tables) came before it.
+  struct savepoint {
+    std::string name;
+    size_t writes = 0;
+    std::set<std::string> tables;
+  };
+  std::vector<savepoint> savepoints;
   /// Extended query protocol: prepared statements and portals by name.
   struct prepared_statement {
     std::string sql;

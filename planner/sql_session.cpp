@@ -725,20 +725,29 @@ planned_statement sql_session::plan_node(const void* raw) {
       switch (t->kind) {
         case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
         case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
-          out.emplace_back(transaction_control{A::begin});
+          out.emplace_back(transaction_control{A::begin, {}});
           break;
         case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT:
           if (t->chain)
             fail("0A000", "COMMIT AND CHAIN is not supported yet");
-          out.emplace_back(transaction_control{A::commit});
+          out.emplace_back(transaction_control{A::commit, {}});
           break;
         case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
           if (t->chain)
             fail("0A000", "ROLLBACK AND CHAIN is not supported yet");
-          out.emplace_back(transaction_control{A::rollback});
+          out.emplace_back(transaction_control{A::rollback, {}});
+          break;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT:
+          out.emplace_back(transaction_control{A::savepoint, t->savepoint_name});
+          break;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE:
+          out.emplace_back(transaction_control{A::release, t->savepoint_name});
+          break;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_TO:
+          out.emplace_back(transaction_control{A::rollback_to, t->savepoint_name});
           break;
         default:
-          fail("0A000", "savepoints and two-phase commit are not supported yet");
+          fail("0A000", "two-phase commit is not supported");
       }
       break;
     }

@@ -89,8 +89,9 @@ struct copy_request {
 /// BEGIN / START TRANSACTION, COMMIT, ROLLBACK: the session keeps a
 /// transaction's writes and hands them to the catalog at COMMIT.
 struct transaction_control {
-  enum class action : uint8_t { begin, commit, rollback };
+  enum class action : uint8_t { begin, commit, rollback, savepoint, release, rollback_to };
   action what = action::begin;
+  std::string savepoint; ///< SAVEPOINT, RELEASE, ROLLBACK TO: its name
 };
 
 /// SELECT show_chunks(...) / drop_chunks(...).
