@@ -42,6 +42,33 @@ aggregation_behavior(aggregation_actor::stateful_pointer<aggregation_state> self
         return st.promise;
       }
       st.pending = chunks.size();
+      if (!decoded.is_aggregate() && decoded.order.empty() && decoded.limit < 0) {
+        // Raw rows, unordered, unlimited: the answer is the chunks' rows one
+        // after the other, copied once into one buffer.
+        for (const auto& c : chunks) {
+          self->request(c, caf::infinite, scan_atom_v, fragment, snapshot)
+            .then(
+              [self](buffer& part) {
+                auto& s = self->state;
+                if (s.failed)
+                  return;
+                s.parts.push_back(std::move(part));
+                if (--s.pending == 0) {
+                  s.promise.deliver(messages::concat_raw_results(s.parts));
+                  self->quit();
+                }
+              },
+              [self](caf::error& err) {
+                auto& s = self->state;
+                if (s.failed)
+                  return;
+                s.failed = true;
+                s.promise.deliver(std::move(err));
+                self->quit();
+              });
+        }
+        return st.promise;
+      }
       for (const auto& c : chunks) {
         self->request(c, caf::infinite, scan_atom_v, fragment, snapshot)
           .then(

@@ -18,6 +18,9 @@ struct aggregation_state {
   size_t pending = 0;
   bool failed = false;
   caf::typed_response_promise<buffer> promise;
+  /// Raw rows without ORDER BY or LIMIT: the chunks' answers, concatenated
+  /// at the end.
+  std::vector<buffer> parts;
 };
 
 /// Fans `fragment` out to `chunks` at `snapshot`, merges their partial

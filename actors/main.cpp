@@ -9,6 +9,8 @@
 #include <sstream>
 #include <thread>
 
+#include <mimalloc.h>
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/exec_main.hpp>
@@ -198,6 +200,12 @@ bool print_help(int argc, char** argv) {
 int main(int argc, char** argv) {
   if (print_help(argc, argv))
     return 0;
+  // Keep freed pages 10 s before giving them back to the OS (mimalloc's
+  // default: 25 ms). A query that returns a million rows allocates
+  // hundreds of MB of short-lived buffers; faulting them in afresh, zeroed
+  // by the kernel, cost a quarter of high-cpu-all's server CPU
+  // (benchmarks/RESULTS.md). Memory goes back once the node is quiet.
+  mi_option_set(mi_option_decommit_delay, 10'000);
   int rc = caf::exec_main<caf::io::middleman>(caf_main, argc, argv);
   return rc != 0 ? rc : exit_code;
 }

@@ -2,6 +2,11 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include <algorithm>
+#include <cstring>
+#include <string_view>
+#include <unordered_map>
+
 #include "catalog_generated.h"
 #include "column_generated.h"
 #include "ingest_generated.h"
@@ -371,6 +376,119 @@ result<cs::fragment> decode_fragment(const buffer& buf, bool verify) {
       out.order.push_back(cs::order_key{o->index(), o->descending(), o->nulls_first()});
   out.limit = f->limit();
   return out;
+}
+
+buffer concat_raw_results(const std::vector<buffer>& parts) {
+  std::vector<const fb::PartialResult*> rs;
+  size_t bytes = 1024;
+  uint64_t total = 0, scanned = 0, matched = 0, chunks = 0;
+  for (const auto& b : parts) {
+    const auto* r = root<fb::PartialResult>(b, false);
+    if (r == nullptr)
+      continue;
+    rs.push_back(r);
+    bytes += b.size();
+    total += r->rows();
+    if (const auto* st = r->stats()) {
+      scanned += st->rows_scanned();
+      matched += st->rows_matched();
+      chunks += st->chunks();
+    }
+  }
+  size_t ncols = 0;
+  for (const auto* r : rs)
+    if (r->row_columns())
+      ncols = std::max<size_t>(ncols, r->row_columns()->size());
+  FlatBufferBuilder fbb{bytes};
+  // Copies the values of every part into one new vector of T.
+  auto concat = [&](auto member, size_t c, auto tag) -> Offset<flatbuffers::Vector<decltype(tag)>> {
+    using T = decltype(tag);
+    T* out = nullptr;
+    auto v = fbb.CreateUninitializedVector<T>(total, &out);
+    for (const auto* r : rs) {
+      const auto* vec = ((*r->row_columns())[static_cast<flatbuffers::uoffset_t>(c)]->*member)();
+      if (vec != nullptr && vec->size() > 0) {
+        std::memcpy(out, vec->data(), vec->size() * sizeof(T));
+        out += vec->size();
+      }
+    }
+    return v;
+  };
+  std::vector<Offset<fb::Column>> cols;
+  for (size_t c = 0; c < ncols; ++c) {
+    const auto* first = (*rs.front()->row_columns())[static_cast<flatbuffers::uoffset_t>(c)];
+    auto type = first->type();
+    Offset<flatbuffers::Vector<int32_t>> i32;
+    Offset<flatbuffers::Vector<int64_t>> i64;
+    Offset<flatbuffers::Vector<double>> f64;
+    Offset<flatbuffers::Vector<uint8_t>> u8;
+    Offset<flatbuffers::Vector<uint32_t>> codes;
+    Offset<flatbuffers::Vector<Offset<flatbuffers::String>>> dict;
+    switch (type) {
+      case fb::ColumnType::int4: i32 = concat(&fb::Column::i32, c, int32_t{}); break;
+      case fb::ColumnType::float8: f64 = concat(&fb::Column::f64, c, double{}); break;
+      case fb::ColumnType::boolean: u8 = concat(&fb::Column::u8, c, uint8_t{}); break;
+      case fb::ColumnType::text: {
+        // One dictionary; each part's codes renumbered into it.
+        std::vector<std::string_view> strings;
+        std::unordered_map<std::string_view, uint32_t> index;
+        uint32_t* out = nullptr;
+        codes = fbb.CreateUninitializedVector<uint32_t>(total, &out);
+        for (const auto* r : rs) {
+          const auto* col = (*r->row_columns())[static_cast<flatbuffers::uoffset_t>(c)];
+          std::vector<uint32_t> remap;
+          if (col->dict())
+            for (const auto* str : *col->dict()) {
+              std::string_view sv{str->data(), str->size()};
+              auto [it, fresh] = index.emplace(sv, static_cast<uint32_t>(strings.size()));
+              if (fresh)
+                strings.push_back(sv);
+              remap.push_back(it->second);
+            }
+          if (col->codes())
+            for (uint32_t code : *col->codes())
+              *out++ = code < remap.size() ? remap[code] : 0;
+        }
+        std::vector<Offset<flatbuffers::String>> offs;
+        offs.reserve(strings.size());
+        for (auto sv : strings)
+          offs.push_back(fbb.CreateString(sv.data(), sv.size()));
+        dict = fbb.CreateVector(offs);
+        break;
+      }
+      default: i64 = concat(&fb::Column::i64, c, int64_t{}); break;
+    }
+    // Validity: a bitmap only when some part has NULLs.
+    Offset<flatbuffers::Vector<uint8_t>> validity;
+    bool nulls = false;
+    for (const auto* r : rs) {
+      const auto* col = (*r->row_columns())[static_cast<flatbuffers::uoffset_t>(c)];
+      nulls |= col->validity() != nullptr && col->validity()->size() > 0;
+    }
+    if (nulls) {
+      uint8_t* bits = nullptr;
+      validity = fbb.CreateUninitializedVector<uint8_t>((total + 7) / 8, &bits);
+      std::memset(bits, 0, (total + 7) / 8);
+      uint64_t at = 0;
+      for (const auto* r : rs) {
+        const auto* v = (*r->row_columns())[static_cast<flatbuffers::uoffset_t>(c)]->validity();
+        for (uint32_t i = 0; i < r->rows(); ++i, ++at) {
+          bool valid = v == nullptr || v->size() == 0
+                       || (i / 8 < v->size() && ((v->Get(i / 8) >> (i % 8)) & 1) != 0);
+          if (valid)
+            bits[at / 8] |= static_cast<uint8_t>(1u << (at % 8));
+        }
+      }
+    }
+    cols.push_back(fb::CreateColumn(fbb, type, i32, i64, f64, u8, codes, dict, validity));
+  }
+  auto row_columns = fbb.CreateVector(cols);
+  auto keys = fbb.CreateVector(std::vector<Offset<fb::Column>>{});
+  auto states = fbb.CreateVector(std::vector<Offset<fb::AggStates>>{});
+  auto stats = fb::CreateScanStats(fbb, scanned, matched, chunks);
+  fbb.Finish(fb::CreatePartialResult(fbb, 1, 0, keys, states, static_cast<uint32_t>(total),
+                                     row_columns, stats));
+  return finish(fbb);
 }
 
 buffer encode_result(const cs::partial_result& r) {

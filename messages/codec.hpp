@@ -54,6 +54,11 @@ buffer encode_fragment(const chunkstore::fragment& f);
 result<chunkstore::fragment> decode_fragment(const buffer& buf, bool verify);
 
 buffer encode_result(const chunkstore::partial_result& r);
+/// Raw-row PartialResults of one fragment (no ORDER BY, no LIMIT) as one:
+/// their rows one after the other, copied once from buffer to buffer (text
+/// codes renumbered into one dictionary), stats summed. What the
+/// aggregation actor does instead of decoding, appending and encoding again.
+buffer concat_raw_results(const std::vector<buffer>& parts);
 result<chunkstore::partial_result> decode_result(const buffer& buf, bool verify);
 
 // -- catalog ------------------------------------------------------------------

@@ -166,3 +166,53 @@ BOOST_AUTO_TEST_CASE(catalog_messages_round_trip) {
   BOOST_CHECK(db.older_than == std::optional<int64_t>{5});
   BOOST_CHECK(!db.newer_than);
 }
+
+BOOST_AUTO_TEST_CASE(raw_results_concatenate_as_one) {
+  // Parts as chunks send them: each its own text dictionary (in another
+  // order), NULLs in some parts only, one part empty; the concatenation
+  // must hold every row in order with its value, and pass verification.
+  auto whole = sample_batch();
+  std::vector<std::pair<size_t, size_t>> cuts = {{0, 37}, {37, 37}, {37, 38}, {38, 100}};
+  std::vector<messages::buffer> parts;
+  uint64_t scanned = 0;
+  for (auto [from, to] : cuts) {
+    cs::partial_result r;
+    r.rows = whole.slice(from, to);
+    if (from == 38) {
+      // This part's dictionary lists the hosts in another order.
+      cs::column_batch other{std::vector<cs::column_type>{
+        cs::column_type::timestamptz, cs::column_type::text, cs::column_type::float8,
+        cs::column_type::int4, cs::column_type::boolean, cs::column_type::int8}};
+      other.col(1).dict = {"host_4", "unused", "host_3", "host_2", "host_1", "host_0"};
+      for (size_t row = from; row < to; ++row) {
+        for (size_t c = 0; c < whole.num_columns(); ++c)
+          other.append_value(c, whole.at(row, c));
+        other.finish_row();
+      }
+      r.rows = std::move(other);
+    }
+    r.stats.rows_scanned = to - from + 5;
+    r.stats.chunks = 1;
+    scanned += to - from + 5;
+    parts.push_back(messages::encode_result(r));
+  }
+  auto joined = messages::concat_raw_results(parts);
+  auto back = ok(messages::decode_result(joined, true));
+  BOOST_REQUIRE_EQUAL(back.rows.rows(), 100u);
+  for (size_t r = 0; r < 100; ++r)
+    for (size_t c = 0; c < whole.num_columns(); ++c)
+      BOOST_CHECK_MESSAGE(back.rows.at(r, c) == whole.at(r, c), "row " << r << " column " << c);
+  BOOST_CHECK_EQUAL(back.stats.rows_scanned, scanned);
+  BOOST_CHECK_EQUAL(back.stats.chunks, 4u);
+  // A part without any NULLs next to one with them.
+  cs::partial_result a, b;
+  a.rows = whole.slice(1, 3);  // rows 1, 2: no NULLs
+  b.rows = whole.slice(0, 1);  // row 0: NULLs in columns 1 and 2
+  auto ab = ok(messages::decode_result(
+    messages::concat_raw_results({messages::encode_result(a), messages::encode_result(b)}), true));
+  BOOST_REQUIRE_EQUAL(ab.rows.rows(), 3u);
+  BOOST_CHECK(!ab.rows.at(0, 1).is_null);
+  BOOST_CHECK(ab.rows.at(2, 1).is_null);
+  BOOST_CHECK(ab.rows.at(2, 2).is_null);
+  BOOST_CHECK(ab.rows.at(1, 2) == whole.at(2, 2));
+}
