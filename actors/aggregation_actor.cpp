@@ -42,6 +42,15 @@ aggregation_behavior(aggregation_actor::stateful_pointer<aggregation_state> self
         return st.promise;
       }
       st.pending = chunks.size();
+      // The first failure answers the query; the other replies are dropped.
+      auto on_error = [self](caf::error& err) {
+        auto& s = self->state;
+        if (s.failed)
+          return;
+        s.failed = true;
+        s.promise.deliver(std::move(err));
+        self->quit();
+      };
       if (!decoded.is_aggregate() && decoded.order.empty() && decoded.limit < 0) {
         // Raw rows, unordered, unlimited: the answer is the chunks' rows one
         // after the other, copied once into one buffer.
@@ -58,14 +67,7 @@ aggregation_behavior(aggregation_actor::stateful_pointer<aggregation_state> self
                   self->quit();
                 }
               },
-              [self](caf::error& err) {
-                auto& s = self->state;
-                if (s.failed)
-                  return;
-                s.failed = true;
-                s.promise.deliver(std::move(err));
-                self->quit();
-              });
+              on_error);
         }
         return st.promise;
       }
@@ -90,14 +92,7 @@ aggregation_behavior(aggregation_actor::stateful_pointer<aggregation_state> self
               if (--s.pending == 0)
                 finish();
             },
-            [self](caf::error& err) {
-              auto& s = self->state;
-              if (s.failed)
-                return;
-              s.failed = true;
-              s.promise.deliver(std::move(err));
-              self->quit();
-            });
+            on_error);
       }
       return st.promise;
     },

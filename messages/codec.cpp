@@ -46,8 +46,8 @@ const T* root(const buffer& buf, bool verify) {
 
 // -- columns --------------------------------------------------------------------
 
-Offset<fb::Column> encode_column(FlatBufferBuilder& fbb,
-                                 const cs::column_batch::column& c) {
+/// The vectors of one Column, built before the table.
+struct column_offsets {
   Offset<flatbuffers::Vector<int32_t>> i32;
   Offset<flatbuffers::Vector<int64_t>> i64;
   Offset<flatbuffers::Vector<double>> f64;
@@ -55,6 +55,12 @@ Offset<fb::Column> encode_column(FlatBufferBuilder& fbb,
   Offset<flatbuffers::Vector<uint32_t>> codes;
   Offset<flatbuffers::Vector<Offset<flatbuffers::String>>> dict;
   Offset<flatbuffers::Vector<uint8_t>> validity;
+};
+
+Offset<fb::Column> encode_column(FlatBufferBuilder& fbb,
+                                 const cs::column_batch::column& c) {
+  column_offsets o;
+  auto& [i32, i64, f64, u8, codes, dict, validity] = o;
   switch (c.type) {
     case cs::column_type::int4:
       i32 = fbb.CreateVector(c.i32);
@@ -418,22 +424,17 @@ buffer concat_raw_results(const std::vector<buffer>& parts) {
   for (size_t c = 0; c < ncols; ++c) {
     const auto* first = (*rs.front()->row_columns())[static_cast<flatbuffers::uoffset_t>(c)];
     auto type = first->type();
-    Offset<flatbuffers::Vector<int32_t>> i32;
-    Offset<flatbuffers::Vector<int64_t>> i64;
-    Offset<flatbuffers::Vector<double>> f64;
-    Offset<flatbuffers::Vector<uint8_t>> u8;
-    Offset<flatbuffers::Vector<uint32_t>> codes;
-    Offset<flatbuffers::Vector<Offset<flatbuffers::String>>> dict;
+    column_offsets o;
     switch (type) {
-      case fb::ColumnType::int4: i32 = concat(&fb::Column::i32, c, int32_t{}); break;
-      case fb::ColumnType::float8: f64 = concat(&fb::Column::f64, c, double{}); break;
-      case fb::ColumnType::boolean: u8 = concat(&fb::Column::u8, c, uint8_t{}); break;
+      case fb::ColumnType::int4: o.i32 = concat(&fb::Column::i32, c, int32_t{}); break;
+      case fb::ColumnType::float8: o.f64 = concat(&fb::Column::f64, c, double{}); break;
+      case fb::ColumnType::boolean: o.u8 = concat(&fb::Column::u8, c, uint8_t{}); break;
       case fb::ColumnType::text: {
         // One dictionary; each part's codes renumbered into it.
         std::vector<std::string_view> strings;
         std::unordered_map<std::string_view, uint32_t> index;
         uint32_t* out = nullptr;
-        codes = fbb.CreateUninitializedVector<uint32_t>(total, &out);
+        o.codes = fbb.CreateUninitializedVector<uint32_t>(total, &out);
         for (const auto* r : rs) {
           const auto* col = (*r->row_columns())[static_cast<flatbuffers::uoffset_t>(c)];
           std::vector<uint32_t> remap;
@@ -453,13 +454,12 @@ buffer concat_raw_results(const std::vector<buffer>& parts) {
         offs.reserve(strings.size());
         for (auto sv : strings)
           offs.push_back(fbb.CreateString(sv.data(), sv.size()));
-        dict = fbb.CreateVector(offs);
+        o.dict = fbb.CreateVector(offs);
         break;
       }
-      default: i64 = concat(&fb::Column::i64, c, int64_t{}); break;
+      default: o.i64 = concat(&fb::Column::i64, c, int64_t{}); break;
     }
     // Validity: a bitmap only when some part has NULLs.
-    Offset<flatbuffers::Vector<uint8_t>> validity;
     bool nulls = false;
     for (const auto* r : rs) {
       const auto* col = (*r->row_columns())[static_cast<flatbuffers::uoffset_t>(c)];
@@ -467,7 +467,7 @@ buffer concat_raw_results(const std::vector<buffer>& parts) {
     }
     if (nulls) {
       uint8_t* bits = nullptr;
-      validity = fbb.CreateUninitializedVector<uint8_t>((total + 7) / 8, &bits);
+      o.validity = fbb.CreateUninitializedVector<uint8_t>((total + 7) / 8, &bits);
       std::memset(bits, 0, (total + 7) / 8);
       uint64_t at = 0;
       for (const auto* r : rs) {
@@ -480,7 +480,8 @@ buffer concat_raw_results(const std::vector<buffer>& parts) {
         }
       }
     }
-    cols.push_back(fb::CreateColumn(fbb, type, i32, i64, f64, u8, codes, dict, validity));
+    cols.push_back(fb::CreateColumn(fbb, type, o.i32, o.i64, o.f64, o.u8, o.codes, o.dict,
+                                    o.validity));
   }
   auto row_columns = fbb.CreateVector(cols);
   auto keys = fbb.CreateVector(std::vector<Offset<fb::Column>>{});
