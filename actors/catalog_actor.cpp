@@ -246,11 +246,14 @@ void finish_checkpoint(self_ptr self, std::optional<chunkstore::pg_error> err) {
   if (auto it = st.snapshots.find(job.snapshot); it != st.snapshots.end())
     st.snapshots.erase(it);
   if (err) {
-    // The unfinished snapshot goes; the last good checkpoint stays.
-    self->request(st.checkpointer, caf::infinite, close_atom_v, st.last_redo)
+    // Only an unfinished (.tmp) snapshot goes: whether the control file
+    // already names the new one is not known here, so both finished ones
+    // stay until the next checkpoint or start removes the other.
+    self->request(st.checkpointer, caf::infinite, close_atom_v)
       .then([](uint64_t) {}, [](caf::error&) {});
   } else {
     st.last_redo = job.redo;
+    st.changes -= std::min(st.changes, job.changes);
   }
   for (auto& p : job.waiting) {
     if (err)
@@ -258,8 +261,14 @@ void finish_checkpoint(self_ptr self, std::optional<chunkstore::pg_error> err) {
     else
       p.deliver(job.redo);
   }
-  if (!st.checkpoint_next.empty())
-    start_checkpoint(self, std::exchange(st.checkpoint_next, {}));
+  if (!st.checkpoint_next.empty()) {
+    if (st.broken) {
+      for (auto& p : std::exchange(st.checkpoint_next, {}))
+        p.deliver(make_pg_error(*st.broken));
+    } else {
+      start_checkpoint(self, std::exchange(st.checkpoint_next, {}));
+    }
+  }
 }
 
 auto checkpoint_failed(self_ptr self) {
@@ -281,9 +290,12 @@ void complete_checkpoint(self_ptr self) {
         self->request(self->state.wal, caf::infinite, checkpoint_atom_v, redo)
           .then(
             [self, redo](uint64_t) {
+              // The control file names the checkpoint: it is done. Older
+              // snapshots go; if that fails, the next checkpoint or start
+              // removes them.
               self->request(self->state.checkpointer, caf::infinite, close_atom_v, redo)
                 .then([self](uint64_t) { finish_checkpoint(self, std::nullopt); },
-                      checkpoint_failed(self));
+                      [self](caf::error&) { finish_checkpoint(self, std::nullopt); });
             },
             checkpoint_failed(self));
       },
@@ -293,10 +305,18 @@ void complete_checkpoint(self_ptr self) {
 /// Copies the next piece of the chunk being copied to the checkpointer.
 void copy_next(self_ptr self) {
   auto& job = *self->state.checkpoint;
+  if (self->state.broken) {
+    // A statement may be in the chunks only in part: no snapshot of that.
+    finish_checkpoint(self, *self->state.broken);
+    return;
+  }
   if (job.next == job.chunks.size()) {
     complete_checkpoint(self);
     return;
   }
+  // A chunk copied is released (a dropped one's memory goes now).
+  if (job.next > 0)
+    job.chunks[job.next - 1].first = nullptr;
   const auto& [chunk, table] = job.chunks[job.next];
   self->request(chunk, caf::infinite, dump_atom_v, job.snapshot, table, job.series, job.row)
     .then(
@@ -325,7 +345,7 @@ void start_checkpoint(self_ptr self, std::vector<caf::typed_response_promise<uin
     for (const auto& [_, c] : t.chunks)
       job.chunks.emplace_back(st.chunks.at(c.id), name);
   buffer catalog = messages::encode(st.cat.checkpoint());
-  st.changes = 0;
+  job.changes = st.changes; // what a success covers
   st.checkpoint = std::move(job);
   self->request(st.wal, caf::infinite, checkpoint_atom_v)
     .then(
@@ -521,10 +541,13 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
         start_checkpoint(self, {promise});
       return promise;
     },
-    [=](checkpoint_atom, caf::actor checkpointer, uint64_t timeout_ms) {
+    [=](checkpoint_atom, caf::actor checkpointer, uint64_t timeout_ms, uint64_t last_redo,
+        bool replayed) {
       auto& st = self->state;
       st.checkpointer = std::move(checkpointer);
       st.checkpoint_timeout_ms = timeout_ms;
+      st.last_redo = last_redo;
+      st.changes += replayed ? 1 : 0;
       if (timeout_ms > 0)
         self->delayed_send(self, std::chrono::milliseconds(timeout_ms), checkpoint_atom_v, true);
     },

@@ -34,6 +34,7 @@ struct checkpoint_job {
   std::vector<std::pair<chunk_actor, std::string>> chunks; ///< and their tables
   size_t next = 0;       ///< the chunk being copied
   uint64_t series = 0, row = 0; ///< where in it
+  uint64_t changes = 0;  ///< changes logged before it began
   std::vector<caf::typed_response_promise<uint64_t>> waiting;
 };
 

@@ -92,9 +92,11 @@ using catalog_actor = caf::typed_actor<
   /// is durable and the control file points at it (0 without a WAL). A
   /// request while one runs is answered by the next one.
   caf::replies_to<checkpoint_atom>::with<uint64_t>,
-  /// The checkpointer (actors/wal_actor.hpp) and the checkpoint_timeout in
-  /// milliseconds (0: none): from now on checkpoints happen.
-  caf::reacts_to<checkpoint_atom, caf::actor, uint64_t>,
+  /// The checkpointer (actors/wal_actor.hpp), the checkpoint_timeout in
+  /// milliseconds (0: none), the redo LSN of the checkpoint recovery
+  /// started from (0: none) and whether recovery replayed WAL records the
+  /// next timed checkpoint should cover: from now on checkpoints happen.
+  caf::reacts_to<checkpoint_atom, caf::actor, uint64_t, uint64_t, bool>,
   /// checkpoint_timeout elapsed.
   caf::reacts_to<checkpoint_atom, bool>,
   /// Recovery: a record the log or a snapshot holds that only replay

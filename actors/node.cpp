@@ -55,7 +55,7 @@ node::node(caf::actor_system& sys, const durability& d) : node(sys) {
   // inserts of a logged transaction wait for its commit record, and a tail
   // without one was never acknowledged and is dropped.
   std::vector<buffer> snapshot_rows;
-  std::vector<buffer> open_inserts;
+  std::vector<buffer> open_inserts, open_chunks;
   auto check = [](const auto& r) -> std::optional<chunkstore::pg_error> {
     if (auto* e = failed(r))
       return *e;
@@ -87,11 +87,15 @@ node::node(caf::actor_system& sys, const durability& d) : node(sys) {
       case wal_create_hypertable:
         return check(
           impl_->ask<int32_t, std::string, bool, std::string>(hyper_atom_v, payload));
-      case wal_create_chunk: return check(impl_->ask<bool>(restore_atom_v, kind, payload));
+      // A transaction's chunks and rows wait for its commit record.
+      case wal_create_chunk: open_chunks.push_back(payload); return std::nullopt;
       case wal_insert: open_inserts.push_back(payload); return std::nullopt;
       case wal_drop_chunks: return check(impl_->ask<buffer>(dropchunk_atom_v, payload));
       case wal_drop_table: return check(impl_->ask<bool>(drop_atom_v, payload));
       case wal_commit:
+        for (const auto& c : std::exchange(open_chunks, {}))
+          if (auto e = check(impl_->ask<bool>(restore_atom_v, uint8_t{wal_create_chunk}, c)))
+            return e;
         if (open_inserts.empty())
           return std::nullopt;
         return check(impl_->ask<uint64_t, uint64_t>(
@@ -122,7 +126,8 @@ node::node(caf::actor_system& sys, const durability& d) : node(sys) {
                                 impl_->cat, d.max_wal_size_bytes);
   impl_->checkpointer = spawn_checkpointer(impl_->sys, d.data_dir, log);
   caf::anon_send(impl_->cat, wal_atom_v, impl_->wal, log.max_record);
-  caf::anon_send(impl_->cat, checkpoint_atom_v, impl_->checkpointer, d.checkpoint_timeout_ms);
+  caf::anon_send(impl_->cat, checkpoint_atom_v, impl_->checkpointer, d.checkpoint_timeout_ms,
+                 log.checkpoint, log.records > 0);
 }
 
 const std::optional<chunkstore::pg_error>& node::startup_error() const {

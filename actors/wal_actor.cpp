@@ -90,8 +90,13 @@ void maybe_ask_checkpoint(wal_self self) {
       || st.files->writer->insert_lsn() - st.redo < st.max_wal_bytes / 2)
     return;
   st.checkpoint_asked = true;
+  // After a failure (a full disk, say) ask again only a minute later, not
+  // at the next append: a checkpoint copies every chunk.
   self->request(st.catalog, caf::infinite, checkpoint_atom_v)
-    .then([](uint64_t) {}, [self](caf::error&) { self->state.checkpoint_asked = false; });
+    .then([](uint64_t) {},
+          [self](caf::error&) {
+            self->delayed_send(self, std::chrono::minutes(1), checkpoint_atom_v, true);
+          });
 }
 
 caf::behavior wal_behavior(wal_self self, std::shared_ptr<wal_files> files, bool sync,
@@ -153,6 +158,7 @@ caf::behavior wal_behavior(wal_self self, std::shared_ptr<wal_files> files, bool
       return promise;
     },
     [=](done_atom) { flush(self); },
+    [=](checkpoint_atom, bool) { self->state.checkpoint_asked = false; },
     [=](checkpoint_atom) -> caf::result<uint64_t> {
       // A redo point: everything the catalog sent before asking, on disk.
       auto& st = self->state;
@@ -174,10 +180,10 @@ caf::behavior wal_behavior(wal_self self, std::shared_ptr<wal_files> files, bool
       st.files->ctl = ctl;
       st.redo = redo;
       st.checkpoint_asked = false;
+      // The checkpoint is done; segments that cannot go now go after the
+      // next one (remove_segments_before removes everything before it).
       auto removed = wal::remove_segments_before(st.files->fs, ctl, redo);
-      if (!removed)
-        return make_pg_error(io_error("could not remove old WAL segments", removed.err()));
-      return static_cast<uint64_t>(*removed);
+      return static_cast<uint64_t>(removed ? *removed : 0);
     },
     [=](wal_atom) -> caf::result<uint64_t, uint64_t> {
       const auto& w = *self->state.files->writer;
@@ -267,6 +273,10 @@ recover_wal(const std::string& data_dir, const recovery_options& opts, const rec
   auto reader = wal::log_reader::open(files->fs, files->ctl, ro);
   if (!reader)
     return io_error("could not read the write-ahead log", reader.err());
+  // Where the last whole change ends: a transaction's chunk creations and
+  // inserts count only with their commit record.
+  wal::lsn complete_end = wal::invalid_lsn, first_start = wal::invalid_lsn;
+  bool open_tail = false;
   for (;;) {
     auto rec = reader->next();
     if (!rec)
@@ -278,8 +288,24 @@ recover_wal(const std::string& data_dir, const recovery_options& opts, const rec
                       messages::buffer::copy_of(r.payload.data(), r.payload.size())))
       return *e;
     ++out.records;
+    if (first_start == wal::invalid_lsn)
+      first_start = r.start;
+    auto kind = static_cast<uint8_t>(r.kind);
+    open_tail = kind == wal_insert || kind == wal_create_chunk;
+    if (!open_tail)
+      complete_end = r.end;
   }
   out.end = reader->end();
+  if (open_tail) {
+    // A transaction cut short by the crash (its records reached the disk
+    // but its commit did not): it was never acknowledged, and replay left
+    // it out. The log goes on after the last whole change, so that a later
+    // commit record never picks these records up.
+    out.end = complete_end != wal::invalid_lsn ? complete_end : first_start;
+    out.torn_tail += std::string{out.torn_tail.empty() ? "" : "; "}
+                     + "the records of a transaction without its commit, from "
+                     + wal::format_lsn(out.end);
+  }
   // Segments are filled with zeros when created, as PostgreSQL does
   // (wal_init_zero, on by default): a commit's fdatasync then never changes
   // the file's size, which on ext4 would cost a journal commit per flush.
@@ -362,6 +388,25 @@ caf::behavior checkpointer_behavior(checkpointer_self self, std::string dir,
       if (!r)
         return failed("could not write a checkpoint snapshot", r.err());
       return {bytes, entries};
+    },
+    [=](close_atom) -> caf::result<uint64_t> {
+      // After a failed checkpoint: only unfinished snapshots go.
+      auto& st = self->state;
+      st.writer.reset();
+      auto f = fs();
+      if (auto* e = std::get_if<chunkstore::pg_error>(&f))
+        return make_pg_error(*e);
+      auto& sfs = *std::get<wal::posix_file_system*>(f);
+      auto names = sfs.list();
+      if (!names)
+        return failed("could not list checkpoint snapshots", names.err());
+      std::vector<std::string> tmp;
+      for (const auto& n : *names)
+        if (n.rfind("snapshot_", 0) == 0 && n.size() > 4 && n.ends_with(".tmp"))
+          tmp.push_back(n);
+      if (auto r = wal::remove_files(sfs, tmp); !r)
+        return failed("could not remove an unfinished checkpoint snapshot", r.err());
+      return static_cast<uint64_t>(tmp.size());
     },
     [=](close_atom, uint64_t keep) -> caf::result<uint64_t> {
       auto& st = self->state;

@@ -79,8 +79,8 @@ public:
   /// into `out` (which gets the chunk's schema), series by series and, in a
   /// series, in the order they were appended -- the order appending them
   /// again reproduces. Advances `cursor`; returns false once every row
-  /// visible at `snapshot` was copied. Text columns keep the chunk's
-  /// dictionary codes (`out` gets the whole dictionary).
+  /// visible at `snapshot` was copied. Text columns get a dictionary of
+  /// the strings the copied rows use.
   bool dump(lsn snapshot, dump_cursor& cursor, size_t max_rows, column_batch& out) const;
 
   /// Rows visible at `snapshot`.

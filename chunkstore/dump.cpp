@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <unordered_map>
 
 #include "chunkstore/chunk.hpp"
 
@@ -33,18 +34,8 @@ bool chunk::dump(lsn snapshot, dump_cursor& cursor, size_t max_rows,
   const size_t nc = schema_.columns.size();
   if (out.num_columns() != nc)
     out = column_batch(schema_);
-  // Text columns carry the chunk's own codes: give `out` every string the
-  // dictionary has (it only grows, so a code never changes meaning).
-  for (size_t c = 0; c < nc; ++c) {
-    if (schema_.columns[c].type != column_type::text)
-      continue;
-    const text_dictionary& d
-      = static_cast<int>(c) == series_column_ ? series_dict_ : dicts_[c];
-    auto& dict = out.col(c).dict;
-    for (size_t k = dict.size(); k < d.size(); ++k)
-      dict.emplace_back(d.at(static_cast<uint32_t>(k)));
-  }
-  size_t row_out = out.rows();
+  const size_t first_row = out.rows();
+  size_t row_out = first_row;
   size_t copied = 0;
   while (cursor.series < series_.size() && copied < max_rows) {
     const series& s = series_[cursor.series];
@@ -94,6 +85,27 @@ bool chunk::dump(lsn snapshot, dump_cursor& cursor, size_t max_rows,
     cursor.row = end;
   }
   out.set_rows(row_out);
+  // Text was copied as the chunk's codes: renumber the new rows' codes into
+  // `out`'s dictionary, which gets just the strings they use (a piece of a
+  // chunk with millions of distinct values must not carry them all).
+  for (size_t c = 0; c < nc; ++c) {
+    if (schema_.columns[c].type != column_type::text)
+      continue;
+    const text_dictionary& d = static_cast<int>(c) == series_column_ ? series_dict_ : dicts_[c];
+    auto& col = out.col(c);
+    std::unordered_map<uint32_t, uint32_t> index;
+    for (size_t k = 0; k < col.dict.size(); ++k) // strings an earlier call put there
+      if (int64_t code = d.find(col.dict[k]); code >= 0)
+        index.emplace(static_cast<uint32_t>(code), static_cast<uint32_t>(k));
+    for (size_t r = first_row; r < row_out; ++r) {
+      uint32_t& code = col.codes[r];
+      auto [it, fresh] = index.emplace(code, static_cast<uint32_t>(col.dict.size()));
+      if (fresh)
+        col.dict.emplace_back(d.at(code));
+      code = it->second;
+    }
+    col.dict_index.clear();
+  }
   return cursor.series < series_.size();
 }
 

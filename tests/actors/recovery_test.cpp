@@ -15,6 +15,12 @@
 
 #include "actors/fixtures.hpp"
 #include "messages/codec.hpp"
+#include "wal/control_file.hpp"
+#include "wal/log_reader.hpp"
+#include "wal/log_writer.hpp"
+#include "wal/lsn.hpp"
+#include "wal/posix_file_system.hpp"
+#include "wal/snapshot.hpp"
 
 using namespace hypertide;
 namespace cs = hypertide::chunkstore;
@@ -110,6 +116,20 @@ actors::node::durability no_automatic_checkpoints(const fs::path& dir) {
   d.max_wal_size_bytes = 0;
   d.checkpoint_timeout_ms = 0;
   return d;
+}
+
+/// Creates the metrics table in `n` and inserts `rows` random rows.
+void seed_metrics(actors::node& n, std::mt19937_64& rng, int rows) {
+  expect_ok(n.create_table({"metrics", metrics_schema(), false}));
+  expect_ok(n.insert("metrics", random_rows(rng, rows, 0, 5)));
+}
+
+/// count(*) of the metrics table.
+int64_t count_rows(actors::node& n) {
+  cs::fragment f;
+  f.table = "metrics";
+  f.aggregates = {{cs::agg_kind::count_star, -1, -1}};
+  return expect_ok(n.query(f)).states[0][0].count;
 }
 
 /// Files in `dir` whose names start with `prefix`.
@@ -310,6 +330,84 @@ BOOST_AUTO_TEST_CASE(volume_and_time_start_checkpoints) {
   }
   // A node in memory has nothing to checkpoint.
   BOOST_CHECK_EQUAL(expect_ok(node.checkpoint()), 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_transaction_without_its_commit_never_comes_back) {
+  // A crash can leave a transaction's insert records on disk without its
+  // commit record. The first start leaves them out; the log must then go
+  // on without them, or the next commit record would take them in at the
+  // start after that.
+  temp_dir dir;
+  auto d = no_automatic_checkpoints(dir.path);
+  std::mt19937_64 rng{9};
+  {
+    actors::node n{sys, d};
+    seed_metrics(n, rng, 10);
+  }
+  {
+    // What the crash left: an insert of 7 rows, no commit.
+    auto fs = wal::posix_file_system::open_dir((dir.path / "pg_wal").string());
+    BOOST_REQUIRE(fs);
+    auto ctl = wal::read_control(*fs);
+    BOOST_REQUIRE(ctl);
+    auto reader = wal::log_reader::open(*fs, *ctl);
+    BOOST_REQUIRE(reader);
+    for (;;) {
+      auto r = reader->next();
+      BOOST_REQUIRE(r);
+      if (!*r)
+        break;
+    }
+    auto w = wal::log_writer::open(*fs, *ctl, reader->end());
+    BOOST_REQUIRE(w);
+    auto rows = messages::encode_insert("metrics", random_rows(rng, 7, 0, 5));
+    BOOST_REQUIRE(w->append(wal::record_kind::insert, {rows.data(), rows.size()}));
+    BOOST_REQUIRE(w->flush());
+  }
+  {
+    actors::node n{sys, d};
+    BOOST_REQUIRE(!n.startup_error());
+    BOOST_CHECK_NE(n.torn_tail().find("without its commit"), std::string::npos);
+    BOOST_CHECK_EQUAL(count_rows(n), 10);
+    expect_ok(n.insert("metrics", random_rows(rng, 3, 0, 5))); // a commit record
+  }
+  actors::node n{sys, d};
+  BOOST_REQUIRE(!n.startup_error());
+  BOOST_CHECK_EQUAL(count_rows(n), 13);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_checkpoint_keeps_the_last_good_one) {
+  // After a restart, a checkpoint that fails must not take the snapshot
+  // the control file names with it.
+  temp_dir dir;
+  auto d = no_automatic_checkpoints(dir.path);
+  std::mt19937_64 rng{11};
+  {
+    actors::node n{sys, d};
+    seed_metrics(n, rng, 50);
+    expect_ok(n.checkpoint());
+  }
+  {
+    actors::node n{sys, d};
+    BOOST_REQUIRE(!n.startup_error());
+    expect_ok(n.insert("metrics", random_rows(rng, 5, 0, 5)));
+    // The next checkpoint's snapshot cannot be created: a directory holds
+    // its name (redo = the log's insert position, nothing appends now).
+    uint64_t lsn = 0;
+    caf::scoped_actor self{sys};
+    self->request(n.catalog(), caf::infinite, actors::wal_atom_v)
+      .receive([&](uint64_t at, uint64_t) { lsn = at; },
+               [&](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+    fs::create_directories(dir.path / "snapshots" / (wal::snapshot_file_name(lsn) + ".tmp"));
+    BOOST_CHECK_EQUAL(sqlstate_of(n.checkpoint()), "58030");
+  }
+  size_t finished = 0;
+  for (const auto& e : fs::directory_iterator(dir.path / "snapshots"))
+    finished += wal::parse_snapshot_file_name(e.path().filename().string()).has_value() ? 1 : 0;
+  BOOST_CHECK_EQUAL(finished, 1u);
+  actors::node n{sys, d};
+  BOOST_REQUIRE_MESSAGE(!n.startup_error(), n.startup_error()->message);
+  BOOST_CHECK_EQUAL(count_rows(n), 55);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
