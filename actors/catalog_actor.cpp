@@ -85,11 +85,22 @@ chunk_actor spawn_chunk(self_ptr self, const planner::table_meta& t, int32_t id)
   return self->spawn(chunk_behavior, id, t.def.schema, t.def.time_column, t.def.series_column);
 }
 
-caf::result<uint64_t, uint64_t> insert(self_ptr self, const std::vector<buffer>& batches,
+caf::result<uint64_t, uint64_t> insert(self_ptr self, const std::vector<buffer>& given,
                                        uint8_t mode, uint32_t table_oid = 0) {
   auto& st = self->state;
   if (st.broken)
     return make_pg_error(*st.broken);
+  // A batch larger than a WAL record (a COPY slice with small segments)
+  // goes to the log in pieces, all under the statement's commit.
+  std::vector<buffer> split;
+  bool oversize = false;
+  for (const auto& b : given)
+    oversize |= st.wal && b.size() > st.wal_max_record;
+  if (oversize)
+    for (const auto& b : given)
+      for (auto& piece : messages::split_insert(b, st.wal_max_record / 2))
+        split.push_back(std::move(piece));
+  const std::vector<buffer>& batches = oversize ? split : given;
   // Check and route every batch before anything is sent: a statement (or
   // transaction) is refused whole.
   struct routed {

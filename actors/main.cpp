@@ -45,6 +45,8 @@ struct config : caf::actor_system_config {
            "megabytes of WAL that trigger a checkpoint at half of them (default 1024)")
       .add(opts.checkpoint_timeout_s, "checkpoint-timeout",
            "seconds between automatic checkpoints, 30-86400 (default 300)")
+      .add(opts.wal_segment_size_mb, "wal-segment-size",
+           "megabytes per WAL segment of a new log, a power of two 1-1024 (default 64)")
       .add(opts.wal_init_zero, "wal-init-zero",
            "fill new WAL segments with zeros before use (default true)")
       .add(opts.truncate_corrupt_wal, "truncate-corrupt-wal",
@@ -93,7 +95,8 @@ int run(caf::actor_system& sys, const config& cfg) {
                            static_cast<int>(cfg.opts.wal_writer_delay_ms),
                            uint64_t{cfg.opts.max_wal_size_mb} << 20,
                            uint64_t{cfg.opts.checkpoint_timeout_s} * 1000,
-                           cfg.opts.truncate_corrupt_wal, cfg.opts.wal_init_zero}};
+                           cfg.opts.truncate_corrupt_wal, cfg.opts.wal_init_zero,
+                           uint64_t{cfg.opts.wal_segment_size_mb} << 20}};
   if (const auto& e = node.startup_error()) {
     std::fprintf(stderr, "hypertide: %s (SQLSTATE %s)\n", e->message.c_str(), e->sqlstate.c_str());
     return 1;
@@ -181,6 +184,8 @@ bool print_help(int argc, char** argv) {
         "  --hypertide.checkpoint-timeout=S\n"
         "                                  seconds between checkpoints, 30-86400,\n"
         "                                  when anything was logged (default: 300)\n"
+        "  --hypertide.wal-segment-size=MB megabytes per WAL segment, a power of two\n"
+        "                                  1-1024, when the log is created (default: 64)\n"
         "  wal-init-zero=false             (config file only) new WAL segments are\n"
         "                                  not zero-filled first: faster bulk loads,\n"
         "                                  slower small commits (default: true)\n"

@@ -106,6 +106,7 @@ node::node(caf::actor_system& sys, const durability& d) : node(sys) {
   recovery_options ro;
   ro.truncate_on_corruption = d.truncate_on_corruption;
   ro.zero_fill = d.wal_init_zero;
+  ro.segment_size = d.wal_segment_size;
   auto recovered = recover_wal(d.data_dir, ro, apply);
   std::optional<chunkstore::pg_error> err;
   if (auto* e = std::get_if<chunkstore::pg_error>(&recovered))

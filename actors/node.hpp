@@ -51,6 +51,8 @@ public:
     bool truncate_on_corruption = false;
     /// PostgreSQL's wal_init_zero: zero-fill new segments.
     bool wal_init_zero = true;
+    /// Bytes per WAL segment of a new log (an existing log keeps its own).
+    uint64_t wal_segment_size = uint64_t{64} << 20;
   };
 
   /// Starts a node that replays the log in `d.data_dir` (every committed

@@ -73,6 +73,10 @@ std::vector<std::string> check_options(const node_options& o) {
                    + "\" is not one of on, off, local, remote_write, remote_apply");
   if (o.wal_writer_delay_ms < 1 || o.wal_writer_delay_ms > 10000)
     errs.push_back("hypertide.wal-writer-delay: must be between 1 and 10000 (milliseconds)");
+  if (o.wal_segment_size_mb < 1 || o.wal_segment_size_mb > 1024
+      || (o.wal_segment_size_mb & (o.wal_segment_size_mb - 1)) != 0)
+    errs.push_back("hypertide.wal-segment-size: must be a power of two from 1 to 1024 "
+                   "(megabytes)");
   if (o.max_wal_size_mb < 2)
     errs.push_back("hypertide.max-wal-size: must be at least 2 (megabytes)");
   if (o.checkpoint_timeout_s < 30 || o.checkpoint_timeout_s > 86400)
@@ -154,6 +158,8 @@ std::vector<std::string> check_config_text(std::string_view text, node_options& 
         want_string(out.synchronous_commit);
       else if (key == "wal-writer-delay")
         want_range(out.wal_writer_delay_ms, 1, 10000, "milliseconds");
+      else if (key == "wal-segment-size")
+        want_range(out.wal_segment_size_mb, 1, 1024, "megabytes");
       else if (key == "max-wal-size")
         want_range(out.max_wal_size_mb, 2, INT32_MAX, "megabytes");
       else if (key == "checkpoint-timeout")

@@ -34,6 +34,10 @@ struct node_options {
   /// using it, so that a commit's fdatasync never changes the file's size
   /// (faster small commits; bulk appends write every byte twice).
   bool wal_init_zero = true;
+  /// PostgreSQL's wal_segment_size (initdb --wal-segsize) in megabytes: a
+  /// power of two from 1 to 1024, fixed when the log is created (a log
+  /// that exists keeps its own).
+  uint32_t wal_segment_size_mb = 64;
 };
 
 /// Checks the text of a config file the way CAF does not: CAF drops a value

@@ -257,7 +257,7 @@ recover_wal(const std::string& data_dir, const recovery_options& opts, const rec
     data_dir + "/snapshots"});
   auto ctl = wal::read_control(files->fs);
   if (!ctl && ctl.err().code == wal::errc::not_found)
-    ctl = wal::init_control(files->fs, wal::default_segment_size);
+    ctl = wal::init_control(files->fs, opts.segment_size);
   if (!ctl)
     return io_error("could not read the control file in \"" + dir + "\"", ctl.err());
   files->ctl = *ctl;

@@ -37,6 +37,8 @@ struct recovery_options {
   bool truncate_on_corruption = false;
   /// wal_init_zero: new segments are filled with zeros before use.
   bool zero_fill = true;
+  /// Bytes per segment when the log is created (a power of two).
+  uint64_t segment_size = uint64_t{64} << 20;
 };
 
 /// Told, in order, every entry of the newest checkpoint's snapshot

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 
 #include "catalog_generated.h"
@@ -289,6 +290,79 @@ result<insert_view> decode_insert(const buffer& buf, bool verify) {
       if (auto e = view_column(b->columns()->Get(static_cast<flatbuffers::uoffset_t>(i)),
                                b->rows(), out.batch.columns[i]))
         return invalid(*e);
+  }
+  return out;
+}
+
+namespace {
+
+/// Values [begin, begin + n) of a vector (absent: absent).
+template <class T>
+Offset<flatbuffers::Vector<T>> rows_of(FlatBufferBuilder& fbb, const flatbuffers::Vector<T>* v,
+                                       uint32_t begin, uint32_t n) {
+  if (v == nullptr || v->size() < begin + n)
+    return {};
+  return fbb.CreateVector(v->data() + begin, n);
+}
+
+} // namespace
+
+std::vector<buffer> split_insert(const buffer& buf, size_t max_bytes) {
+  const auto* b = fb::GetInsertBatch(buf.data());
+  const uint32_t rows = b->rows();
+  if (buf.size() <= max_bytes || rows < 2 || b->columns() == nullptr)
+    return {buf};
+  // Pieces of equal row counts; each piece's text dictionaries hold only
+  // the strings its rows use, so the average row (strings included) is
+  // the measure.
+  size_t row_bytes = std::max<size_t>(1, buf.size() / rows);
+  uint32_t per = static_cast<uint32_t>(std::max<size_t>(1, max_bytes / row_bytes));
+  std::vector<buffer> out;
+  for (uint32_t begin = 0; begin < rows; begin += per) {
+    uint32_t n = std::min(per, rows - begin);
+    FlatBufferBuilder fbb{1024 + n * row_bytes};
+    auto name = fbb.CreateString(b->table() ? b->table()->string_view() : std::string_view{});
+    std::vector<Offset<fb::Column>> cols;
+    for (const auto* c : *b->columns()) {
+      column_offsets o;
+      auto part = [&](const auto* v) { return rows_of(fbb, v, begin, n); };
+      o.i32 = part(c->i32());
+      o.i64 = part(c->i64());
+      o.f64 = part(c->f64());
+      o.u8 = part(c->u8());
+      if (c->codes() && c->dict() && c->codes()->size() >= begin + n) {
+        // The strings this piece's rows use, renumbered.
+        std::unordered_map<uint32_t, uint32_t> index;
+        std::vector<uint32_t> codes(n);
+        std::vector<Offset<flatbuffers::String>> strs;
+        for (uint32_t i = 0; i < n; ++i) {
+          uint32_t code = c->codes()->Get(begin + i);
+          auto [it, fresh] = index.emplace(code, static_cast<uint32_t>(strs.size()));
+          if (fresh)
+            strs.push_back(fbb.CreateString(code < c->dict()->size()
+                                              ? c->dict()->Get(code)->string_view()
+                                              : std::string_view{}));
+          codes[i] = it->second;
+        }
+        o.codes = fbb.CreateVector(codes);
+        o.dict = fbb.CreateVector(strs);
+      }
+      if (c->validity() && c->validity()->size() > 0) {
+        std::vector<uint8_t> bits((n + 7) / 8, 0);
+        const auto* v = c->validity();
+        for (uint32_t i = 0; i < n; ++i) {
+          uint32_t r = begin + i;
+          if (r / 8 < v->size() && ((v->Get(r / 8) >> (r % 8)) & 1) != 0)
+            bits[i / 8] |= static_cast<uint8_t>(1u << (i % 8));
+        }
+        o.validity = fbb.CreateVector(bits);
+      }
+      cols.push_back(fb::CreateColumn(fbb, c->type(), o.i32, o.i64, o.f64, o.u8, o.codes, o.dict,
+                                      o.validity));
+    }
+    fbb.Finish(fb::CreateInsertBatch(fbb, 1, name, n, fbb.CreateVector(cols)),
+               fb::InsertBatchIdentifier());
+    out.push_back(finish(fbb));
   }
   return out;
 }

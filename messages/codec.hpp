@@ -38,6 +38,11 @@ struct insert_view {
 /// Reads an InsertBatch.
 result<insert_view> decode_insert(const buffer& buf, bool verify);
 
+/// An InsertBatch cut into InsertBatches of at most about `max_bytes` each
+/// (rows in order; text keeps its dictionary): for a WAL whose records are
+/// smaller than a COPY statement's slice. One piece: the buffer itself.
+std::vector<buffer> split_insert(const buffer& buf, size_t max_bytes);
+
 /// What one chunk takes of a batch: rows (all when empty) at commit `at`.
 struct insert_part {
   chunkstore::lsn at = 0;

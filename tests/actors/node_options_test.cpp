@@ -47,8 +47,10 @@ max-wal-size=64
 checkpoint-timeout=600
 truncate-corrupt-wal=true
 wal-init-zero=false
+wal-segment-size=16
 )", c);
   BOOST_CHECK(errs.empty());
+  BOOST_CHECK_EQUAL(c.wal_segment_size_mb, 16u);
   BOOST_CHECK(!c.wal_init_zero);
   BOOST_CHECK_EQUAL(c.max_wal_size_mb, 64u);
   BOOST_CHECK_EQUAL(c.checkpoint_timeout_s, 600u);
@@ -63,6 +65,11 @@ truncate-corrupt-wal=yes
   BOOST_CHECK_NE(errs[1].find("line 3: hypertide.checkpoint-timeout: expected seconds between 30"),
                  std::string::npos);
   BOOST_CHECK_NE(errs[2].find("line 4: hypertide.truncate-corrupt-wal"), std::string::npos);
+  node_options q;
+  errs = check_config_text("[hypertide]\nwal-segment-size=48\n", q);
+  BOOST_REQUIRE_EQUAL(errs.size(), 1u);
+  BOOST_CHECK_NE(errs[0].find("hypertide.wal-segment-size: must be a power of two"),
+                 std::string::npos);
   node_options p;
   p.synchronous_commit = "sometimes";
   auto more = hypertide::actors::check_options(p);

@@ -631,3 +631,34 @@ BOOST_AUTO_TEST_CASE(a_corrupt_log_refuses_to_start_unless_told_to_truncate) {
                              + " -c " + quote("SELECT count(*) FROM t WHERE id = 100"));
   BOOST_CHECK_EQUAL(out, "INSERT 0 1\n1\n");
 }
+
+BOOST_AUTO_TEST_CASE(small_segments_take_a_large_copy_and_checkpoints_remove_them) {
+  // 1 MiB segments (PostgreSQL's smallest --wal-segsize): a 4 MB COPY goes
+  // to the log in pieces under one commit, spans several segments, and a
+  // CHECKPOINT removes the ones before it; a kill after that loses nothing.
+  temp_dir dir;
+  std::vector<std::string> args = {"--hypertide.data-dir=" + dir.path,
+                                   "--hypertide.wal-segment-size=1"};
+  auto segments = [&] {
+    auto [rc, out] = run("ls " + dir.path + "/pg_wal | grep -c '^[0-9A-F]\\{24\\}$'");
+    return std::stoi(out);
+  };
+  {
+    std::ofstream csv{dir.path + "/rows.csv"};
+    for (int i = 0; i < 20000; ++i)
+      csv << "2016-01-01 00:00:00+00," << i << "," << i << std::string(180, 'a' + i % 26)
+          << "\n"; // every note its own: the dictionary is as large as the rows
+  }
+  server s{args};
+  auto [rc, out] = s.psql("-v ON_ERROR_STOP=1 -c " + quote("CREATE TABLE t (time timestamptz NOT NULL, id int, note text)")
+                          + " -c " + quote("\\copy t FROM '" + dir.path + "/rows.csv' WITH (FORMAT csv)"));
+  BOOST_REQUIRE_MESSAGE(rc == 0, out);
+  BOOST_CHECK_GE(segments(), 4);
+  std::tie(rc, out) = s.psql("-c CHECKPOINT");
+  BOOST_CHECK_EQUAL(out, "CHECKPOINT\n");
+  BOOST_CHECK_LE(segments(), 2);
+  kill_hard(s);
+  server again{args};
+  std::tie(rc, out) = again.psql("-c " + quote("SELECT count(*), sum(id) FROM t"));
+  BOOST_CHECK_EQUAL(out, "20000|199990000\n");
+}

@@ -216,3 +216,38 @@ BOOST_AUTO_TEST_CASE(raw_results_concatenate_as_one) {
   BOOST_CHECK(ab.rows.at(2, 2).is_null);
   BOOST_CHECK(ab.rows.at(1, 2) == whole.at(2, 2));
 }
+
+BOOST_AUTO_TEST_CASE(an_insert_splits_into_pieces_of_its_rows) {
+  // What the catalog logs when a batch is larger than a WAL record: pieces
+  // that hold the rows in order, NULLs included, each with only the
+  // strings its rows use.
+  auto whole = sample_batch();
+  auto buf = messages::encode_insert("cpu", whole);
+  BOOST_CHECK_EQUAL(messages::split_insert(buf, buf.size()).size(), 1u);
+  auto pieces = messages::split_insert(buf, buf.size() / 4);
+  BOOST_REQUIRE_GE(pieces.size(), 4u);
+  size_t row = 0;
+  for (const auto& p : pieces) {
+    auto v = ok(messages::decode_insert(p, true));
+    BOOST_CHECK_EQUAL(v.table, "cpu");
+    for (uint32_t r = 0; r < v.batch.rows; ++r, ++row)
+      for (size_t c = 0; c < whole.num_columns(); ++c)
+        BOOST_CHECK_MESSAGE(v.batch.columns[c].at(r) == whole.at(row, c),
+                            "row " << row << " column " << c);
+  }
+  BOOST_CHECK_EQUAL(row, whole.rows());
+  // Distinct strings: each piece carries its own quarter of them.
+  cs::column_batch names{std::vector<cs::column_type>{cs::column_type::text}};
+  for (int i = 0; i < 100; ++i) {
+    names.append_text(0, "name_" + std::to_string(i) + std::string(50, 'x'));
+    names.finish_row();
+  }
+  auto nbuf = messages::encode_insert("t", names);
+  size_t strings = 0;
+  for (const auto& p : messages::split_insert(nbuf, nbuf.size() / 4)) {
+    auto v = ok(messages::decode_insert(p, true));
+    BOOST_CHECK_EQUAL(v.batch.columns[0].dict.size(), v.batch.rows);
+    strings += v.batch.columns[0].dict.size();
+  }
+  BOOST_CHECK_EQUAL(strings, 100u);
+}
