@@ -265,6 +265,7 @@ void finish_checkpoint(self_ptr self, std::optional<chunkstore::pg_error> err) {
   } else {
     st.last_redo = job.redo;
     st.changes -= std::min(st.changes, job.changes);
+    st.last_checkpoint_at = std::chrono::steady_clock::now();
   }
   for (auto& p : job.waiting) {
     if (err)
@@ -563,12 +564,17 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
         self->delayed_send(self, std::chrono::milliseconds(timeout_ms), checkpoint_atom_v, true);
     },
     [=](checkpoint_atom, bool) {
-      // checkpoint_timeout: as PostgreSQL, only when something was logged.
+      // checkpoint_timeout after the last checkpoint, as in PostgreSQL, and
+      // only when something was logged since.
       auto& st = self->state;
-      if (!st.checkpoint && st.changes > 0 && !st.broken)
+      const auto period = std::chrono::milliseconds(st.checkpoint_timeout_ms);
+      const auto since = std::chrono::steady_clock::now() - st.last_checkpoint_at;
+      if (since >= period && !st.checkpoint && st.changes > 0 && !st.broken)
         start_checkpoint(self, {});
-      self->delayed_send(self, std::chrono::milliseconds(st.checkpoint_timeout_ms),
-                         checkpoint_atom_v, true);
+      auto next = since >= period ? period
+                                  : std::chrono::duration_cast<std::chrono::milliseconds>(period - since);
+      self->delayed_send(self, std::max(next, std::chrono::milliseconds(10)), checkpoint_atom_v,
+                         true);
     },
     [=](restore_atom, uint8_t kind, const buffer& b) { return restore(self, kind, b); },
     [=](done_atom, uint64_t snapshot) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -70,6 +71,9 @@ struct catalog_state {
   uint64_t checkpoint_timeout_ms = 0;
   uint64_t changes = 0;
   uint64_t last_redo = 0;
+  /// When the last checkpoint finished (or the node started):
+  /// checkpoint_timeout counts from here, as in PostgreSQL.
+  std::chrono::steady_clock::time_point last_checkpoint_at = std::chrono::steady_clock::now();
 
   /// The oldest snapshot a reader may still use.
   uint64_t horizon() const noexcept {
