@@ -210,10 +210,18 @@ build_insert(const cs::table_schema& schema, const insert_values& x) {
         return positioned_error{{"42601", "INSERT has more target columns than expressions", {}},
                                 0};
       for (size_t c = 0; c < schema.columns.size(); ++c) {
+        const auto& col = schema.columns[c];
+        // NOT NULL fails the statement here, as in PostgreSQL, not only when
+        // the rows reach the catalog (a transaction's at COMMIT).
+        if (col.not_null && (source[c] < 0 || row[static_cast<size_t>(source[c])].is_null))
+          return positioned_error{{"23502", "null value in column \"" + col.name
+                                              + "\" of relation \"" + x.table
+                                              + "\" violates not-null constraint", {}},
+                                  0};
         if (source[c] < 0)
           b.append_null(c);
         else
-          put(b, c, schema.columns[c], row[static_cast<size_t>(source[c])]);
+          put(b, c, col, row[static_cast<size_t>(source[c])]);
       }
       b.finish_row();
     }

@@ -10,6 +10,10 @@
 #include "actors/fixtures.hpp"
 #include "benchmarks/tsbs_data.hpp"
 
+#include <caf/scoped_actor.hpp>
+
+#include "messages/codec.hpp"
+
 using namespace hypertide;
 namespace cs = hypertide::chunkstore;
 using test::expect_ok;
@@ -300,6 +304,37 @@ BOOST_AUTO_TEST_CASE(concurrent_statements_are_atomic) {
   BOOST_CHECK_EQUAL(bad.load(), 0);
   BOOST_CHECK_GT(reads.load(), 0);
   BOOST_CHECK_EQUAL(count_of(node, count_all("metrics")), batches * rows_per_batch);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(node_commit_tests, test::real_node_fixture)
+
+BOOST_AUTO_TEST_CASE(a_refused_transaction_leaves_no_chunk_behind) {
+  // A transaction's batches are routed at COMMIT; when a later one is
+  // refused, the chunks an earlier one created must go too (a chunk in the
+  // catalog without its actor broke every query of the table).
+  make_metrics(node, 0);
+  cs::table_schema strict{{{"time", cs::column_type::timestamptz, true},
+                           {"v", cs::column_type::float8, true}}};
+  expect_ok(node.create_table({"strict", strict, false}));
+  cs::column_batch bad{strict};
+  bad.append_int(0, 0);
+  bad.append_null(1);
+  bad.finish_row();
+  std::vector<messages::buffer> writes{messages::encode_insert("metrics", metrics_rows(0, 5, 1, 1)),
+                                       messages::encode_insert("strict", bad)};
+  caf::scoped_actor self{sys};
+  std::string state;
+  self->request(node.catalog(), caf::infinite, actors::commit_atom_v, writes,
+                uint8_t{actors::commit_default})
+    .receive([&](uint64_t, uint64_t) { state = "committed"; },
+             [&](caf::error& e) { state = actors::to_pg_error(e).sqlstate; });
+  BOOST_CHECK_EQUAL(state, "23502");
+  BOOST_CHECK_EQUAL(expect_ok(node.show_chunks("metrics")).size(), 0u);
+  BOOST_CHECK_EQUAL(count_of(node, count_all("metrics")), 0);
+  expect_ok(node.insert("metrics", metrics_rows(0, 5, 1, 1)));
+  BOOST_CHECK_EQUAL(count_of(node, count_all("metrics")), 5);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
