@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <deque>
-#include <regex>
 
 #include "planner/catalog_query_internal.hpp"
 #include "planner/pg_nodes.hpp"
@@ -638,96 +637,6 @@ private:
          fc->location);
   }
 
-  static bool regex_match(const std::string& s, const std::string& pattern, bool icase,
-                          int32_t location) {
-    // std::regex recurses once per character of the subject: a long one
-    // would run the thread out of stack. Catalog names are short.
-    constexpr size_t max_subject = 4096;
-    if (s.size() > max_subject || pattern.size() > max_subject)
-      fail("0A000", "regular expressions over more than " + std::to_string(max_subject)
-                      + " characters are not supported in catalog queries", location);
-    try {
-      auto flags = std::regex::ECMAScript;
-      if (icase)
-        flags |= std::regex::icase;
-      return std::regex_search(s, std::regex{pattern, flags});
-    } catch (const std::regex_error&) {
-      fail("2201B", "invalid regular expression: " + pattern, location);
-    }
-  }
-
-  cval op(const std::string& name, const cval& l, const cval& r, int32_t location) {
-    if (name == "||" && (l.kind == cval::k::array || r.kind == cval::k::array)) {
-      // Array concatenation: a NULL array adds nothing.
-      std::vector<cval> xs;
-      for (const cval* a : {&l, &r}) {
-        if (a->kind == cval::k::array)
-          xs.insert(xs.end(), a->elems->begin(), a->elems->end());
-        else if (!a->null())
-          xs.push_back(*a);
-      }
-      return array_of(std::move(xs));
-    }
-    if (l.null() || r.null())
-      return {};
-    if (name == "=" || name == "<>" || name == "!=" || name == "<" || name == "<="
-        || name == ">" || name == ">=") {
-      int c = compare(l, r);
-      bool b = name == "=" ? c == 0 : (name == "<>" || name == "!=") ? c != 0
-               : name == "<" ? c < 0 : name == "<=" ? c <= 0 : name == ">" ? c > 0 : c >= 0;
-      return cval::of_bool(b);
-    }
-    if (name == "~" || name == "!~" || name == "~*" || name == "!~*") {
-      bool m = regex_match(text_of(l), text_of(r), name.find('*') != std::string::npos, location);
-      return cval::of_bool(name[0] == '!' ? !m : m);
-    }
-    if (name == "||")
-      return cval::of_text(text_of(l) + text_of(r));
-    if (name == "+" || name == "-" || name == "*") {
-      cval x = coerce_like(l, r), y = coerce_like(r, l);
-      if (x.kind == cval::k::integer && y.kind == cval::k::integer) {
-        int64_t r = 0;
-        bool overflow = name == "+"   ? __builtin_add_overflow(x.i, y.i, &r)
-                        : name == "-" ? __builtin_sub_overflow(x.i, y.i, &r)
-                                      : __builtin_mul_overflow(x.i, y.i, &r);
-        if (overflow)
-          fail("22003", "bigint out of range", location);
-        return cval::of_int(r, x.type);
-      }
-    }
-    fail("0A000", "operator " + name + " is not supported in catalog queries yet", location);
-  }
-
-  /// LIKE: % any run, _ one character, \ escapes the next. Iterative, with
-  /// backtracking to the last % only: O(len(s) * len(p)) at worst.
-  static bool like_match(std::string_view s, std::string_view p) {
-    size_t si = 0, pi = 0;
-    size_t star = std::string_view::npos, star_s = 0;
-    while (si < s.size()) {
-      if (pi < p.size() && p[pi] == '%') {
-        star = pi++;
-        star_s = si;
-        continue;
-      }
-      if (pi < p.size()) {
-        bool escaped = p[pi] == '\\' && pi + 1 < p.size();
-        char want = escaped ? p[pi + 1] : p[pi];
-        if ((!escaped && want == '_') || want == s[si]) {
-          pi += escaped ? 2 : 1;
-          ++si;
-          continue;
-        }
-      }
-      if (star == std::string_view::npos)
-        return false;
-      pi = star + 1;
-      si = ++star_s;
-    }
-    while (pi < p.size() && p[pi] == '%')
-      ++pi;
-    return pi == p.size();
-  }
-
   cval eval(const node* n, const scope& sc) {
     switch (n->node_case) {
       case PG_QUERY__NODE__NODE_A_CONST: {
@@ -772,7 +681,7 @@ private:
               fail("0A000", "prefix operator " + name + " is not supported in catalog queries",
                    x->location);
             }
-            return op(name, eval(x->lexpr, sc), eval(x->rexpr, sc), x->location);
+            return apply_operator(name, eval(x->lexpr, sc), eval(x->rexpr, sc), x->location);
           }
           case PG_QUERY__A__EXPR__KIND__AEXPR_IN: {
             cval l = eval(x->lexpr, sc);

@@ -283,4 +283,10 @@ private:
   std::map<std::string, relation> built_;
 };
 
+/// A binary operator of a catalog query (catalog_operators.cpp).
+cval apply_operator(const std::string& name, const cval& l, const cval& r, int32_t location);
+
+/// LIKE: % any run, _ one character, \ escapes the next.
+bool like_match(std::string_view s, std::string_view p);
+
 } // namespace hypertide::planner::catalog_detail
