@@ -413,9 +413,12 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
       if (auto* e = failed(x))
         return make_pg_error(*e);
       auto& ct = std::get<messages::create_table>(x);
+      bool existed = self->state.cat.find(ct.name) != nullptr;
       auto r = self->state.cat.create_table(ct);
       if (auto* e = failed(r))
         return make_pg_error(*e);
+      if (existed)
+        return false; // IF NOT EXISTS over a table there: nothing to log
       if (!self->state.wal)
         return true;
       // The record names the OID the table got: replay gives it the same.
@@ -440,9 +443,13 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
       auto x = messages::decode_drop_table(b, false);
       if (auto* e = failed(x))
         return make_pg_error(*e);
-      auto r = self->state.cat.drop_table(std::get<messages::drop_table>(x));
+      const auto& dt = std::get<messages::drop_table>(x);
+      bool existed = self->state.cat.find(dt.name) != nullptr;
+      auto r = self->state.cat.drop_table(dt);
       if (auto* e = failed(r))
         return make_pg_error(*e);
+      if (!existed)
+        return false; // IF EXISTS over no table: nothing to log
       // A chunk actor goes away once the last query holding it finishes.
       for (int32_t id : std::get<std::vector<int32_t>>(r))
         self->state.chunks.erase(id);

@@ -526,12 +526,24 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
     st.schemas.clear(); // this session's own DDL: no cached columns may outlive it
   if (auto* ct = std::get_if<messages::create_table>(&req)) {
     self->request(cat, caf::infinite, create_atom_v, messages::encode(*ct))
-      .then([next](bool) { next(tagged("CREATE TABLE")); },
-            on_error);
+      .then(
+        [next, name = ct->name](bool created) {
+          auto r = tagged("CREATE TABLE");
+          if (!created)
+            r.notices.push_back("relation \"" + name + "\" already exists, skipping");
+          next(r);
+        },
+        on_error);
   } else if (auto* dt = std::get_if<messages::drop_table>(&req)) {
     self->request(cat, caf::infinite, drop_atom_v, messages::encode(*dt))
-      .then([next](bool) { next(tagged("DROP TABLE")); },
-            on_error);
+      .then(
+        [next, name = dt->name](bool dropped) {
+          auto r = tagged("DROP TABLE");
+          if (!dropped)
+            r.notices.push_back("table \"" + name + "\" does not exist, skipping");
+          next(r);
+        },
+        on_error);
   } else if (auto* iv = std::get_if<planner::insert_values>(&req)) {
     if (iv->select == nullptr) {
       insert_rows(self, *iv, next);

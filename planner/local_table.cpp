@@ -32,7 +32,11 @@ std::variant<local_table, positioned_error> local_from_result(std::string name,
   t.name = std::move(name);
   for (const auto& c : r.columns) {
     cs::column_type type = cs::column_type::text;
+    int32_t sql_oid = 0;
     switch (c.type_oid) {
+      case oid::int2: type = cs::column_type::int4; sql_oid = oid::int2; break;
+      case oid::float4: type = cs::column_type::float8; sql_oid = oid::float4; break;
+      case oid::varchar: sql_oid = oid::varchar; break;
       case oid::int4: type = cs::column_type::int4; break;
       case oid::int8: type = cs::column_type::int8; break;
       case oid::float8:
@@ -42,7 +46,7 @@ std::variant<local_table, positioned_error> local_from_result(std::string name,
       case oid::timestamp: type = cs::column_type::timestamp; break;
       default: break;
     }
-    t.schema.columns.push_back(cs::column_def{c.name, type, false});
+    t.schema.columns.push_back(cs::column_def{c.name, type, false, sql_oid});
   }
   if (r.plain) {
     statement_result text = r;

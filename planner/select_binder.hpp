@@ -32,6 +32,27 @@ inline bool is_aggregate_name(const std::string& n) {
          || n == "last";
 }
 
+/// `x::t` of a column whose values `t` keeps as they are (a wider integer,
+/// double precision of real, timestamp of timestamptz in UTC): the column,
+/// so that WHERE and aggregates read it directly; else `e` itself.
+/// With `compare`, also an integer column cast to any number (the chunk's
+/// filter compares it with a float constant exactly).
+inline bexpr value_preserving_column(bexpr e, bool compare = false) {
+  if (e.k != bexpr::kind::func || e.name != "::" || e.args[0].k != bexpr::kind::column)
+    return e;
+  int32_t from = e.args[0].type, to = e.type;
+  auto int_rank = [](int32_t t) { return t == oid::int2 ? 0 : t == oid::int4 ? 1 : 2; };
+  bool keeps = (is_int(from) && is_int(to) && int_rank(from) <= int_rank(to))
+               || (is_float(from) && to == oid::float8) || (is_time(from) && is_time(to))
+               || (compare && is_int(from) && is_number(to));
+  if (!keeps)
+    return e;
+  bexpr c = std::move(e.args[0]);
+  if (is_time(to))
+    c.type = to; // the same microseconds, read in UTC
+  return c;
+}
+
 struct binder {
   const cs::table_schema& schema;
   cs::timestamp now;
@@ -176,15 +197,22 @@ struct binder {
       case PG_QUERY__NODE__NODE_TYPE_CAST: {
         bexpr arg = fold(bind(n->type_cast->arg));
         int32_t t = cast_type(n->type_cast->type_name);
+        int32_t loc = n->type_cast->location;
         if (arg.k == bexpr::kind::constant)
-          return constant(coerce(arg.value, t, n->type_cast->location));
-        if (arg.type == t || (is_number(arg.type) && is_number(t)))
-          return arg; // numeric casts of columns keep the value
-        if (is_time(arg.type) && is_time(t)) {
-          arg.type = t; // the same microseconds, read in UTC
+          // A literal's input error points at it; a value's cast, as at run
+          // time, has no position.
+          return constant(cast_datum(arg.value, t, arg.type == oid::unknown ? loc : -1));
+        if (arg.type == t)
           return arg;
-        }
-        fail("0A000", "casts of columns are not supported yet", n->type_cast->location);
+        if (!castable(arg.type, t))
+          fail("42846", std::string{"cannot cast type "} + type_name(arg.type) + " to "
+                          + type_name(t), loc);
+        bexpr e;
+        e.k = bexpr::kind::func;
+        e.name = "::";
+        e.type = t;
+        e.args.push_back(std::move(arg));
+        return e;
       }
       case PG_QUERY__NODE__NODE_A_EXPR:
         return bind_a_expr(n->a_expr);
@@ -459,7 +487,7 @@ struct binder {
     auto column_arg = [&](const node* n) {
       bool saved = agg_context;
       agg_context = false;
-      bexpr c = bind(n);
+      bexpr c = value_preserving_column(bind(n));
       agg_context = saved;
       if (c.k != bexpr::kind::column)
         fail("0A000", "aggregates over expressions are not supported yet", f->location);

@@ -58,6 +58,8 @@ datum narrowed(datum d, int32_t t, int32_t location) {
     d.f = static_cast<float>(d.f);
   } else if (t == oid::int2 && (d.i > INT16_MAX || d.i < INT16_MIN)) {
     fail("22003", "smallint out of range", location);
+  } else if (t == oid::int4 && (d.i > INT32_MAX || d.i < INT32_MIN)) {
+    fail("22003", "integer out of range", location);
   }
   return d;
 }
@@ -193,6 +195,58 @@ datum coerce(const datum& d, int32_t t, int32_t location) {
        location);
 }
 
+bool castable(int32_t from, int32_t to) {
+  auto texty = [](int32_t t) { return t == oid::text || t == oid::varchar || t == oid::unknown; };
+  if (from == to || texty(from) || to == oid::text || to == oid::varchar)
+    return true;
+  if (is_number(from) && is_number(to))
+    return true;
+  if (is_time(from) && is_time(to))
+    return true;
+  // PostgreSQL casts boolean to and from integer (int4) only.
+  return (from == oid::bool_ && to == oid::int4) || (from == oid::int4 && to == oid::bool_);
+}
+
+datum cast_datum(const datum& d, int32_t t, int32_t location) {
+  if (!castable(d.type, t))
+    fail("42846", std::string{"cannot cast type "} + type_name(d.type) + " to " + type_name(t),
+         location);
+  if (d.null)
+    return null_of(t);
+  if (d.type == t)
+    return d;
+  if (t == oid::text || t == oid::varchar) {
+    // boolean's cast to text spells the word (its output is t/f).
+    datum r = make_text(d.type == oid::bool_ ? (d.i ? "true" : "false") : to_text(d).value_or(""));
+    r.type = t;
+    return r;
+  }
+  if (d.type == oid::text || d.type == oid::varchar || d.type == oid::unknown) {
+    datum u = d;
+    u.type = oid::unknown;
+    // PostgreSQL's input functions skip surrounding blanks.
+    auto b = u.s.find_first_not_of(" \t\n\r");
+    u.s = b == std::string::npos ? std::string{} : u.s.substr(b, u.s.find_last_not_of(" \t\n\r") - b + 1);
+    if (t == oid::text || t == oid::varchar || t == oid::interval)
+      u.s = d.s;
+    return coerce(u, t, location);
+  }
+  if (d.type == oid::bool_)
+    return make_int(oid::int4, d.i ? 1 : 0);
+  if (t == oid::bool_)
+    return make_int(oid::bool_, d.i != 0 ? 1 : 0);
+  if (is_number(d.type) && is_int(t) && (is_float(d.type) || d.type == oid::numeric)) {
+    // float to integer rounds half to even (rint), numeric half away from
+    // zero, as PostgreSQL does; out of range is 22003.
+    double x = d.type == oid::numeric ? std::round(d.f) : std::nearbyint(d.f);
+    if (!std::isfinite(x) || x < -9223372036854775808.0 || x >= 9223372036854775808.0)
+      fail("22003", std::string{t == oid::int8 ? "bigint" : t == oid::int2 ? "smallint" : "integer"}
+                      + " out of range", location);
+    return narrowed(make_int(t, static_cast<int64_t>(x)), t, location);
+  }
+  return coerce(d, t, location);
+}
+
 /// -1, 0, 1 for non-NULL datums of comparable types (NaN sorts last).
 int compare(const datum& a, const datum& b) {
   if (a.type == oid::text || b.type == oid::text || a.type == oid::unknown
@@ -226,6 +280,8 @@ int64_t interval_micros(const interval& iv, int32_t location) {
 datum apply_op(const bexpr& e, const std::vector<datum>& a) {
   const std::string& op = e.name;
   if (e.k == bexpr::kind::func) {
+    if (op == "::")
+      return cast_datum(a[0], e.type, -1);
     if (op == "time_bucket") {
       if (a[0].null || a[1].null)
         return null_of(a[1].type);

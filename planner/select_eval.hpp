@@ -38,6 +38,15 @@ datum null_of(int32_t type);
 /// number converted), or fails with PostgreSQL's error.
 datum coerce(const datum& d, int32_t t, int32_t location);
 
+/// True when PostgreSQL has a cast (explicit or not) from `from` to `to`
+/// among the types hypertide knows.
+bool castable(int32_t from, int32_t to);
+
+/// An explicit cast (`x::t`, `CAST(x AS t)`): text output or input,
+/// numeric conversions (rounding to integers, range checks), boolean and
+/// integer; 42846 when PostgreSQL has no such cast.
+datum cast_datum(const datum& d, int32_t t, int32_t location);
+
 /// -1, 0, 1 for non-NULL datums of comparable types (NaN sorts last).
 int compare(const datum& a, const datum& b);
 

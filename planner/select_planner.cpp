@@ -23,8 +23,14 @@ namespace detail {
 
 
 /// Converts a bound WHERE expression into a chunk predicate.
-cs::predicate to_predicate(const bexpr& e, const cs::table_schema& schema) {
+cs::predicate to_predicate(const bexpr& e_in, const cs::table_schema& schema) {
   using P = cs::predicate;
+  // Casts that keep a column's values compare the column itself.
+  bexpr e = e_in;
+  if (e.k == bexpr::kind::op || e.k == bexpr::kind::in_list || e.k == bexpr::kind::is_null
+      || e.k == bexpr::kind::is_not_null)
+    for (auto& a : e.args)
+      a = value_preserving_column(std::move(a), true);
   auto value_of = [&](const datum& d, int column) {
     auto t = schema.columns[static_cast<size_t>(column)].type;
     if (d.null)

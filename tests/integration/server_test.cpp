@@ -151,6 +151,15 @@ BOOST_AUTO_TEST_CASE(ddl_through_psql) {
   std::tie(rc, out) = s.psql("-c 'DROP TABLE cpu' -c 'DROP TABLE cpu'");
   BOOST_CHECK_NE(out.find("DROP TABLE"), std::string::npos);
   BOOST_CHECK_NE(out.find("ERROR:  table \"cpu\" does not exist"), std::string::npos);
+  // IF EXISTS / IF NOT EXISTS that do nothing say so, as PostgreSQL does.
+  std::tie(rc, out) = s.psql("-v ON_ERROR_STOP=1 -c 'DROP TABLE IF EXISTS cpu' -c "
+                             + quote("CREATE TABLE IF NOT EXISTS t (a int)") + " -c "
+                             + quote("CREATE TABLE IF NOT EXISTS t (a int)"));
+  BOOST_CHECK_EQUAL(rc, 0);
+  BOOST_CHECK_NE(out.find("NOTICE:  table \"cpu\" does not exist, skipping"), std::string::npos);
+  BOOST_CHECK_EQUAL(out.find("NOTICE:  relation \"t\" already exists, skipping"),
+                    out.rfind("NOTICE:  relation \"t\" already exists, skipping"));
+  BOOST_CHECK_NE(out.find("NOTICE:  relation \"t\" already exists, skipping"), std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(insert_values_through_psql) {
