@@ -505,17 +505,18 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
                                                            "supported yet", {}}, 0});
       return;
     }
-    const std::string* read = nullptr;
-    if (auto* sel = std::get_if<planner::select_request>(&req))
-      read = &sel->table;
+    std::vector<std::string> reads;
+    if (auto* sel = std::get_if<planner::select_request>(&req); sel && sel->table != "pg_catalog")
+      reads = planner::relations_read(sel->stmt);
     if (auto* cp = std::get_if<planner::copy_request>(&req); cp && !cp->from)
-      read = &cp->table;
-    if (read && st.tx_tables.count(*read) > 0) {
-      fail_query(self, planner::statement_error{
-                              {"0A000", "reading table \"" + *read + "\" after writing it in the "
-                                        "same transaction is not supported yet", {}}, 0});
-      return;
-    }
+      reads.push_back(cp->table);
+    for (const auto& read : reads)
+      if (st.tx_tables.count(read) > 0) {
+        fail_query(self, planner::statement_error{
+                                {"0A000", "reading table \"" + read + "\" after writing it in "
+                                          "the same transaction is not supported yet", {}}, 0});
+        return;
+      }
   }
   auto on_error = [self](caf::error& err) {
     fail_query(self, planner::statement_error{to_pg_error(err), 0});

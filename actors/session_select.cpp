@@ -128,8 +128,24 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
     }
   }
   if (planner::is_set_operation(stmt) && !planner::reads_pg_catalog(stmt)) {
-    failed(planner::statement_error{
-      {"0A000", "UNION, INTERSECT and EXCEPT are supported over pg_catalog only yet", {}}, 0});
+    // Each side on its own (WITH queries stay visible to both), then the
+    // set operation here.
+    auto [larg, rarg] = planner::set_operation_sides(stmt);
+    run_select(
+      self, larg, now, ctes, false,
+      [=, rarg = rarg](const planner::statement_result& left) {
+        run_select(
+          self, rarg, now, ctes, false,
+          [=](const planner::statement_result& right) {
+            auto r = planner::set_operation(stmt, left, right);
+            if (auto* e = std::get_if<planner::positioned_error>(&r))
+              failed(planner::statement_error{e->error, e->position});
+            else
+              done(std::get<planner::statement_result>(r));
+          },
+          failed);
+      },
+      failed);
     return;
   }
   if (planner::reads_pg_catalog(stmt)) {

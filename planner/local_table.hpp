@@ -33,6 +33,12 @@ std::variant<statement_result, positioned_error> run_local(const void* select_st
 std::variant<local_table, positioned_error> local_from_result(std::string name,
                                                               const statement_result& r);
 
+/// UNION, INTERSECT or EXCEPT [ALL] (a SelectStmt's op) of its two sides'
+/// results, then its ORDER BY (result column names or ordinals), OFFSET
+/// and LIMIT.
+std::variant<statement_result, positioned_error>
+set_operation(const void* select_stmt, statement_result left, statement_result right);
+
 /// timescaledb_information.hypertables, .chunks and .dimensions over a
 /// catalog snapshot; nullopt for another name.
 std::optional<local_table> information_view(const std::string& view,

@@ -109,6 +109,54 @@ std::variant<select_source, positioned_error> source_of(const void* raw) {
   }
 }
 
+namespace {
+
+void collect_relations(const node* n, std::vector<std::string>& out);
+
+void collect_select(const PgQuery__SelectStmt* s, std::vector<std::string>& out) {
+  if (s == nullptr)
+    return;
+  collect_select(s->larg, out);
+  collect_select(s->rarg, out);
+  if (s->with_clause)
+    for (size_t i = 0; i < s->with_clause->n_ctes; ++i)
+      if (s->with_clause->ctes[i]->node_case == PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR)
+        collect_relations(s->with_clause->ctes[i]->common_table_expr->ctequery, out);
+  for (size_t i = 0; i < s->n_from_clause; ++i)
+    collect_relations(s->from_clause[i], out);
+}
+
+void collect_relations(const node* n, std::vector<std::string>& out) {
+  if (n == nullptr)
+    return;
+  switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_SELECT_STMT: collect_select(n->select_stmt, out); break;
+    case PG_QUERY__NODE__NODE_RANGE_VAR: out.emplace_back(n->range_var->relname); break;
+    case PG_QUERY__NODE__NODE_JOIN_EXPR:
+      collect_relations(n->join_expr->larg, out);
+      collect_relations(n->join_expr->rarg, out);
+      break;
+    case PG_QUERY__NODE__NODE_RANGE_SUBSELECT:
+      collect_relations(n->range_subselect->subquery, out);
+      break;
+    default: break;
+  }
+}
+
+} // namespace
+
+std::vector<std::string> relations_read(const void* raw) {
+  std::vector<std::string> out;
+  collect_select(static_cast<const PgQuery__SelectStmt*>(raw), out);
+  return out;
+}
+
+bool is_join(const void* raw) {
+  const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
+  return s->n_from_clause > 1
+         || (s->n_from_clause == 1 && s->from_clause[0]->node_case == PG_QUERY__NODE__NODE_JOIN_EXPR);
+}
+
 bool has_from(const void* raw) {
   return static_cast<const PgQuery__SelectStmt*>(raw)->n_from_clause > 0;
 }
@@ -117,6 +165,11 @@ bool is_set_operation(const void* raw) {
   auto op = static_cast<const PgQuery__SelectStmt*>(raw)->op;
   return op != PG_QUERY__SET_OPERATION__SETOP_NONE
          && op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED;
+}
+
+std::pair<const void*, const void*> set_operation_sides(const void* raw) {
+  const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
+  return {s->larg, s->rarg};
 }
 
 std::vector<std::pair<std::string, const void*>> with_queries(const void* raw) {

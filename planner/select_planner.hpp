@@ -90,11 +90,21 @@ struct select_source {
 };
 std::variant<select_source, positioned_error> source_of(const void* select_stmt);
 
+/// Every relation a SelectStmt names (FROM items, joins, sub-selects, WITH
+/// queries, set operations' sides), WITH names included.
+std::vector<std::string> relations_read(const void* select_stmt);
+
+/// True when a SelectStmt reads several FROM items or a JOIN.
+bool is_join(const void* select_stmt);
+
 /// True when a SelectStmt has a FROM clause.
 bool has_from(const void* select_stmt);
 
 /// True for UNION, INTERSECT and EXCEPT (and VALUES lists joined by them).
 bool is_set_operation(const void* select_stmt);
+
+/// A set operation's two sides (SelectStmts).
+std::pair<const void*, const void*> set_operation_sides(const void* select_stmt);
 
 /// The WITH queries of a SelectStmt: (name, SelectStmt) in order.
 std::vector<std::pair<std::string, const void*>> with_queries(const void* select_stmt);

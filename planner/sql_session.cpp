@@ -666,9 +666,16 @@ planned_statement sql_session::plan_node(const void* raw) {
             .count()});
         break;
       }
-      if (s->n_from_clause > 0 || s->with_clause
-          || (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE
-              && s->op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED)) {
+      if (is_set_operation(s) || is_join(s)) {
+        // The session evaluates the sides and combines them.
+        out.emplace_back(select_request{
+          s, std::string{},
+          std::chrono::duration_cast<std::chrono::microseconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count()});
+        break;
+      }
+      if (s->n_from_clause > 0 || s->with_clause) {
         auto source = source_of(s);
         if (auto* e = std::get_if<positioned_error>(&source))
           throw plan_failure{{e->error, e->position}};
