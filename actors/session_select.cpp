@@ -115,6 +115,68 @@ void with_snapshot(self_ptr self, select_failed failed,
       [failed](caf::error& err) { failed(planner::statement_error{to_pg_error(err), 0}); });
 }
 
+/// Fetches the rows of leaf `i` of a join (and the ones after it) into
+/// `tables`, then joins them and runs the SELECT over the joined rows.
+void fetch_leaves(self_ptr self, const void* stmt,
+                  std::shared_ptr<std::vector<planner::join_leaf>> leaves, size_t i,
+                  std::shared_ptr<std::vector<planner::local_table>> tables, int64_t now,
+                  std::shared_ptr<cte_map> ctes, select_done done, select_failed failed) {
+  if (i == leaves->size()) {
+    auto r = planner::run_join(stmt, std::move(*tables), now);
+    if (auto* e = std::get_if<planner::positioned_error>(&r))
+      failed(planner::statement_error{e->error, e->position});
+    else
+      done(std::get<planner::statement_result>(r));
+    return;
+  }
+  const auto& leaf = (*leaves)[i];
+  auto next = [=](planner::local_table t) {
+    tables->push_back(std::move(t));
+    fetch_leaves(self, stmt, leaves, i + 1, tables, now, ctes, done, failed);
+  };
+  auto got_result = [=, name = leaf.alias](const planner::statement_result& r) {
+    auto t = planner::local_from_result(name, r);
+    if (auto* e = std::get_if<planner::positioned_error>(&t))
+      failed(planner::statement_error{e->error, e->position});
+    else
+      next(std::move(std::get<planner::local_table>(t)));
+  };
+  if (leaf.subselect != nullptr) {
+    run_select(self, leaf.subselect, now, ctes, false, got_result, failed);
+    return;
+  }
+  if (auto it = ctes->find(leaf.name); it != ctes->end()) {
+    next(*it->second);
+    return;
+  }
+  // A table: all its rows.
+  auto scan = [=, name = leaf.name](const messages::create_table& schema) {
+    auto plan = planner::plan_table_scan(schema.schema, name, {});
+    if (auto* e = std::get_if<planner::positioned_error>(&plan)) {
+      failed(planner::statement_error{e->error, e->position});
+      return;
+    }
+    run_plan(self,
+             std::make_shared<planner::select_plan>(
+               std::move(std::get<planner::select_plan>(plan))),
+             schema.oid, got_result, failed, nullptr);
+  };
+  if (auto it = self->state.schemas.find(leaf.name); it != self->state.schemas.end()) {
+    scan(it->second);
+    return;
+  }
+  self->request(self->state.catalog, caf::infinite, schema_atom_v, leaf.name)
+    .then(
+      [=](const buffer& schema_buf) {
+        auto ct = messages::decode_create_table(schema_buf, false);
+        if (auto* e = std::get_if<chunkstore::pg_error>(&ct))
+          failed(planner::statement_error{*e, 0});
+        else
+          scan(std::get<messages::create_table>(ct));
+      },
+      [failed](caf::error& err) { failed(planner::statement_error{to_pg_error(err), 0}); });
+}
+
 /// A SELECT over a hypertable, a timescaledb_information view, a WITH
 /// query or a sub-select; `done` gets its result.
 void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<cte_map> ctes,
@@ -169,6 +231,20 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
       failed(planner::statement_error{e->error, e->position});
     else
       done(std::get<planner::statement_result>(r));
+    return;
+  }
+  if (planner::is_join(stmt)) {
+    // Every relation's rows here, joined here (no filters pushed down yet).
+    auto leaves = planner::join_leaves(stmt);
+    if (auto* e = std::get_if<planner::positioned_error>(&leaves)) {
+      failed(planner::statement_error{e->error, e->position});
+      return;
+    }
+    fetch_leaves(self, stmt,
+                 std::make_shared<std::vector<planner::join_leaf>>(
+                   std::move(std::get<std::vector<planner::join_leaf>>(leaves))),
+                 0, std::make_shared<std::vector<planner::local_table>>(), now, ctes, done,
+                 failed);
     return;
   }
   auto source = planner::source_of(stmt);

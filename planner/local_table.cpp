@@ -14,7 +14,7 @@ namespace cs = chunkstore;
 
 std::variant<statement_result, positioned_error>
 run_local(const void* stmt, const local_table& t, cs::timestamp now) {
-  auto planned = plan_select(stmt, t.schema, now);
+  auto planned = plan_select(stmt, t.schema, now, t.joined ? &*t.joined : nullptr);
   if (auto* e = std::get_if<positioned_error>(&planned))
     return *e;
   const auto& plan = std::get<select_plan>(planned);
@@ -49,6 +49,18 @@ std::variant<local_table, positioned_error> local_from_result(std::string name,
     t.schema.columns.push_back(cs::column_def{c.name, type, false, sql_oid});
   }
   if (r.plain) {
+    // Columns of a batch taken whole, in order, with the storage types the
+    // schema above gives them: the batch itself.
+    const auto& p = *r.plain;
+    bool whole = p.begin == 0 && p.end == p.batch->rows()
+                 && p.columns.size() == t.schema.columns.size();
+    for (size_t c = 0; whole && c < p.columns.size(); ++c)
+      whole = p.columns[c] == static_cast<int>(c)
+              && p.batch->col(c).type == t.schema.columns[c].type;
+    if (whole && p.batch->num_columns() == p.columns.size()) {
+      t.rows = *p.batch;
+      return t;
+    }
     statement_result text = r;
     materialize(text);
     return local_from_result(std::move(name), text);

@@ -8,6 +8,7 @@
 #include "chunkstore/types.hpp"
 #include "messages/codec.hpp"
 #include "planner/insert_builder.hpp"
+#include "planner/select_planner.hpp"
 
 namespace hypertide::planner {
 
@@ -19,6 +20,9 @@ struct local_table {
   std::string name;
   chunkstore::table_schema schema;
   chunkstore::column_batch rows;
+  /// A join's rows: the relation of each column (its FROM clause and WHERE
+  /// already applied).
+  std::optional<join_columns> joined;
 };
 
 /// Runs a SelectStmt over `t` with the same planner and kernels as a
@@ -38,6 +42,24 @@ std::variant<local_table, positioned_error> local_from_result(std::string name,
 /// and LIMIT.
 std::variant<statement_result, positioned_error>
 set_operation(const void* select_stmt, statement_result left, statement_result right);
+
+/// A relation a join reads: a table (or WITH query) by name, or a
+/// sub-select; `alias` is what its columns are qualified by.
+struct join_leaf {
+  std::string name;
+  std::string alias;
+  const void* subselect = nullptr;
+};
+
+/// The relations of a SELECT's FROM clause with joins, left to right.
+std::variant<std::vector<join_leaf>, positioned_error> join_leaves(const void* select_stmt);
+
+/// Joins `leaves` (the rows of join_leaves(), in order) as the FROM clause
+/// says -- [INNER], LEFT, RIGHT, FULL [OUTER], CROSS JOIN, ON, USING,
+/// NATURAL, and FROM lists -- with a hash join on the equalities between
+/// the two sides, applies WHERE, then runs the rest of the SELECT.
+std::variant<statement_result, positioned_error>
+run_join(const void* select_stmt, std::vector<local_table> leaves, chunkstore::timestamp now);
 
 /// timescaledb_information.hypertables, .chunks and .dimensions over a
 /// catalog snapshot; nullopt for another name.

@@ -63,6 +63,10 @@ struct binder {
   std::vector<bexpr> key_exprs;      ///< GROUP BY keys, bound over table columns
   std::vector<int> slot_of_column;   ///< raw queries: projection slot per column
   const setting_lookup* setting = nullptr;
+  /// A join's columns: the relation (alias) each comes from, and which are
+  /// hidden from `*` and unqualified names (USING's copies). Null for one
+  /// table.
+  const join_columns* joined = nullptr;
 
   bexpr constant(datum d) {
     bexpr e;
@@ -84,6 +88,8 @@ struct binder {
       fail("0A000", "* is only supported alone in the select list", c->location);
     if (c->n_fields > 2)
       fail("0A000", "cross-database references are not implemented", c->location);
+    if (joined != nullptr)
+      return joined_column(c);
     if (c->n_fields == 2) {
       std::string q = string_of(c->fields[0]) ? string_of(c->fields[0]) : "";
       if (q != alias && q != table)
@@ -91,13 +97,53 @@ struct binder {
     }
     std::string name = last_name(c->n_fields, c->fields);
     int col = schema.find(name);
-    if (col < 0)
-      fail("42703", "column \"" + name + "\" does not exist", c->location);
+    if (col < 0) // PostgreSQL quotes the name only when it stands alone
+      fail("42703", "column " + (c->n_fields == 2 ? string_of(c->fields[0]) + std::string{"."} + name
+                                                 : "\"" + name + "\"") + " does not exist",
+           c->location);
     bexpr e;
     e.k = bexpr::kind::column;
     e.index = col;
     e.type = oid_of(schema.columns[static_cast<size_t>(col)]);
     return e;
+  }
+
+  bexpr joined_column(const PgQuery__ColumnRef* c) {
+    std::string name = last_name(c->n_fields, c->fields);
+    std::string q = c->n_fields == 2 && string_of(c->fields[0]) ? string_of(c->fields[0]) : "";
+    const auto& quals = joined->qualifiers;
+    if (!q.empty() && std::find(quals.begin(), quals.end(), q) == quals.end())
+      fail("42P01", "missing FROM-clause entry for table \"" + q + "\"", c->location);
+    int col = -1;
+    for (size_t i = 0; i < schema.columns.size(); ++i) {
+      bool match = schema.columns[i].name == name
+                   && (q.empty() ? !joined->hidden[i] : quals[i] == q);
+      if (!match)
+        continue;
+      if (col >= 0)
+        fail("42702", "column reference \"" + name + "\" is ambiguous", c->location);
+      col = static_cast<int>(i);
+    }
+    if (col < 0)
+      fail("42703", "column " + (q.empty() ? "\"" + name + "\"" : q + "." + name) + " does not exist",
+           c->location);
+    bexpr e;
+    e.k = bexpr::kind::column;
+    e.index = col;
+    e.type = oid_of(schema.columns[static_cast<size_t>(col)]);
+    return e;
+  }
+
+  /// The columns `*` (q empty) or `q.*` stands for.
+  std::vector<int> star_columns(const std::string& q, int32_t location) const {
+    std::vector<int> out;
+    for (size_t i = 0; i < schema.columns.size(); ++i)
+      if (joined == nullptr ? q.empty() || q == alias || q == table
+                            : q.empty() ? !joined->hidden[i] : joined->qualifiers[i] == q)
+        out.push_back(static_cast<int>(i));
+    if (out.empty() && !q.empty())
+      fail("42P01", "missing FROM-clause entry for table \"" + q + "\"", location);
+    return out;
   }
 
   datum const_datum(const PgQuery__AConst* c) {

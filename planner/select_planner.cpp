@@ -164,6 +164,11 @@ const node* target_ref(const node* n, const PgQuery__SelectStmt* s, bool prefer_
   return nullptr;
 }
 
+/// `q` of `q.*`, empty for `*`.
+std::string star_qualifier(const PgQuery__ColumnRef* c) {
+  return c->n_fields == 2 && string_of(c->fields[0]) ? string_of(c->fields[0]) : "";
+}
+
 bool rewrite_distinct_on(const PgQuery__SelectStmt* s, const cs::table_schema& schema,
                          binder& b, select_plan& plan) {
   size_t nd = s->n_distinct_clause;
@@ -212,8 +217,8 @@ bool rewrite_distinct_on(const PgQuery__SelectStmt* s, const cs::table_schema& s
       return false;
     if (v->column_ref->fields[v->column_ref->n_fields - 1]->node_case
         == PG_QUERY__NODE__NODE_A_STAR) {
-      for (size_t c = 0; c < schema.columns.size(); ++c)
-        outs.emplace_back(static_cast<int>(c), schema.columns[c].name);
+      for (int c : b.star_columns(star_qualifier(v->column_ref), v->column_ref->location))
+        outs.emplace_back(c, schema.columns[static_cast<size_t>(c)].name);
       continue;
     }
     bexpr e = b.bind(v);
@@ -260,13 +265,16 @@ bool rewrite_distinct_on(const PgQuery__SelectStmt* s, const cs::table_schema& s
 } // namespace detail
 
 std::variant<select_plan, positioned_error>
-plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now) {
+plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
+            const join_columns* joined) {
   const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
   select_plan plan;
   try {
     const node* from = s->from_clause[0];
     std::string relname, alias;
-    if (from->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT) {
+    if (joined != nullptr) {
+      // A join's rows: names resolve by the join's relations.
+    } else if (from->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT) {
       const auto* a = from->range_subselect->alias;
       relname = alias = a && has(a->aliasname) ? a->aliasname : "";
     } else {
@@ -278,7 +286,7 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now) 
       const char* relname;
     } rv_name{relname.c_str()};
     const auto* rv = &rv_name;
-    binder b{schema, now, alias, relname, &plan, false, {}, {}};
+    binder b{schema, now, alias, relname, &plan, false, {}, {}, nullptr, joined};
     plan.fragment.table = relname;
     const bool distinct_plain = s->n_distinct_clause == 1
                                 && s->distinct_clause[0]->node_case == PG_QUERY__NODE__NODE__NOT_SET;
@@ -286,7 +294,7 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now) 
     if (s->n_locking_clause > 0 || s->into_clause)
       fail("0A000", "FOR UPDATE and SELECT INTO are not supported");
     // WHERE: pushed down to the chunks.
-    if (s->where_clause) {
+    if (s->where_clause && joined == nullptr) { // a join applied its WHERE itself
       bexpr w = b.fold(b.bind(s->where_clause));
       if (w.type != oid::bool_ && !(w.k == bexpr::kind::constant && w.value.null))
         fail("42804", std::string{"argument of WHERE must be type boolean, not type "}
@@ -411,13 +419,13 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now) 
         if (v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF
             && v->column_ref->fields[v->column_ref->n_fields - 1]->node_case
                  == PG_QUERY__NODE__NODE_A_STAR) {
-          for (size_t c = 0; c < schema.columns.size(); ++c) {
+          for (int c : b.star_columns(star_qualifier(v->column_ref), v->column_ref->location)) {
             bexpr e;
             e.k = bexpr::kind::column;
-            e.index = static_cast<int>(c);
-            e.type = oid_of(schema.columns[c]);
+            e.index = c;
+            e.type = oid_of(schema.columns[static_cast<size_t>(c)]);
             plan.outputs.push_back(e);
-            plan.names.push_back(schema.columns[c].name);
+            plan.names.push_back(schema.columns[static_cast<size_t>(c)].name);
           }
           continue;
         }

@@ -64,12 +64,20 @@ struct select_plan {
   std::vector<bexpr> distinct_on;
 };
 
+/// The columns of a join's rows: the relation (alias) each comes from, and
+/// which ones `*` and unqualified names skip (the copies USING merges).
+struct join_columns {
+  std::vector<std::string> qualifiers;
+  std::vector<bool> hidden;
+};
+
 /// Binds a SelectStmt (libpg_query's PgQuery__SelectStmt, passed as void
 /// to keep its header out of this one) over a table with `schema`.
-/// `now` is the statement's timestamp for now().
+/// `now` is the statement's timestamp for now(). With `joined` the rows
+/// are a join's (its FROM clause and WHERE already applied).
 std::variant<select_plan, positioned_error>
 plan_select(const void* select_stmt, const chunkstore::table_schema& schema,
-            chunkstore::timestamp now);
+            chunkstore::timestamp now, const join_columns* joined = nullptr);
 
 /// Looks a setting up (current_setting()); nullopt when unknown.
 using setting_lookup = std::function<std::optional<std::string>(std::string_view)>;

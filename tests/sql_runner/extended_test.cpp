@@ -123,6 +123,29 @@ BOOST_AUTO_TEST_CASE(prepared_statements) {
   BOOST_CHECK_EQUAL(std::string{PQgetvalue(r, 0, 0)}, "9");
   BOOST_CHECK_EQUAL(std::string{PQgetvalue(r, 0, 1)}, "3");
   PQclear(r);
+  // A join and a set operation with parameters, as drivers send them.
+  exec_ok(c, "CREATE TABLE names (v int, name text)");
+  exec_ok(c, "INSERT INTO names VALUES (1, 'one'), (3, 'three'), (4, 'four')");
+  r = PQprepare(c, "join",
+                "SELECT n.name, m.v FROM m JOIN names n ON n.v = m.v WHERE m.v >= $1 "
+                "UNION ALL SELECT 'x', $2::int ORDER BY 2",
+                2, nullptr);
+  BOOST_REQUIRE_EQUAL(PQresultStatus(r), PGRES_COMMAND_OK);
+  PQclear(r);
+  r = PQdescribePrepared(c, "join");
+  BOOST_REQUIRE_EQUAL(PQresultStatus(r), PGRES_COMMAND_OK);
+  BOOST_CHECK_EQUAL(PQnfields(r), 2);
+  BOOST_CHECK_EQUAL(std::string{PQfname(r, 0)}, "name");
+  PQclear(r);
+  const char* jp[2] = {"2", "7"};
+  r = PQexecPrepared(c, "join", 2, jp, nullptr, nullptr, 0);
+  BOOST_REQUIRE_EQUAL(PQresultStatus(r), PGRES_TUPLES_OK);
+  BOOST_REQUIRE_EQUAL(PQntuples(r), 3);
+  BOOST_CHECK_EQUAL(std::string{PQgetvalue(r, 0, 0)}, "three");
+  BOOST_CHECK_EQUAL(std::string{PQgetvalue(r, 1, 0)}, "four");
+  BOOST_CHECK_EQUAL(std::string{PQgetvalue(r, 2, 0)}, "x");
+  BOOST_CHECK_EQUAL(std::string{PQgetvalue(r, 2, 1)}, "7");
+  PQclear(r);
   // Errors: a bad statement, a missing one; the connection stays usable.
   r = PQprepare(c, "bad", "SELEC 1", 0, nullptr);
   BOOST_CHECK_EQUAL(std::string{PQresultErrorField(r, PG_DIAG_SQLSTATE)}, "42601");
