@@ -96,11 +96,16 @@ struct binder {
         fail("42P01", "missing FROM-clause entry for table \"" + q + "\"", c->location);
     }
     std::string name = last_name(c->n_fields, c->fields);
-    int col = schema.find(name);
-    if (col < 0) // PostgreSQL quotes the name only when it stands alone
-      fail("42703", "column " + (c->n_fields == 2 ? string_of(c->fields[0]) + std::string{"."} + name
-                                                 : "\"" + name + "\"") + " does not exist",
-           c->location);
+    const char* q = c->n_fields == 2 ? string_of(c->fields[0]) : nullptr;
+    return column_at(schema.find(name), q ? q : "", name, c->location);
+  }
+
+  /// Column `col` of the table; 42703 naming `q.name` when it is -1
+  /// (PostgreSQL quotes the name only when it stands alone).
+  bexpr column_at(int col, const std::string& q, const std::string& name, int32_t location) {
+    if (col < 0)
+      fail("42703", "column " + (q.empty() ? "\"" + name + "\"" : q + "." + name) + " does not exist",
+           location);
     bexpr e;
     e.k = bexpr::kind::column;
     e.index = col;
@@ -124,14 +129,7 @@ struct binder {
         fail("42702", "column reference \"" + name + "\" is ambiguous", c->location);
       col = static_cast<int>(i);
     }
-    if (col < 0)
-      fail("42703", "column " + (q.empty() ? "\"" + name + "\"" : q + "." + name) + " does not exist",
-           c->location);
-    bexpr e;
-    e.k = bexpr::kind::column;
-    e.index = col;
-    e.type = oid_of(schema.columns[static_cast<size_t>(col)]);
-    return e;
+    return column_at(col, q, name, c->location);
   }
 
   /// The columns `*` (q empty) or `q.*` stands for.
