@@ -18,6 +18,20 @@ namespace {
 
 using row = std::vector<datum>;
 
+/// The most values (rows x columns) a join holds, inputs and output: the
+/// access node joins in memory, and a join past this fails with 54000
+/// rather than taking the node's memory (about 100 bytes a value).
+constexpr size_t max_join_values = 20'000'000;
+
+void check_size(size_t rows, size_t columns, const char* what) {
+  if (rows * std::max<size_t>(columns, 1) > max_join_values)
+    fail("54000", std::string{"the join's "} + what + " has more than "
+                    + std::to_string(max_join_values) + " values (" + std::to_string(rows)
+                    + " rows of " + std::to_string(columns)
+                    + " columns): joins run in the access node's memory; filter the "
+                      "relations in sub-selects first");
+}
+
 /// Rows in a join, a datum per column.
 struct rel {
   cs::table_schema schema;
@@ -51,6 +65,7 @@ rel from_leaf(local_table& t, const std::string& alias) {
   std::vector<int32_t> types;
   for (const auto& c : t.schema.columns)
     types.push_back(oid_of(c));
+  check_size(t.rows.rows(), n, "input");
   out.rows.reserve(t.rows.rows());
   for (size_t r = 0; r < t.rows.rows(); ++r) {
     row x(n);
@@ -216,6 +231,7 @@ rel join(rel l, rel r, join_kind kind, const std::vector<std::string>& using_nam
   equi_keys(cond, l0, r0, r0, r0 + nr, lk, rk);
 
   std::vector<bool> r_matched(r.rows.size(), false);
+  const size_t x_width = static_cast<size_t>(m + nl + nr);
   auto emit = [&](const row* a, const row* b) {
     row x;
     x.reserve(static_cast<size_t>(m + nl + nr));
@@ -248,6 +264,8 @@ rel join(rel l, rel r, join_kind kind, const std::vector<std::string>& using_nam
         any = true;
         r_matched[j] = true;
         out.rows.push_back(std::move(x));
+        if ((out.rows.size() & 0xFFFF) == 0)
+          check_size(out.rows.size(), x_width, "result");
       }
     };
     if (all)
