@@ -16,6 +16,19 @@
 
 namespace hypertide::actors::session_detail {
 
+/// A sub-select's rows as a local table named `name`, its columns renamed
+/// by `aliases` (copied only then).
+std::variant<planner::local_table, planner::positioned_error>
+local_under(const std::string& name, const std::vector<std::string>& aliases,
+            const planner::statement_result& r) {
+  if (aliases.empty())
+    return planner::local_from_result(name, r);
+  auto renamed = r;
+  if (auto e = planner::rename_columns(renamed, name, aliases))
+    return *e;
+  return planner::local_from_result(name, renamed);
+}
+
 /// Runs a SELECT over rows the session holds, or fails.
 void run_over(const void* stmt, const planner::local_table& t, int64_t now,
               const select_done& done, const select_failed& failed) {
@@ -134,8 +147,9 @@ void fetch_leaves(self_ptr self, const void* stmt,
     tables->push_back(std::move(t));
     fetch_leaves(self, stmt, leaves, i + 1, tables, now, ctes, done, failed);
   };
-  auto got_result = [=, name = leaf.alias](const planner::statement_result& r) {
-    auto t = planner::local_from_result(name, r);
+  auto got_result = [=, name = leaf.alias,
+                     aliases = leaf.column_aliases](const planner::statement_result& r) {
+    auto t = local_under(name, aliases, r);
     if (auto* e = std::get_if<planner::positioned_error>(&t))
       failed(planner::statement_error{e->error, e->position});
     else
@@ -256,8 +270,8 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
   if (src.subselect != nullptr) {
     run_select(
       self, src.subselect, now, ctes, false,
-      [=, name = src.name](const planner::statement_result& r) {
-        auto t = planner::local_from_result(name, r);
+      [=, name = src.name, aliases = src.column_aliases](const planner::statement_result& r) {
+        auto t = local_under(name, aliases, r);
         if (auto* e = std::get_if<planner::positioned_error>(&t))
           failed(planner::statement_error{e->error, e->position});
         else

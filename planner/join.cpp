@@ -373,7 +373,7 @@ void collect_leaves(const node* n, std::vector<join_leaf>& out) {
              rv->location);
       std::string alias = rv->alias && has(rv->alias->aliasname) ? rv->alias->aliasname
                                                                  : rv->relname;
-      out.push_back(join_leaf{rv->relname, alias, nullptr});
+      out.push_back(join_leaf{rv->relname, alias, nullptr, {}});
       return;
     }
     case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: {
@@ -384,8 +384,13 @@ void collect_leaves(const node* n, std::vector<join_leaf>& out) {
         fail("42601", "subquery in FROM must have an alias");
       if (sub->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
         fail("0A000", "this sub-select is not supported yet");
-      out.push_back(join_leaf{sub->alias->aliasname, sub->alias->aliasname,
-                              sub->subquery->select_stmt});
+      join_leaf leaf{sub->alias->aliasname, sub->alias->aliasname, sub->subquery->select_stmt,
+                     {}};
+      for (size_t i = 0; i < sub->alias->n_colnames; ++i)
+        leaf.column_aliases.emplace_back(string_of(sub->alias->colnames[i])
+                                           ? string_of(sub->alias->colnames[i])
+                                           : "");
+      out.push_back(std::move(leaf));
       return;
     }
     default:

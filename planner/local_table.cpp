@@ -26,6 +26,20 @@ run_local(const void* stmt, const local_table& t, cs::timestamp now) {
   return finish_select(plan, merger.finish());
 }
 
+std::optional<positioned_error> rename_columns(statement_result& r, const std::string& alias,
+                                               const std::vector<std::string>& names) {
+  if (names.size() > r.columns.size())
+    return positioned_error{{"42P10", "table \"" + alias + "\" has "
+                                        + std::to_string(r.columns.size())
+                                        + " columns available but "
+                                        + std::to_string(names.size()) + " columns specified",
+                             {}},
+                            0};
+  for (size_t i = 0; i < names.size(); ++i)
+    r.columns[i].name = names[i];
+  return std::nullopt;
+}
+
 std::variant<local_table, positioned_error> local_from_result(std::string name,
                                                               const statement_result& r) {
   local_table t;

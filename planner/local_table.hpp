@@ -49,7 +49,13 @@ struct join_leaf {
   std::string name;
   std::string alias;
   const void* subselect = nullptr;
+  std::vector<std::string> column_aliases; ///< `(...) AS s(a, b)`: a, b
 };
+
+/// A sub-select's result under its alias's column names (`AS s(a, b)`):
+/// 42P10 when there are more names than columns.
+std::optional<positioned_error> rename_columns(statement_result& r, const std::string& alias,
+                                               const std::vector<std::string>& names);
 
 /// The relations of a SELECT's FROM clause with joins, left to right.
 std::variant<std::vector<join_leaf>, positioned_error> join_leaves(const void* select_stmt);

@@ -15,6 +15,41 @@ constant_select(const void* raw, cs::timestamp now, const setting_lookup& settin
   try {
     binder b{no_columns, now, "", "", &plan, false, {}, {}, &setting};
     statement_result r;
+    if (s->n_values_lists > 0) {
+      // VALUES (...), (...): constants, columns column1.. typed as UNION's.
+      if (s->n_sort_clause > 0 || s->limit_count || s->limit_offset)
+        fail("0A000", "ORDER BY, LIMIT and OFFSET on VALUES are not supported yet");
+      std::vector<std::vector<datum>> rows;
+      size_t width = s->values_lists[0]->list->n_items;
+      for (size_t i = 0; i < s->n_values_lists; ++i) {
+        const auto* list = s->values_lists[i]->list;
+        if (list->n_items != width)
+          fail("42601", "VALUES lists must all be the same length");
+        std::vector<datum> row;
+        for (size_t c = 0; c < width; ++c) {
+          bexpr e = b.fold(b.bind(list->items[c]));
+          if (e.k != bexpr::kind::constant)
+            fail("0A000", "this expression is not supported yet");
+          row.push_back(e.value);
+        }
+        rows.push_back(std::move(row));
+      }
+      for (size_t c = 0; c < width; ++c) {
+        int32_t t = rows[0][c].type;
+        for (const auto& row : rows)
+          t = common_type(t, row[c].type, "VALUES", -1);
+        t = t == oid::unknown ? oid::text : t;
+        r.columns.push_back(result_column{"column" + std::to_string(c + 1), t});
+      }
+      for (const auto& row : rows) {
+        std::vector<std::optional<std::string>> cells;
+        for (size_t c = 0; c < width; ++c)
+          cells.push_back(to_text(cast_datum(row[c], r.columns[c].type_oid, -1)));
+        r.rows.push_back(std::move(cells));
+      }
+      r.tag = "SELECT " + std::to_string(r.rows.size());
+      return r;
+    }
     std::vector<std::optional<std::string>> row;
     for (size_t i = 0; i < s->n_target_list; ++i) {
       const auto* rt = s->target_list[i]->res_target;
@@ -91,8 +126,14 @@ std::variant<select_source, positioned_error> source_of(const void* raw) {
         fail("0A000", "LATERAL is not supported yet");
       if (sub->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
         fail("0A000", "this sub-select is not supported yet");
-      return select_source{sub->alias && has(sub->alias->aliasname) ? sub->alias->aliasname : "",
-                           sub->subquery->select_stmt};
+      select_source src{sub->alias && has(sub->alias->aliasname) ? sub->alias->aliasname : "",
+                        sub->subquery->select_stmt, {}};
+      if (sub->alias)
+        for (size_t i = 0; i < sub->alias->n_colnames; ++i)
+          src.column_aliases.emplace_back(string_of(sub->alias->colnames[i])
+                                            ? string_of(sub->alias->colnames[i])
+                                            : "");
+      return src;
     }
     if (f->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
       fail("0A000", "joins and table functions in FROM are not supported yet");
@@ -102,8 +143,8 @@ std::variant<select_source, positioned_error> source_of(const void* raw) {
       fail("42P01", "relation \"" + schema + "." + rv->relname + "\" does not exist",
            rv->location);
     if (schema == "timescaledb_information")
-      return select_source{schema + "." + rv->relname, nullptr};
-    return select_source{rv->relname, nullptr};
+      return select_source{schema + "." + rv->relname, nullptr, {}};
+    return select_source{rv->relname, nullptr, {}};
   } catch (const bind_failure& f) {
     return f.err;
   }

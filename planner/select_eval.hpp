@@ -47,6 +47,10 @@ bool castable(int32_t from, int32_t to);
 /// integer; 42846 when PostgreSQL has no such cast.
 datum cast_datum(const datum& d, int32_t t, int32_t location);
 
+/// The type of a column whose values have types `a` and `b` (UNION's,
+/// VALUES' resolution); 42804 naming `op` when there is none.
+int32_t common_type(int32_t a, int32_t b, const char* op, int32_t location);
+
 /// -1, 0, 1 for non-NULL datums of comparable types (NaN sorts last).
 int compare(const datum& a, const datum& b);
 

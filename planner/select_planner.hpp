@@ -95,6 +95,7 @@ std::variant<datum, positioned_error> evaluate_constant(const void* node,
 struct select_source {
   std::string name;            ///< `t`, or `timescaledb_information.chunks`
   const void* subselect = nullptr;
+  std::vector<std::string> column_aliases; ///< `(...) AS s(a, b)`: a, b
 };
 std::variant<select_source, positioned_error> source_of(const void* select_stmt);
 

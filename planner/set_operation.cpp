@@ -28,33 +28,6 @@ bool texty(int32_t t) {
   return t == oid::text || t == oid::varchar || t == oid::unknown;
 }
 
-/// The type of a result column whose sides have types `a` and `b`, as
-/// PostgreSQL resolves UNION, CASE and VALUES: unknown literals take the
-/// other side's type, numbers the wider one, strings text, timestamps with
-/// and without zone timestamptz.
-int32_t common_type(int32_t a, int32_t b, const char* op, int32_t location) {
-  if (a == b)
-    return a == oid::unknown ? oid::text : a;
-  if (a == oid::unknown)
-    return b;
-  if (b == oid::unknown)
-    return a;
-  if (texty(a) && texty(b))
-    return oid::text;
-  if (is_time(a) && is_time(b))
-    return oid::timestamptz;
-  if (is_number(a) && is_number(b)) {
-    auto rank = [](int32_t t) {
-      return t == oid::int2 ? 0 : t == oid::int4 ? 1 : t == oid::int8 ? 2 : t == oid::numeric ? 3
-             : t == oid::float4 ? 4 : 5;
-    };
-    int32_t wide = rank(a) >= rank(b) ? a : b;
-    return wide == oid::float4 ? oid::float8 : wide; // real with another number: float8
-  }
-  fail("42804", std::string{op} + " types " + type_name(a) + " and " + type_name(b)
-                  + " cannot be matched", location);
-}
-
 /// A text cell of type `from` read back as a datum.
 datum read_cell(const std::string& s, int32_t from) {
   datum d = make_text(s);

@@ -685,8 +685,8 @@ planned_statement sql_session::plan_node(const void* raw) {
         out.emplace_back(select_request{s, std::get<select_source>(source).name, now});
         break;
       }
-      if (s->where_clause || s->n_group_clause > 0 || s->n_values_lists > 0)
-        fail("0A000", "WHERE, GROUP BY and VALUES without FROM are not supported yet");
+      if (s->where_clause || s->n_group_clause > 0)
+        fail("0A000", "WHERE and GROUP BY without FROM are not supported yet");
       // SELECT create_hypertable(...) goes to the catalog.
       if (s->n_target_list == 1) {
         const node* v = s->target_list[0]->res_target->val;
