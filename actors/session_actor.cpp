@@ -505,18 +505,15 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
                                                            "supported yet", {}}, 0});
       return;
     }
-    std::vector<std::string> reads;
-    if (auto* sel = std::get_if<planner::select_request>(&req); sel && sel->table != "pg_catalog")
-      reads = planner::relations_read(sel->stmt);
-    if (auto* cp = std::get_if<planner::copy_request>(&req); cp && !cp->from)
-      reads.push_back(cp->table);
-    for (const auto& read : reads)
-      if (st.tx_tables.count(read) > 0) {
-        fail_query(self, planner::statement_error{
-                                {"0A000", "reading table \"" + read + "\" after writing it in "
-                                          "the same transaction is not supported yet", {}}, 0});
-        return;
-      }
+    // SELECTs read the transaction's own writes (session_select.cpp);
+    // COPY TO does not yet.
+    if (auto* cp = std::get_if<planner::copy_request>(&req);
+        cp && !cp->from && st.tx_tables.count(cp->table) > 0) {
+      fail_query(self, planner::statement_error{
+                              {"0A000", "COPY of table \"" + cp->table + "\" after writing it in "
+                                        "the same transaction is not supported yet", {}}, 0});
+      return;
+    }
   }
   auto on_error = [self](caf::error& err) {
     fail_query(self, planner::statement_error{to_pg_error(err), 0});
@@ -551,15 +548,10 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
       return;
     }
     // INSERT ... SELECT: the query's rows become the VALUES.
-    if (st.tx == txn::open && st.tx_tables.count(iv->select_table) > 0) {
-      fail_query(self, planner::statement_error{
-                         {"0A000", "reading table \"" + iv->select_table + "\" after writing it "
-                                   "in the same transaction is not supported yet", {}}, 0});
-      return;
-    }
     run_select(
       self, iv->select, iv->now, std::make_shared<cte_map>(), false,
-      [self, next, values = *iv, constant = !planner::has_from(iv->select)](
+      [self, next, values = *iv, constant = !planner::has_from(iv->select)
+                                            && !planner::is_set_operation(iv->select)](
         const planner::statement_result& r) mutable {
         auto text = r;
         planner::materialize(text);

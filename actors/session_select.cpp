@@ -16,6 +16,9 @@
 
 namespace hypertide::actors::session_detail {
 
+/// The most nested set operations a SELECT may have.
+constexpr size_t max_set_operation_depth = 2000;
+
 /// A sub-select's rows as a local table named `name`, its columns renamed
 /// by `aliases` (copied only then).
 std::variant<planner::local_table, planner::positioned_error>
@@ -128,6 +131,81 @@ void with_snapshot(self_ptr self, select_failed failed,
       [failed](caf::error& err) { failed(planner::statement_error{to_pg_error(err), 0}); });
 }
 
+/// Appends to `t` the rows the open transaction wrote into table `name`
+/// (its INSERTs and COPYs, kept in the session until COMMIT): the
+/// transaction reads its own writes.
+void add_own_writes(self_ptr self, const std::string& name,
+                    const chunkstore::table_schema& table, planner::local_table& t) {
+  // The written batches hold every column of the table; `t` those fetched.
+  std::vector<size_t> from;
+  for (const auto& c : t.schema.columns)
+    from.push_back(static_cast<size_t>(table.find(c.name)));
+  for (const auto& buf : self->state.tx_writes) {
+    auto v = messages::decode_insert(buf, false);
+    if (!std::holds_alternative<messages::insert_view>(v))
+      continue;
+    const auto& iv = std::get<messages::insert_view>(v);
+    if (iv.table != name)
+      continue;
+    for (uint32_t r = 0; r < iv.batch.rows; ++r) {
+      for (size_t c = 0; c < from.size(); ++c)
+        t.rows.append_value(c, iv.batch.columns[from[c]].at(r));
+      t.rows.finish_row();
+    }
+  }
+}
+
+/// Every row of table `name` as a local table named `alias` -- with the
+/// open transaction's own writes to it -- to `got`.
+/// With `stmt` (a join), only the columns it reads of the table.
+void fetch_table(self_ptr self, const std::string& name, const std::string& alias,
+                 const void* stmt, std::function<void(planner::local_table)> got,
+                 select_failed failed) {
+  auto scan = [=](const messages::create_table& schema) {
+    std::vector<std::string> columns;
+    if (stmt != nullptr)
+      columns = planner::join_leaf_columns(stmt, alias, schema.schema).value_or(columns);
+    auto plan = planner::plan_table_scan(schema.schema, name, columns);
+    if (auto* e = std::get_if<planner::positioned_error>(&plan)) {
+      failed(planner::statement_error{e->error, e->position});
+      return;
+    }
+    run_plan(self,
+             std::make_shared<planner::select_plan>(
+               std::move(std::get<planner::select_plan>(plan))),
+             schema.oid,
+             [=](const planner::statement_result& r) {
+               auto t = planner::local_from_result(alias, r);
+               if (auto* e = std::get_if<planner::positioned_error>(&t)) {
+                 failed(planner::statement_error{e->error, e->position});
+                 return;
+               }
+               auto& lt = std::get<planner::local_table>(t);
+               if (lt.rows.num_columns() != lt.schema.columns.size())
+                 lt.rows = chunkstore::column_batch{lt.schema};
+               if (self->state.tx == session_state::txn::open
+                   && self->state.tx_tables.count(name) > 0)
+                 add_own_writes(self, name, schema.schema, lt);
+               got(std::move(lt));
+             },
+             failed, nullptr);
+  };
+  if (auto it = self->state.schemas.find(name); it != self->state.schemas.end()) {
+    scan(it->second);
+    return;
+  }
+  self->request(self->state.catalog, caf::infinite, schema_atom_v, name)
+    .then(
+      [=](const buffer& schema_buf) {
+        auto ct = messages::decode_create_table(schema_buf, false);
+        if (auto* e = std::get_if<chunkstore::pg_error>(&ct))
+          failed(planner::statement_error{*e, 0});
+        else
+          scan(std::get<messages::create_table>(ct));
+      },
+      [failed](caf::error& err) { failed(planner::statement_error{to_pg_error(err), 0}); });
+}
+
 /// Fetches the rows of leaf `i` of a join (and the ones after it) into
 /// `tables`, then joins them and runs the SELECT over the joined rows.
 void fetch_leaves(self_ptr self, const void* stmt,
@@ -163,32 +241,7 @@ void fetch_leaves(self_ptr self, const void* stmt,
     next(*it->second);
     return;
   }
-  // A table: all its rows.
-  auto scan = [=, name = leaf.name](const messages::create_table& schema) {
-    auto plan = planner::plan_table_scan(schema.schema, name, {});
-    if (auto* e = std::get_if<planner::positioned_error>(&plan)) {
-      failed(planner::statement_error{e->error, e->position});
-      return;
-    }
-    run_plan(self,
-             std::make_shared<planner::select_plan>(
-               std::move(std::get<planner::select_plan>(plan))),
-             schema.oid, got_result, failed, nullptr);
-  };
-  if (auto it = self->state.schemas.find(leaf.name); it != self->state.schemas.end()) {
-    scan(it->second);
-    return;
-  }
-  self->request(self->state.catalog, caf::infinite, schema_atom_v, leaf.name)
-    .then(
-      [=](const buffer& schema_buf) {
-        auto ct = messages::decode_create_table(schema_buf, false);
-        if (auto* e = std::get_if<chunkstore::pg_error>(&ct))
-          failed(planner::statement_error{*e, 0});
-        else
-          scan(std::get<messages::create_table>(ct));
-      },
-      [failed](caf::error& err) { failed(planner::statement_error{to_pg_error(err), 0}); });
+  fetch_table(self, leaf.name, leaf.alias, stmt, next, failed);
 }
 
 /// A SELECT over a hypertable, a timescaledb_information view, a WITH
@@ -205,7 +258,16 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
   }
   if (planner::is_set_operation(stmt) && !planner::reads_pg_catalog(stmt)) {
     // Each side on its own (WITH queries stay visible to both), then the
-    // set operation here.
+    // set operation here: one level of the session's stack per level of
+    // nesting, bounded as PostgreSQL bounds its own (max_stack_depth).
+    if (planner::set_operation_depth(stmt) > max_set_operation_depth) {
+      failed(planner::statement_error{
+        {"54001", "stack depth limit exceeded",
+         "More than " + std::to_string(max_set_operation_depth)
+           + " nested UNION, INTERSECT or EXCEPT operations."},
+        0});
+      return;
+    }
     auto [larg, rarg] = planner::set_operation_sides(stmt);
     run_select(
       self, larg, now, ctes, false,
@@ -300,6 +362,14 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
       }
       run_over(stmt, *t, now, done, failed);
     });
+    return;
+  }
+  if (self->state.tx == session_state::txn::open && self->state.tx_tables.count(src.name) > 0) {
+    // The open transaction wrote this table: its rows and the transaction's
+    // own, here (the node sees only committed rows).
+    fetch_table(
+      self, src.name, src.name, nullptr,
+      [=](planner::local_table t) { run_over(stmt, t, now, done, failed); }, failed);
     return;
   }
   // A hypertable or plain table: its columns, then the plan; the fragment

@@ -16,30 +16,55 @@ using namespace detail;
 
 namespace {
 
-using row = std::vector<datum>;
+/// A row of a join: for each relation it joins, a row of that relation's
+/// batch, or `none` where an outer join padded it with NULLs.
+constexpr uint32_t none = UINT32_MAX;
 
-/// The most values (rows x columns) a join holds, inputs and output: the
-/// access node joins in memory, and a join past this fails with 54000
-/// rather than taking the node's memory (about 100 bytes a value).
-constexpr size_t max_join_values = 20'000'000;
+/// The most rows a join keeps (4 bytes per relation each), and the most
+/// values it copies into its result table: the access node joins in
+/// memory, and a join past these fails with 54000 rather than taking the
+/// node's memory.
+constexpr size_t max_join_rows = 50'000'000;
+constexpr size_t max_join_values = 100'000'000;
+/// The most pairs a join without an equality between its sides tries (a
+/// nested loop runs about 10-50 M pairs a second here).
+constexpr double max_join_pairs = 1e9;
 
-void check_size(size_t rows, size_t columns, const char* what) {
-  if (rows * std::max<size_t>(columns, 1) > max_join_values)
-    fail("54000", std::string{"the join's "} + what + " has more than "
-                    + std::to_string(max_join_values) + " values (" + std::to_string(rows)
-                    + " rows of " + std::to_string(columns)
-                    + " columns): joins run in the access node's memory; filter the "
-                      "relations in sub-selects first");
+void check_rows(size_t rows) {
+  if (rows > max_join_rows)
+    fail("54000", "the join has more than " + std::to_string(max_join_rows)
+                    + " rows: joins run in the access node's memory; filter the relations "
+                      "in sub-selects first");
 }
 
-/// Rows in a join, a datum per column.
+/// A column of a join: a leaf's column, or a USING column merged from two
+/// columns of the same join (`a`, `b`: the left's and the right's).
+struct rcol {
+  int leaf = -1;
+  int col = -1;
+  int a = -1, b = -1;
+  enum class merge : uint8_t { left, right, coalesce } how = merge::left;
+};
+
+/// Rows of a join: row references into the leaves' batches.
 struct rel {
   cs::table_schema schema;
   join_columns cols;
-  std::vector<row> rows;
+  std::vector<rcol> src;
+  std::vector<int> leaves;      ///< the leaves it joins, in reference order
+  std::vector<uint32_t> refs;   ///< rows x leaves.size()
+  size_t rows() const { return leaves.empty() ? 0 : refs.size() / leaves.size(); }
 };
 
-datum cell(const cs::column_batch& b, size_t r, size_t c, int32_t type) {
+struct context {
+  const std::vector<local_table>& tables;
+  cs::timestamp now;
+  std::vector<std::vector<int32_t>> types; ///< per leaf, each column's type OID
+};
+
+datum cell(const cs::column_batch& b, uint32_t r, size_t c, int32_t type) {
+  if (r == none)
+    return null_of(type);
   cs::value v = b.at(r, c);
   datum d;
   if (v.is_null)
@@ -54,7 +79,43 @@ datum cell(const cs::column_batch& b, size_t r, size_t c, int32_t type) {
   return d;
 }
 
-rel from_leaf(local_table& t, const std::string& alias) {
+/// The value of column `c` of `x` in the row whose leaf rows `leaf_row`
+/// gives.
+template <class LeafRow>
+datum value_at(const context& cx, const rel& x, size_t c, const LeafRow& leaf_row) {
+  const rcol& s = x.src[c];
+  if (s.leaf >= 0)
+    return cell(cx.tables[static_cast<size_t>(s.leaf)].rows, leaf_row(s.leaf),
+                static_cast<size_t>(s.col), cx.types[static_cast<size_t>(s.leaf)][static_cast<size_t>(s.col)]);
+  datum l = value_at(cx, x, static_cast<size_t>(s.a), leaf_row);
+  datum v = s.how == rcol::merge::left || (s.how == rcol::merge::coalesce && !l.null)
+              ? std::move(l)
+              : value_at(cx, x, static_cast<size_t>(s.b), leaf_row);
+  int32_t t = oid_of(x.schema.columns[c]);
+  return v.type == t ? v : cast_datum(v, t, -1);
+}
+
+/// A column of type OID `t` (a type two USING columns resolved to).
+cs::column_def column_of_type(const std::string& name, int32_t t) {
+  cs::column_def d;
+  d.name = name;
+  switch (t) {
+    case oid::int2: d.type = cs::column_type::int4; d.sql_oid = oid::int2; break;
+    case oid::int4: d.type = cs::column_type::int4; break;
+    case oid::int8: d.type = cs::column_type::int8; break;
+    case oid::float4: d.type = cs::column_type::float8; d.sql_oid = oid::float4; break;
+    case oid::timestamptz: d.type = cs::column_type::timestamptz; break;
+    case oid::timestamp: d.type = cs::column_type::timestamp; break;
+    case oid::bool_: d.type = cs::column_type::boolean; break;
+    case oid::text:
+    case oid::varchar: d.type = cs::column_type::text; break;
+    default: d.type = cs::column_type::float8; break; // numeric, float8
+  }
+  return d;
+}
+
+rel from_leaf(const context& cx, int leaf, const std::string& alias) {
+  const local_table& t = cx.tables[static_cast<size_t>(leaf)];
   rel out;
   out.schema = t.schema;
   size_t n = t.schema.columns.size();
@@ -62,17 +123,13 @@ rel from_leaf(local_table& t, const std::string& alias) {
     c.not_null = false; // outer joins add NULLs
   out.cols.qualifiers.assign(n, alias);
   out.cols.hidden.assign(n, false);
-  std::vector<int32_t> types;
-  for (const auto& c : t.schema.columns)
-    types.push_back(oid_of(c));
-  check_size(t.rows.rows(), n, "input");
-  out.rows.reserve(t.rows.rows());
-  for (size_t r = 0; r < t.rows.rows(); ++r) {
-    row x(n);
-    for (size_t c = 0; c < n; ++c)
-      x[c] = cell(t.rows, r, c, types[c]);
-    out.rows.push_back(std::move(x));
-  }
+  for (size_t c = 0; c < n; ++c)
+    out.src.push_back(rcol{leaf, static_cast<int>(c), -1, -1, rcol::merge::left});
+  out.leaves = {leaf};
+  check_rows(t.rows.rows());
+  out.refs.resize(t.rows.rows());
+  for (size_t r = 0; r < out.refs.size(); ++r)
+    out.refs[r] = static_cast<uint32_t>(r);
   return out;
 }
 
@@ -88,13 +145,34 @@ bool is_true(const datum& d) {
   return !d.null && d.i != 0;
 }
 
-/// The hash key of the values of `cols` in `x`, or nullopt when one is
-/// NULL (NULL equals nothing). Numbers hash as doubles: 1 and 1.0 meet;
-/// the whole condition is checked on each pair anyway.
-std::optional<std::string> key_of(const row& x, const std::vector<int>& cols) {
+/// The columns an expression reads.
+void columns_of(const bexpr& e, std::vector<int>& out) {
+  if (e.k == bexpr::kind::column && std::find(out.begin(), out.end(), e.index) == out.end())
+    out.push_back(e.index);
+  for (const auto& a : e.args)
+    columns_of(a, out);
+}
+
+/// Evaluates `e` over a row: only the columns it reads are read.
+struct evaluator {
+  const bexpr& e;
+  std::vector<int> used;
+  std::vector<datum> slots;
+  evaluator(const bexpr& x, size_t width) : e{x}, slots(width) { columns_of(x, used); }
+  template <class Value>
+  bool holds(const Value& value) {
+    for (int c : used)
+      slots[static_cast<size_t>(c)] = value(static_cast<size_t>(c));
+    return is_true(eval(e, slots));
+  }
+};
+
+/// The hash key of values, or nullopt when one is NULL (NULL equals
+/// nothing). Numbers hash as doubles, so 1 and 1.0 meet; the whole
+/// condition is checked on each pair anyway.
+std::optional<std::string> key_of(const std::vector<datum>& vals) {
   std::string k;
-  for (int c : cols) {
-    const datum& d = x[static_cast<size_t>(c)];
+  for (const datum& d : vals) {
     if (d.null)
       return std::nullopt;
     if (is_number(d.type)) {
@@ -156,38 +234,52 @@ enum class join_kind { inner, left, right, full };
 /// Joins `l` and `r`. `using_names` (USING, NATURAL) merge columns;
 /// `on` is the ON condition (or WHERE conjuncts of a FROM list), bound
 /// over the joined columns.
-rel join(rel l, rel r, join_kind kind, const std::vector<std::string>& using_names,
-         const std::vector<const node*>& on, bool on_optional, cs::timestamp now,
-         int32_t location) {
+rel join(const context& cx, rel l, rel r, join_kind kind,
+         const std::vector<std::string>& using_names, const std::vector<const node*>& on,
+         bool on_optional) {
   rel out;
   // Columns: merged USING columns, then the left's, then the right's.
-  auto visible = [](const rel& x, const std::string& name, const char* side, int32_t loc) {
+  auto visible = [](const rel& x, const std::string& name, const char* side) {
     int found = -1;
     for (size_t i = 0; i < x.schema.columns.size(); ++i)
       if (!x.cols.hidden[i] && x.schema.columns[i].name == name) {
         if (found >= 0)
           fail("42702", "common column name \"" + name + "\" appears more than once in " + side
-                          + " table", loc);
+                          + " table");
         found = static_cast<int>(i);
       }
     if (found < 0)
       fail("42703", "column \"" + name + "\" specified in USING clause does not exist in " + side
-                      + " table", loc);
+                      + " table");
     return found;
   };
   std::vector<std::pair<int, int>> merged;
   for (const auto& u : using_names)
-    merged.emplace_back(visible(l, u, "left", location), visible(r, u, "right", location));
-  for (const auto& [li, ri] : merged) {
-    out.schema.columns.push_back(l.schema.columns[static_cast<size_t>(li)]);
-    out.cols.qualifiers.emplace_back();
-    out.cols.hidden.push_back(false);
-  }
+    merged.emplace_back(visible(l, u, "left"), visible(r, u, "right"));
   const int m = static_cast<int>(merged.size());
   const int nl = static_cast<int>(l.schema.columns.size());
   const int nr = static_cast<int>(r.schema.columns.size());
+  const int l0 = m, r0 = m + nl;
+  for (const auto& [li, ri] : merged) {
+    // The merged column has the type both sides resolve to (int with
+    // bigint is bigint), as PostgreSQL types USING columns.
+    const auto& lc = l.schema.columns[static_cast<size_t>(li)];
+    const auto& rc = r.schema.columns[static_cast<size_t>(ri)];
+    int32_t t = common_type(oid_of(lc), oid_of(rc), "JOIN/USING", -1);
+    cs::column_def def = t == oid_of(lc) ? lc : t == oid_of(rc) ? rc : column_of_type(lc.name, t);
+    out.schema.columns.push_back(def);
+    out.cols.qualifiers.emplace_back();
+    out.cols.hidden.push_back(false);
+    // INNER and LEFT take the left's value, RIGHT the right's, FULL the
+    // first not NULL (COALESCE), as PostgreSQL merges USING columns.
+    out.src.push_back(rcol{-1, -1, l0 + li, r0 + ri,
+                           kind == join_kind::right  ? rcol::merge::right
+                           : kind == join_kind::full ? rcol::merge::coalesce
+                                                     : rcol::merge::left});
+  }
   for (int side = 0; side < 2; ++side) {
     const rel& x = side == 0 ? l : r;
+    int shift = side == 0 ? l0 : r0;
     for (size_t i = 0; i < x.schema.columns.size(); ++i) {
       out.schema.columns.push_back(x.schema.columns[i]);
       out.cols.qualifiers.push_back(x.cols.qualifiers[i]);
@@ -195,11 +287,20 @@ rel join(rel l, rel r, join_kind kind, const std::vector<std::string>& using_nam
         return (side == 0 ? p.first : p.second) == static_cast<int>(i);
       });
       out.cols.hidden.push_back(x.cols.hidden[i] || is_using);
+      rcol c = x.src[i];
+      if (c.leaf < 0) {
+        c.a += shift;
+        c.b += shift;
+      }
+      out.src.push_back(c);
     }
   }
-  const int l0 = m, r0 = m + nl;
+  out.leaves = l.leaves;
+  out.leaves.insert(out.leaves.end(), r.leaves.begin(), r.leaves.end());
+  const size_t kl = l.leaves.size(), kr = r.leaves.size();
+
   // The condition: USING's equalities and ON.
-  scope sc{out, now};
+  scope sc{out, cx.now};
   std::vector<bexpr> conds;
   for (const auto& [li, ri] : merged) {
     bexpr eq;
@@ -230,77 +331,86 @@ rel join(rel l, rel r, join_kind kind, const std::vector<std::string>& using_nam
   std::vector<int> lk, rk;
   equi_keys(cond, l0, r0, r0, r0 + nr, lk, rk);
 
-  std::vector<bool> r_matched(r.rows.size(), false);
-  const size_t x_width = static_cast<size_t>(m + nl + nr);
-  auto emit = [&](const row* a, const row* b) {
-    row x;
-    x.reserve(static_cast<size_t>(m + nl + nr));
-    for (int i = 0; i < m; ++i) {
-      const auto& [li, ri] = merged[static_cast<size_t>(i)];
-      const datum* lv = a ? &(*a)[static_cast<size_t>(li)] : nullptr;
-      const datum* rv = b ? &(*b)[static_cast<size_t>(ri)] : nullptr;
-      // INNER and LEFT take the left's value, RIGHT the right's, FULL the
-      // first not NULL (COALESCE), as PostgreSQL merges USING columns.
-      const datum* v = kind == join_kind::right ? rv
-                       : kind == join_kind::full ? (lv && !lv->null ? lv : rv)
-                                                 : lv;
-      x.push_back(v ? *v : null_of(oid_of(out.schema.columns[static_cast<size_t>(i)])));
-    }
-    for (int i = 0; i < nl; ++i)
-      x.push_back(a ? (*a)[static_cast<size_t>(i)]
-                    : null_of(oid_of(l.schema.columns[static_cast<size_t>(i)])));
-    for (int i = 0; i < nr; ++i)
-      x.push_back(b ? (*b)[static_cast<size_t>(i)]
-                    : null_of(oid_of(r.schema.columns[static_cast<size_t>(i)])));
-    return x;
+  // Where each leaf's row is in a left row i / right row j.
+  std::vector<int> pos_in_l(cx.tables.size(), -1), pos_in_r(cx.tables.size(), -1);
+  for (size_t p = 0; p < kl; ++p)
+    pos_in_l[static_cast<size_t>(l.leaves[p])] = static_cast<int>(p);
+  for (size_t p = 0; p < kr; ++p)
+    pos_in_r[static_cast<size_t>(r.leaves[p])] = static_cast<int>(p);
+  auto pair_row = [&](size_t i, size_t j) {
+    return [&, i, j](int leaf) -> uint32_t {
+      int p = pos_in_l[static_cast<size_t>(leaf)];
+      if (p >= 0)
+        return i == none ? none : l.refs[i * kl + static_cast<size_t>(p)];
+      p = pos_in_r[static_cast<size_t>(leaf)];
+      return j == none ? none : r.refs[j * kr + static_cast<size_t>(p)];
+    };
   };
-  // A candidate pair joins when the whole condition is true.
-  auto matches = [&](const row& x) { return cond.args.empty() || is_true(eval(cond, x)); };
-  auto probe = [&](const row& a, const std::vector<size_t>& candidates, bool all) {
+  evaluator ev{cond, out.schema.columns.size()};
+  auto emit = [&](size_t i, size_t j) {
+    for (size_t p = 0; p < kl; ++p)
+      out.refs.push_back(i == none ? none : l.refs[i * kl + p]);
+    for (size_t p = 0; p < kr; ++p)
+      out.refs.push_back(j == none ? none : r.refs[j * kr + p]);
+    if ((out.refs.size() & 0xFFFFF) == 0)
+      check_rows(out.rows());
+  };
+  std::vector<bool> r_matched(r.rows(), false);
+  auto probe = [&](size_t i, const std::vector<uint32_t>* candidates) {
     bool any = false;
     auto try_pair = [&](size_t j) {
-      row x = emit(&a, &r.rows[j]);
-      if (matches(x)) {
+      auto lr = pair_row(i, j);
+      if (cond.args.empty() || ev.holds([&](size_t c) { return value_at(cx, out, c, lr); })) {
         any = true;
         r_matched[j] = true;
-        out.rows.push_back(std::move(x));
-        if ((out.rows.size() & 0xFFFF) == 0)
-          check_size(out.rows.size(), x_width, "result");
+        emit(i, j);
       }
     };
-    if (all)
-      for (size_t j = 0; j < r.rows.size(); ++j)
+    if (candidates == nullptr)
+      for (size_t j = 0; j < r.rows(); ++j)
         try_pair(j);
     else
-      for (size_t j : candidates)
+      for (uint32_t j : *candidates)
         try_pair(j);
     if (!any && (kind == join_kind::left || kind == join_kind::full))
-      out.rows.push_back(emit(&a, nullptr));
+      emit(i, none);
   };
   if (!lk.empty()) {
-    std::vector<int> rk_local, lk_local;
-    for (int c : rk)
-      rk_local.push_back(c - r0);
-    for (int c : lk)
-      lk_local.push_back(c - l0);
-    std::unordered_map<std::string, std::vector<size_t>> table;
-    for (size_t j = 0; j < r.rows.size(); ++j)
-      if (auto k = key_of(r.rows[j], rk_local))
-        table[*k].push_back(j);
-    static const std::vector<size_t> none;
-    for (const auto& a : l.rows) {
-      auto k = key_of(a, lk_local);
-      auto it = k ? table.find(*k) : table.end();
-      probe(a, it == table.end() ? none : it->second, false);
+    // Hash join: the right side's keys in a table, the left's probing it.
+    std::unordered_map<std::string, std::vector<uint32_t>> table;
+    std::vector<datum> vals(rk.size());
+    for (size_t j = 0; j < r.rows(); ++j) {
+      auto lr = pair_row(none, j);
+      for (size_t k = 0; k < rk.size(); ++k)
+        vals[k] = value_at(cx, out, static_cast<size_t>(rk[k]), lr);
+      if (auto key = key_of(vals))
+        table[*key].push_back(static_cast<uint32_t>(j));
+    }
+    static const std::vector<uint32_t> no_rows;
+    vals.resize(lk.size());
+    for (size_t i = 0; i < l.rows(); ++i) {
+      auto lr = pair_row(i, none);
+      for (size_t k = 0; k < lk.size(); ++k)
+        vals[k] = value_at(cx, out, static_cast<size_t>(lk[k]), lr);
+      auto key = key_of(vals);
+      auto it = key ? table.find(*key) : table.end();
+      probe(i, it == table.end() ? &no_rows : &it->second);
     }
   } else {
-    for (const auto& a : l.rows)
-      probe(a, {}, true);
+    // No equality between the sides: every pair is tried.
+    if (static_cast<double>(l.rows()) * static_cast<double>(r.rows()) > max_join_pairs)
+      fail("54000", "the join compares every pair of its " + std::to_string(l.rows()) + " and "
+                      + std::to_string(r.rows()) + " rows (its condition has no equality "
+                      "between the two sides), more than "
+                      + std::to_string(static_cast<int64_t>(max_join_pairs))
+                      + " pairs: add an equality or filter the relations in sub-selects");
+    for (size_t i = 0; i < l.rows(); ++i)
+      probe(i, nullptr);
   }
   if (kind == join_kind::right || kind == join_kind::full)
-    for (size_t j = 0; j < r.rows.size(); ++j)
+    for (size_t j = 0; j < r.rows(); ++j)
       if (!r_matched[j])
-        out.rows.push_back(emit(nullptr, &r.rows[j]));
+        emit(none, j);
   return out;
 }
 
@@ -318,15 +428,14 @@ void conjuncts(const node* n, std::vector<const node*>& out) {
 }
 
 struct builder {
-  std::vector<local_table>& leaves;
+  const context& cx;
   const std::vector<join_leaf>& names;
-  cs::timestamp now;
-  size_t next = 0;
+  int next = 0;
 
   rel build(const node* n) {
     if (n->node_case != PG_QUERY__NODE__NODE_JOIN_EXPR) {
-      size_t i = next++;
-      return from_leaf(leaves[i], names[i].alias);
+      int i = next++;
+      return from_leaf(cx, i, names[static_cast<size_t>(i)].alias);
     }
     const auto* j = n->join_expr;
     if (j->alias && has(j->alias->aliasname))
@@ -338,8 +447,12 @@ struct builder {
                      : j->jointype == PG_QUERY__JOIN_TYPE__JOIN_FULL  ? join_kind::full
                                                                       : join_kind::inner;
     std::vector<std::string> using_names;
-    for (size_t i = 0; i < j->n_using_clause; ++i)
-      using_names.emplace_back(string_of(j->using_clause[i]) ? string_of(j->using_clause[i]) : "");
+    for (size_t i = 0; i < j->n_using_clause; ++i) {
+      std::string u = string_of(j->using_clause[i]) ? string_of(j->using_clause[i]) : "";
+      if (std::find(using_names.begin(), using_names.end(), u) != using_names.end())
+        fail("42701", "column name \"" + u + "\" appears more than once in USING clause");
+      using_names.push_back(std::move(u));
+    }
     if (j->is_natural) {
       // NATURAL: USING every name both sides show.
       for (size_t a = 0; a < l.schema.columns.size(); ++a) {
@@ -355,9 +468,137 @@ struct builder {
     std::vector<const node*> on;
     if (j->quals)
       on.push_back(j->quals);
-    return join(std::move(l), std::move(r), kind, using_names, on, false, now, -1);
+    return join(cx, std::move(l), std::move(r), kind, using_names, on, false);
   }
 };
+
+/// Copies column `c` of the join's rows into column `dc` of `dst`: typed,
+/// text through a code map (each distinct string looked up once).
+void gather(const context& cx, const rel& x, size_t c, cs::column_batch& dst, size_t dc) {
+  const rcol& s = x.src[c];
+  size_t k = x.leaves.size(), rows = x.rows();
+  if (s.leaf < 0) {
+    // A merged USING column: value by value.
+    for (size_t i = 0; i < rows; ++i) {
+      auto lr = [&](int leaf) -> uint32_t {
+        for (size_t p = 0; p < k; ++p)
+          if (x.leaves[p] == leaf)
+            return x.refs[i * k + p];
+        return none;
+      };
+      datum d = value_at(cx, x, c, lr);
+      if (d.null)
+        dst.append_null(dc);
+      else if (dst.col(dc).type == cs::column_type::float8)
+        dst.append_float(dc, d.f);
+      else if (dst.col(dc).type == cs::column_type::text)
+        dst.append_text(dc, d.s);
+      else
+        dst.append_int(dc, d.i);
+    }
+    return;
+  }
+  size_t p = static_cast<size_t>(std::find(x.leaves.begin(), x.leaves.end(), s.leaf) - x.leaves.begin());
+  const auto& src = cx.tables[static_cast<size_t>(s.leaf)].rows.col(static_cast<size_t>(s.col));
+  std::vector<uint32_t> code_map(src.type == cs::column_type::text ? src.dict.size() : 0, none);
+  for (size_t i = 0; i < rows; ++i) {
+    uint32_t r = x.refs[i * k + p];
+    if (r == none || (src.has_nulls && ((src.validity[r >> 3] >> (r & 7)) & 1) == 0)) {
+      dst.append_null(dc);
+      continue;
+    }
+    switch (src.type) {
+      case cs::column_type::int4: dst.append_int(dc, src.i32[r]); break;
+      case cs::column_type::boolean: dst.append_int(dc, src.u8[r]); break;
+      case cs::column_type::float8: dst.append_float(dc, src.f64[r]); break;
+      case cs::column_type::text: {
+        uint32_t& code = code_map[src.codes[r]];
+        if (code == none) {
+          dst.append_text(dc, src.dict[src.codes[r]]);
+          code = dst.last_code(dc);
+        } else {
+          dst.append_code(dc, code);
+        }
+        break;
+      }
+      default: dst.append_int(dc, src.i64[r]); break;
+    }
+  }
+}
+
+/// Calls `f` with every ColumnRef under parse-tree message `m` (any node
+/// kind, through protobuf-c's descriptors); false when `m` holds a
+/// sub-query (its names are not the join's).
+template <class F>
+bool each_column_ref(const ProtobufCMessage* m, const F& f) {
+  const auto* d = m->descriptor;
+  if (d == &pg_query__column_ref__descriptor) {
+    f(reinterpret_cast<const PgQuery__ColumnRef*>(m));
+    return true;
+  }
+  if (d == &pg_query__select_stmt__descriptor || d == &pg_query__sub_link__descriptor)
+    return false;
+  const char* base = reinterpret_cast<const char*>(m);
+  for (unsigned i = 0; i < d->n_fields; ++i) {
+    const auto& fd = d->fields[i];
+    if (fd.type != PROTOBUF_C_TYPE_MESSAGE)
+      continue;
+    if ((fd.flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0
+        && *reinterpret_cast<const uint32_t*>(base + fd.quantifier_offset) != fd.id)
+      continue; // another member of the oneof is set
+    if (fd.label == PROTOBUF_C_LABEL_REPEATED) {
+      size_t n = *reinterpret_cast<const size_t*>(base + fd.quantifier_offset);
+      auto* const* items = *reinterpret_cast<ProtobufCMessage* const* const*>(base + fd.offset);
+      for (size_t k = 0; k < n; ++k)
+        if (items[k] && !each_column_ref(items[k], f))
+          return false;
+    } else if (auto* sub = *reinterpret_cast<ProtobufCMessage* const*>(base + fd.offset)) {
+      if (!each_column_ref(sub, f))
+        return false;
+    }
+  }
+  return true;
+}
+
+/// The join's columns the rest of the SELECT reads (`*` and `q.*` expand);
+/// all of them when a name does not resolve here (an output alias, or an
+/// error the planner reports) or a sub-query is in the way.
+std::vector<bool> columns_read(const PgQuery__SelectStmt* s, const rel& x, cs::timestamp now) {
+  std::vector<bool> used(x.schema.columns.size(), false);
+  scope sc{x, now};
+  bool all = false;
+  auto on_ref = [&](const PgQuery__ColumnRef* c) {
+    if (all)
+      return;
+    try {
+      if (c->n_fields > 0 && c->fields[c->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR) {
+        const char* q = c->n_fields == 2 ? string_of(c->fields[0]) : nullptr;
+        for (int i : sc.b.star_columns(q ? q : "", c->location))
+          used[static_cast<size_t>(i)] = true;
+      } else {
+        used[static_cast<size_t>(sc.b.column(c).index)] = true;
+      }
+    } catch (const bind_failure&) {
+      all = true;
+    }
+  };
+  auto walk = [&](const node* n) {
+    if (n && !all && !each_column_ref(reinterpret_cast<const ProtobufCMessage*>(n), on_ref))
+      all = true;
+  };
+  for (size_t i = 0; i < s->n_target_list; ++i)
+    walk(s->target_list[i]);
+  for (size_t i = 0; i < s->n_group_clause; ++i)
+    walk(s->group_clause[i]);
+  walk(s->having_clause);
+  for (size_t i = 0; i < s->n_sort_clause; ++i)
+    walk(s->sort_clause[i]);
+  for (size_t i = 0; i < s->n_distinct_clause; ++i)
+    walk(s->distinct_clause[i]);
+  if (all)
+    used.assign(used.size(), true);
+  return used;
+}
 
 void collect_leaves(const node* n, std::vector<join_leaf>& out) {
   switch (n->node_case) {
@@ -371,6 +612,8 @@ void collect_leaves(const node* n, std::vector<join_leaf>& out) {
       if (!schema.empty() && schema != "public")
         fail("0A000", "joins over relations of schema " + schema + " are not supported yet",
              rv->location);
+      if (rv->alias && rv->alias->n_colnames > 0)
+        fail("0A000", "column aliases of a table in FROM are not supported yet", rv->location);
       std::string alias = rv->alias && has(rv->alias->aliasname) ? rv->alias->aliasname
                                                                  : rv->relname;
       out.push_back(join_leaf{rv->relname, alias, nullptr, {}});
@@ -416,6 +659,65 @@ std::variant<std::vector<join_leaf>, positioned_error> join_leaves(const void* r
   }
 }
 
+std::optional<std::vector<std::string>>
+join_leaf_columns(const void* raw, const std::string& alias, const cs::table_schema& schema) {
+  const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
+  std::vector<std::string> out;
+  bool all = false;
+  auto want = [&](const std::string& name) {
+    if (schema.find(name) >= 0 && std::find(out.begin(), out.end(), name) == out.end())
+      out.push_back(name);
+  };
+  auto on_ref = [&](const PgQuery__ColumnRef* c) {
+    if (c->n_fields == 0 || c->n_fields > 2) {
+      all = true;
+      return;
+    }
+    const char* q = c->n_fields == 2 ? string_of(c->fields[0]) : nullptr;
+    if (c->fields[c->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR) {
+      if (q == nullptr || alias == q)
+        all = true;
+      return;
+    }
+    if (q == nullptr || alias == q)
+      want(last_name(c->n_fields, c->fields));
+  };
+  auto walk = [&](const node* n) {
+    if (n && !all && !each_column_ref(reinterpret_cast<const ProtobufCMessage*>(n), on_ref))
+      all = true;
+  };
+  std::function<void(const node*)> from = [&](const node* n) {
+    if (n == nullptr || n->node_case != PG_QUERY__NODE__NODE_JOIN_EXPR)
+      return;
+    const auto* j = n->join_expr;
+    if (j->is_natural)
+      all = true; // its columns are the names both sides share
+    for (size_t i = 0; i < j->n_using_clause; ++i)
+      if (const char* u = string_of(j->using_clause[i]))
+        want(u);
+    walk(j->quals);
+    from(j->larg);
+    from(j->rarg);
+  };
+  for (size_t i = 0; i < s->n_from_clause; ++i)
+    from(s->from_clause[i]);
+  for (size_t i = 0; i < s->n_target_list; ++i)
+    walk(s->target_list[i]);
+  walk(s->where_clause);
+  for (size_t i = 0; i < s->n_group_clause; ++i)
+    walk(s->group_clause[i]);
+  walk(s->having_clause);
+  for (size_t i = 0; i < s->n_sort_clause; ++i)
+    walk(s->sort_clause[i]);
+  for (size_t i = 0; i < s->n_distinct_clause; ++i)
+    walk(s->distinct_clause[i]);
+  if (all)
+    return std::nullopt;
+  if (out.empty())
+    out.push_back(schema.columns.front().name); // count(*): one column gives the rows
+  return out;
+}
+
 std::variant<statement_result, positioned_error>
 run_join(const void* raw, std::vector<local_table> leaves, cs::timestamp now) {
   const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
@@ -424,7 +726,14 @@ run_join(const void* raw, std::vector<local_table> leaves, cs::timestamp now) {
     if (auto* e = std::get_if<positioned_error>(&names))
       return *e;
     const auto& leaf_names = std::get<std::vector<join_leaf>>(names);
-    builder bld{leaves, leaf_names, now};
+    context cx{leaves, now, {}};
+    for (const auto& t : leaves) {
+      std::vector<int32_t> types;
+      for (const auto& c : t.schema.columns)
+        types.push_back(oid_of(c));
+      cx.types.push_back(std::move(types));
+    }
+    builder bld{cx, leaf_names};
     // A FROM list joins its items in order; WHERE's conjuncts that read
     // only the items joined so far act as their join condition (so that
     // `FROM a, b WHERE a.x = b.x` is a hash join, not a product).
@@ -432,40 +741,56 @@ run_join(const void* raw, std::vector<local_table> leaves, cs::timestamp now) {
     conjuncts(s->where_clause, where);
     rel acc = bld.build(s->from_clause[0]);
     for (size_t i = 1; i < s->n_from_clause; ++i)
-      acc = join(std::move(acc), bld.build(s->from_clause[i]), join_kind::inner, {}, where, true,
-                 now, -1);
-    // WHERE over the joined rows.
+      acc = join(cx, std::move(acc), bld.build(s->from_clause[i]), join_kind::inner, {}, where,
+                 true);
+    const size_t k = acc.leaves.size();
+    auto row_of = [&](size_t i) {
+      return [&, i](int leaf) -> uint32_t {
+        for (size_t p = 0; p < k; ++p)
+          if (acc.leaves[p] == leaf)
+            return acc.refs[i * k + p];
+        return none;
+      };
+    };
+    // WHERE over the joined rows (reading only the columns it names).
     if (s->where_clause) {
       scope sc{acc, now};
       bexpr w = sc.b.fold(sc.b.bind(s->where_clause));
       if (w.type != oid::bool_ && !(w.k == bexpr::kind::constant && w.value.null))
         fail("42804", std::string{"argument of WHERE must be type boolean, not type "}
                         + type_name(w.type));
-      std::vector<row> kept;
-      for (auto& x : acc.rows)
-        if (is_true(eval(w, x)))
-          kept.push_back(std::move(x));
-      acc.rows = std::move(kept);
+      evaluator ev{w, acc.schema.columns.size()};
+      std::vector<uint32_t> kept;
+      for (size_t i = 0; i < acc.rows(); ++i) {
+        auto lr = row_of(i);
+        if (ev.holds([&](size_t c) { return value_at(cx, acc, c, lr); }))
+          kept.insert(kept.end(), acc.refs.begin() + static_cast<std::ptrdiff_t>(i * k),
+                      acc.refs.begin() + static_cast<std::ptrdiff_t>((i + 1) * k));
+      }
+      acc.refs = std::move(kept);
     }
-    // The joined rows as a table; the rest of the SELECT runs over it.
+    // The joined rows as a table -- the columns the rest of the SELECT
+    // reads; the others stay NULL -- and the rest of the SELECT over it.
+    auto used = columns_read(s, acc, now);
+    size_t copied = static_cast<size_t>(std::count(used.begin(), used.end(), true));
+    if (acc.rows() * std::max<size_t>(copied, 1) > max_join_values)
+      fail("54000", "the join's result has more than " + std::to_string(max_join_values)
+                      + " values (" + std::to_string(acc.rows()) + " rows of "
+                      + std::to_string(copied) + " columns): joins run in the access node's "
+                        "memory; filter the relations in sub-selects first");
     local_table t;
     t.schema = acc.schema;
     t.rows = cs::column_batch{t.schema};
-    t.rows.reserve(acc.rows.size());
-    for (const auto& x : acc.rows) {
-      for (size_t c = 0; c < x.size(); ++c) {
-        const datum& d = x[c];
-        if (d.null)
+    t.rows.reserve(acc.rows());
+    for (size_t c = 0; c < used.size(); ++c) {
+      if (used[c]) {
+        gather(cx, acc, c, t.rows, c);
+      } else {
+        for (size_t i = 0; i < acc.rows(); ++i)
           t.rows.append_null(c);
-        else if (t.schema.columns[c].type == cs::column_type::float8)
-          t.rows.append_float(c, d.f);
-        else if (t.schema.columns[c].type == cs::column_type::text)
-          t.rows.append_text(c, d.s);
-        else
-          t.rows.append_int(c, d.i);
       }
-      t.rows.finish_row();
     }
+    t.rows.set_rows(acc.rows());
     t.joined = std::move(acc.cols);
     return run_local(raw, t, now);
   } catch (const bind_failure& f) {

@@ -60,6 +60,13 @@ std::optional<positioned_error> rename_columns(statement_result& r, const std::s
 /// The relations of a SELECT's FROM clause with joins, left to right.
 std::variant<std::vector<join_leaf>, positioned_error> join_leaves(const void* select_stmt);
 
+/// The columns of table leaf `alias` (with `schema`) a join statement
+/// reads, in order of first mention; nullopt when it reads them all
+/// (`*`, NATURAL, sub-queries).
+std::optional<std::vector<std::string>>
+join_leaf_columns(const void* select_stmt, const std::string& alias,
+                  const chunkstore::table_schema& schema);
+
 /// Joins `leaves` (the rows of join_leaves(), in order) as the FROM clause
 /// says -- [INNER], LEFT, RIGHT, FULL [OUTER], CROSS JOIN, ON, USING,
 /// NATURAL, and FROM lists -- with a hash join on the equalities between

@@ -35,8 +35,9 @@ inline bool is_aggregate_name(const std::string& n) {
 /// `x::t` of a column whose values `t` keeps as they are (a wider integer,
 /// double precision of real, timestamp of timestamptz in UTC): the column,
 /// so that WHERE and aggregates read it directly; else `e` itself.
-/// With `compare`, also an integer column cast to any number (the chunk's
-/// filter compares it with a float constant exactly).
+/// With `compare`, also an integer column cast to double precision or
+/// numeric (the chunk's filter compares it with a float constant as
+/// double precision).
 inline bexpr value_preserving_column(bexpr e, bool compare = false) {
   if (e.k != bexpr::kind::func || e.name != "::" || e.args[0].k != bexpr::kind::column)
     return e;
@@ -44,7 +45,7 @@ inline bexpr value_preserving_column(bexpr e, bool compare = false) {
   auto int_rank = [](int32_t t) { return t == oid::int2 ? 0 : t == oid::int4 ? 1 : 2; };
   bool keeps = (is_int(from) && is_int(to) && int_rank(from) <= int_rank(to))
                || (is_float(from) && to == oid::float8) || (is_time(from) && is_time(to))
-               || (compare && is_int(from) && is_number(to));
+               || (compare && is_int(from) && (to == oid::float8 || to == oid::numeric));
   if (!keeps)
     return e;
   bexpr c = std::move(e.args[0]);
@@ -176,7 +177,18 @@ struct binder {
     }
   }
 
+  /// varchar(n)'s n in a cast, or -1.
+  static int32_t cast_typmod(const PgQuery__TypeName* t) {
+    if (t->n_typmods == 1 && t->typmods[0]->node_case == PG_QUERY__NODE__NODE_A_CONST
+        && t->typmods[0]->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL
+        && last_name(t->n_names, t->names) == "varchar")
+      return t->typmods[0]->a_const->ival->ival;
+    return -1;
+  }
+
   int32_t cast_type(const PgQuery__TypeName* t) {
+    if (t->n_array_bounds > 0)
+      fail("0A000", "arrays are not supported", t->location);
     auto n = last_name(t->n_names, t->names);
     if (n == "timestamptz")
       return oid::timestamptz;
@@ -242,11 +254,13 @@ struct binder {
         bexpr arg = fold(bind(n->type_cast->arg));
         int32_t t = cast_type(n->type_cast->type_name);
         int32_t loc = n->type_cast->location;
+        int32_t len = cast_typmod(n->type_cast->type_name);
         if (arg.k == bexpr::kind::constant)
           // A literal's input error points at it; a value's cast, as at run
           // time, has no position.
-          return constant(cast_datum(arg.value, t, arg.type == oid::unknown ? loc : -1));
-        if (arg.type == t)
+          return constant(cut_varchar(
+            cast_datum(arg.value, t, arg.type == oid::unknown ? loc : -1), len));
+        if (arg.type == t && len < 0)
           return arg;
         if (!castable(arg.type, t))
           fail("42846", std::string{"cannot cast type "} + type_name(arg.type) + " to "
@@ -255,6 +269,7 @@ struct binder {
         e.k = bexpr::kind::func;
         e.name = "::";
         e.type = t;
+        e.index = len; // varchar(n): n
         e.args.push_back(std::move(arg));
         return e;
       }
@@ -373,6 +388,16 @@ struct binder {
         unify(l, r, x->location);
         bool cmp = op == "=" || op == "<>" || op == "!=" || op == "<" || op == "<=" || op == ">"
                    || op == ">=";
+        if (cmp && l.type != oid::unknown && r.type != oid::unknown) {
+          // Values of different kinds have no comparison (text = bigint).
+          auto kind = [](int32_t t) {
+            return is_number(t) ? 1 : is_time(t) ? 2 : t == oid::bool_ ? 3
+                   : t == oid::interval ? 4 : 0;
+          };
+          if (kind(l.type) != kind(r.type))
+            fail("42883", "operator does not exist: " + std::string{type_name(l.type)} + " "
+                            + op + " " + type_name(r.type), x->location);
+        }
         if (cmp)
           e.type = oid::bool_;
         else if (is_time(l.type) && is_time(r.type) && op == "-")

@@ -38,6 +38,7 @@ constant_select(const void* raw, cs::timestamp now, const setting_lookup& settin
         int32_t t = rows[0][c].type;
         for (const auto& row : rows)
           t = common_type(t, row[c].type, "VALUES", -1);
+        r.untyped.push_back(t == oid::unknown);
         t = t == oid::unknown ? oid::text : t;
         r.columns.push_back(result_column{"column" + std::to_string(c + 1), t});
       }
@@ -56,6 +57,7 @@ constant_select(const void* raw, cs::timestamp now, const setting_lookup& settin
       bexpr e = b.fold(b.bind(rt->val));
       if (e.k != bexpr::kind::constant)
         fail("0A000", "this expression is not supported yet");
+      r.untyped.push_back(e.type == oid::unknown);
       r.columns.push_back(result_column{has(rt->name) ? rt->name : output_name(rt->val),
                                         e.type == oid::unknown ? oid::text : e.type});
       row.push_back(to_text(e.value));
@@ -206,6 +208,13 @@ bool is_set_operation(const void* raw) {
   auto op = static_cast<const PgQuery__SelectStmt*>(raw)->op;
   return op != PG_QUERY__SET_OPERATION__SETOP_NONE
          && op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED;
+}
+
+size_t set_operation_depth(const void* raw) {
+  const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
+  if (s == nullptr || !is_set_operation(s))
+    return 0;
+  return 1 + std::max(set_operation_depth(s->larg), set_operation_depth(s->rarg));
 }
 
 std::pair<const void*, const void*> set_operation_sides(const void* raw) {

@@ -126,21 +126,32 @@ datum coerce(const datum& d, int32_t t, int32_t location) {
       case oid::int4:
       case oid::int8: {
         char* end = nullptr;
+        errno = 0;
         long long x = std::strtoll(d.s.c_str(), &end, 10);
         if (d.s.empty() || *end != '\0')
           fail("22P02", std::string{"invalid input syntax for type "} + type_name(t) + ": \""
                           + d.s + "\"", location);
-        return narrowed(make_int(t, x), t, location);
+        if (errno == ERANGE || (t == oid::int4 && (x > INT32_MAX || x < INT32_MIN))
+            || (t == oid::int2 && (x > INT16_MAX || x < INT16_MIN)))
+          fail("22003", "value \"" + d.s + "\" is out of range for type " + type_name(t),
+               location);
+        return make_int(t, x);
       }
       case oid::float4:
       case oid::float8:
       case oid::numeric: {
         char* end = nullptr;
+        errno = 0;
         double x = std::strtod(d.s.c_str(), &end);
         if (d.s.empty() || *end != '\0')
           fail("22P02", std::string{"invalid input syntax for type "}
                           + (t == oid::float4 ? "real" : "double precision") + ": \"" + d.s
                           + "\"",
+               location);
+        // Past double's range (not "Infinity" written out) is 22003.
+        if (errno == ERANGE && (std::isinf(x) || x == 0))
+          fail("22003", "\"" + d.s + "\" is out of range for type "
+                          + (t == oid::float4 ? "real" : "double precision"),
                location);
         return t == oid::float4 ? narrowed(make_float(x), t, location) : make_float(x);
       }
@@ -148,9 +159,17 @@ datum coerce(const datum& d, int32_t t, int32_t location) {
         std::string v = d.s;
         for (auto& c : v)
           c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (v == "t" || v == "true" || v == "yes" || v == "on" || v == "1")
+        // PostgreSQL's boolin: any prefix of true/false/yes/no, on, off
+        // (at least "of"), 1, 0; blanks around are skipped.
+        auto b = v.find_first_not_of(" \t\n\r");
+        v = b == std::string::npos ? "" : v.substr(b, v.find_last_not_of(" \t\n\r") - b + 1);
+        auto prefix_of = [&](std::string_view w) {
+          return !v.empty() && v.size() <= w.size() && w.compare(0, v.size(), v) == 0;
+        };
+        if (prefix_of("true") || prefix_of("yes") || v == "on" || v == "1")
           return make_int(oid::bool_, 1);
-        if (v == "f" || v == "false" || v == "no" || v == "off" || v == "0")
+        if (prefix_of("false") || prefix_of("no") || (v.size() >= 2 && prefix_of("off"))
+            || v == "0")
           return make_int(oid::bool_, 0);
         fail("22P02", "invalid input syntax for type boolean: \"" + d.s + "\"", location);
       }
@@ -251,10 +270,26 @@ datum cast_datum(const datum& d, int32_t t, int32_t location) {
 /// PostgreSQL resolves UNION, CASE and VALUES: unknown literals take the
 /// other side's type, numbers the wider one, strings text, timestamps with
 /// and without zone timestamptz.
+datum cut_varchar(datum d, int32_t n) {
+  if (n < 0 || d.null || (d.type != oid::text && d.type != oid::varchar))
+    return d;
+  size_t chars = 0;
+  for (size_t i = 0; i < d.s.size(); ++i) {
+    if ((static_cast<unsigned char>(d.s[i]) & 0xC0) == 0x80)
+      continue; // a continuation byte
+    if (chars == static_cast<size_t>(n)) {
+      d.s.resize(i);
+      break;
+    }
+    ++chars;
+  }
+  return d;
+}
+
 int32_t common_type(int32_t a, int32_t b, const char* op, int32_t location) {
   auto texty = [](int32_t t) { return t == oid::text || t == oid::varchar || t == oid::unknown; };
   if (a == b)
-    return a == oid::unknown ? oid::text : a;
+    return a; // unknown stays unknown: the caller makes it text at the end
   if (a == oid::unknown)
     return b;
   if (b == oid::unknown)
@@ -309,7 +344,7 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
   const std::string& op = e.name;
   if (e.k == bexpr::kind::func) {
     if (op == "::")
-      return cast_datum(a[0], e.type, -1);
+      return cut_varchar(cast_datum(a[0], e.type, -1), e.index);
     if (op == "time_bucket") {
       if (a[0].null || a[1].null)
         return null_of(a[1].type);

@@ -47,6 +47,10 @@ bool castable(int32_t from, int32_t to);
 /// integer; 42846 when PostgreSQL has no such cast.
 datum cast_datum(const datum& d, int32_t t, int32_t location);
 
+/// An explicit cast to varchar(n) cuts text to `n` characters (-1: no
+/// limit), as PostgreSQL's does without an error.
+datum cut_varchar(datum d, int32_t n);
+
 /// The type of a column whose values have types `a` and `b` (UNION's,
 /// VALUES' resolution); 42804 naming `op` when there is none.
 int32_t common_type(int32_t a, int32_t b, const char* op, int32_t location);

@@ -140,15 +140,42 @@ std::string output_name(const node* n) {
 
 /// The target-list entry an ORDER BY / GROUP BY item names: an ordinal or
 /// an output alias (nullptr when it is an expression of its own).
+/// `q` of `q.*`, empty for `*`.
+std::string star_qualifier(const PgQuery__ColumnRef* c) {
+  return c->n_fields == 2 && string_of(c->fields[0]) ? string_of(c->fields[0]) : "";
+}
+
+/// True for `*` and `q.*`.
+bool is_star(const node* v) {
+  return v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && v->column_ref->n_fields >= 1
+         && v->column_ref->fields[v->column_ref->n_fields - 1]->node_case
+              == PG_QUERY__NODE__NODE_A_STAR;
+}
+
+/// An ordinal counts the columns `*` stands for: when it lands on one of
+/// them, `*star_col` is that table column and the result is nullptr.
 const node* target_ref(const node* n, const PgQuery__SelectStmt* s, bool prefer_input,
-                       const cs::table_schema& schema) {
+                       const cs::table_schema& schema, const binder& b, int* star_col) {
   if (n->node_case == PG_QUERY__NODE__NODE_A_CONST
       && n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
     int k = n->a_const->ival->ival;
-    if (k < 1 || static_cast<size_t>(k) > s->n_target_list)
-      fail("42P10", "position " + std::to_string(k) + " is not in select list",
-           n->a_const->location);
-    return s->target_list[k - 1]->res_target->val;
+    int pos = 0;
+    for (size_t i = 0; k >= 1 && i < s->n_target_list; ++i) {
+      const node* v = s->target_list[i]->res_target->val;
+      if (is_star(v)) {
+        auto cols = b.star_columns(star_qualifier(v->column_ref), v->column_ref->location);
+        if (k <= pos + static_cast<int>(cols.size())) {
+          *star_col = cols[static_cast<size_t>(k - pos - 1)];
+          return nullptr;
+        }
+        pos += static_cast<int>(cols.size());
+      } else if (++pos == k) {
+        return v;
+      }
+    }
+    fail("42P10", std::string{prefer_input ? "GROUP BY" : "ORDER BY"} + " position "
+                    + std::to_string(k) + " is not in select list",
+         n->a_const->location);
   }
   if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && n->column_ref->n_fields == 1) {
     std::string name = last_name(1, n->column_ref->fields);
@@ -162,11 +189,6 @@ const node* target_ref(const node* n, const PgQuery__SelectStmt* s, bool prefer_
     }
   }
   return nullptr;
-}
-
-/// `q` of `q.*`, empty for `*`.
-std::string star_qualifier(const PgQuery__ColumnRef* c) {
-  return c->n_fields == 2 && string_of(c->fields[0]) ? string_of(c->fields[0]) : "";
 }
 
 bool rewrite_distinct_on(const PgQuery__SelectStmt* s, const cs::table_schema& schema,
@@ -340,8 +362,9 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
 
     // Adds a GROUP BY key (or a DISTINCT column) bound from `g`.
     auto add_key = [&](const node* g) {
-        const node* t = target_ref(g, s, true, schema);
-        bexpr k = b.fold(b.bind(t ? t : g));
+        int star_col = -1;
+        const node* t = target_ref(g, s, true, schema, b, &star_col);
+        bexpr k = star_col >= 0 ? b.column_at(star_col, "", "", -1) : b.fold(b.bind(t ? t : g));
         cs::group_key key;
         if (k.k == bexpr::kind::column) {
           key.k = cs::group_key::kind::column;
@@ -437,9 +460,10 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
     const bool order_done = !plan.order.empty(); // set by the DISTINCT ON rewrite
     for (size_t i = 0; i < s->n_sort_clause && !order_done; ++i) {
       const auto* sb = s->sort_clause[i]->sort_by;
-      const node* t = target_ref(sb->node, s, false, schema);
+      int star_col = -1;
+      const node* t = target_ref(sb->node, s, false, schema, b, &star_col);
       select_plan::sort_key k;
-      k.e = b.fold(b.bind(t ? t : sb->node));
+      k.e = star_col >= 0 ? b.column_at(star_col, "", "", -1) : b.fold(b.bind(t ? t : sb->node));
       k.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
       k.nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST
                       || (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST

@@ -112,6 +112,9 @@ bool has_from(const void* select_stmt);
 /// True for UNION, INTERSECT and EXCEPT (and VALUES lists joined by them).
 bool is_set_operation(const void* select_stmt);
 
+/// How deep set operations nest in a SelectStmt (0: none).
+size_t set_operation_depth(const void* select_stmt);
+
 /// A set operation's two sides (SelectStmts).
 std::pair<const void*, const void*> set_operation_sides(const void* select_stmt);
 

@@ -37,18 +37,21 @@ datum read_cell(const std::string& s, int32_t from) {
 
 using text_row = std::vector<std::optional<std::string>>;
 
-/// A row as one string: equal rows (of the same types) give equal keys.
-std::string row_key(const text_row& r) {
+/// A row as one string: equal rows (of the same types) give equal keys;
+/// in `floats` columns -0 is 0.
+std::string row_key(const text_row& r, const std::vector<bool>& floats) {
   std::string k;
-  for (const auto& c : r) {
+  for (size_t i = 0; i < r.size(); ++i) {
+    const auto& c = r[i];
     if (!c) {
       k += '\0';
       continue;
     }
+    std::string_view v = floats[i] && *c == "-0" ? std::string_view{"0"} : std::string_view{*c};
     k += '\1';
-    auto n = static_cast<uint32_t>(c->size());
+    auto n = static_cast<uint32_t>(v.size());
     k.append(reinterpret_cast<const char*>(&n), sizeof n);
-    k += *c;
+    k += v;
   }
   return k;
 }
@@ -56,14 +59,18 @@ std::string row_key(const text_row& r) {
 int64_t count_of(const node* n, const char* what) {
   if (n == nullptr)
     return -1;
-  if (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->isnull)
+  auto v = evaluate_constant(n, 0);
+  if (auto* e = std::get_if<positioned_error>(&v))
+    throw bind_failure{*e};
+  const datum& d = std::get<datum>(v);
+  if (d.null)
     return -1;
-  if (n->node_case != PG_QUERY__NODE__NODE_A_CONST
-      || n->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)
-    fail("42804", std::string{"argument of "} + what + " must be an integer constant");
-  if (n->a_const->ival->ival < 0)
+  if (!is_int(d.type))
+    fail("42804", std::string{"argument of "} + what + " must be type bigint, not type "
+                    + type_name(d.type));
+  if (d.i < 0)
     fail("2201W", std::string{what} + " must not be negative");
-  return n->a_const->ival->ival;
+  return d.i;
 }
 
 /// The set operation's ORDER BY: output column names or ordinals only.
@@ -154,29 +161,47 @@ set_operation(const void* select_stmt, statement_result left, statement_result r
       fail("42601", std::string{"each "} + op + " query must have the same number of columns");
     statement_result out;
     out.columns = left.columns;
+    // A side's literal or NULL column is untyped: the other side types it.
+    auto type_of = [](const statement_result& side, size_t c) {
+      return c < side.untyped.size() && side.untyped[c] ? oid::unknown : side.columns[c].type_oid;
+    };
+    out.untyped.assign(out.columns.size(), false);
     for (size_t c = 0; c < out.columns.size(); ++c) {
       // An error points at the right side's column when it is a plain SELECT.
       const auto* r = s->rarg;
       int32_t loc = r && r->op == PG_QUERY__SET_OPERATION__SETOP_NONE && c < r->n_target_list
                       ? r->target_list[c]->res_target->location
                       : -1;
-      out.columns[c].type_oid =
-        common_type(left.columns[c].type_oid, right.columns[c].type_oid, op, loc);
+      int32_t t = common_type(type_of(left, c), type_of(right, c), op, loc);
+      out.untyped[c] = t == oid::unknown;
+      out.columns[c].type_oid = t == oid::unknown ? oid::text : t;
     }
     // Cells of a side whose type is not the result's are converted, so that
-    // equal values have equal text (2 and 2.0 as double precision: "2").
+    // equal values have equal text (2 and 2.0 as double precision: "2");
+    // untyped literals are read by the result's type (22P02 if they fail).
     auto convert = [&](statement_result& side) {
       for (size_t c = 0; c < out.columns.size(); ++c) {
-        int32_t from = side.columns[c].type_oid, to = out.columns[c].type_oid;
+        int32_t from = type_of(side, c), to = out.columns[c].type_oid;
         if (from == to || (texty(from) && texty(to)))
           continue;
-        for (auto& row : side.rows)
-          if (row[c])
+        for (auto& row : side.rows) {
+          if (!row[c])
+            continue;
+          if (from == oid::unknown) {
+            datum u = make_text(*row[c]);
+            u.type = oid::unknown;
+            row[c] = to_text(cast_datum(u, to, -1));
+          } else {
             row[c] = to_text(cast_datum(read_cell(*row[c], from), to, -1));
+          }
+        }
       }
     };
     convert(left);
     convert(right);
+    std::vector<bool> floats;
+    for (const auto& c : out.columns)
+      floats.push_back(c.type_oid == oid::float8 || c.type_oid == oid::float4);
     std::vector<text_row> rows;
     if (s->op == PG_QUERY__SET_OPERATION__SETOP_UNION) {
       if (s->all) {
@@ -187,7 +212,7 @@ set_operation(const void* select_stmt, statement_result left, statement_result r
         std::unordered_map<std::string, bool> seen;
         for (auto* side : {&left.rows, &right.rows})
           for (auto& row : *side)
-            if (seen.emplace(row_key(row), true).second)
+            if (seen.emplace(row_key(row, floats), true).second)
               rows.push_back(std::move(row));
       }
     } else {
@@ -195,10 +220,10 @@ set_operation(const void* select_stmt, statement_result left, statement_result r
       bool intersect = s->op == PG_QUERY__SET_OPERATION__SETOP_INTERSECT;
       std::unordered_map<std::string, int64_t> on_right;
       for (const auto& row : right.rows)
-        ++on_right[row_key(row)];
+        ++on_right[row_key(row, floats)];
       std::unordered_map<std::string, bool> emitted;
       for (auto& row : left.rows) {
-        auto key = row_key(row);
+        auto key = row_key(row, floats);
         auto it = on_right.find(key);
         int64_t n = it == on_right.end() ? 0 : it->second;
         bool keep = false;

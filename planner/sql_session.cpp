@@ -380,11 +380,9 @@ catalog_request plan_insert(const PgQuery__InsertStmt* ins, cs::timestamp now) {
     fail("0A000", "INSERT ... DEFAULT VALUES is not supported yet");
   const auto* s = sel->select_stmt;
   out.now = now;
-  if (is_set_operation(s))
-    fail("0A000", "INSERT ... SELECT with UNION, INTERSECT or EXCEPT is not supported yet");
-  if (s->n_values_lists == 0) {
+  if (s->n_values_lists == 0 || is_set_operation(s)) {
     out.select = s;
-    if (planner::has_from(s)) {
+    if (planner::has_from(s) && !is_join(s)) {
       auto source = source_of(s);
       if (auto* e = std::get_if<positioned_error>(&source))
         throw plan_failure{{e->error, e->position}};
@@ -666,6 +664,8 @@ planned_statement sql_session::plan_node(const void* raw) {
             .count()});
         break;
       }
+      if (s->with_clause && s->with_clause->recursive)
+        fail("0A000", "WITH RECURSIVE is not supported yet");
       if (is_set_operation(s) || is_join(s)) {
         // The session evaluates the sides and combines them.
         out.emplace_back(select_request{

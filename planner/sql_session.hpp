@@ -54,6 +54,10 @@ struct statement_result {
   std::string tag;
   std::vector<std::string> notices;
   std::vector<std::pair<std::string, std::string>> warnings; ///< (SQLSTATE, message)
+  /// Columns of quoted literals and NULLs whose type nothing fixed (sent
+  /// as text): a set operation types them by its other side, as PostgreSQL
+  /// resolves `SELECT NULL UNION SELECT 1`. Empty: none.
+  std::vector<bool> untyped;
 
   size_t row_count() const noexcept { return plain ? plain->end - plain->begin : rows.size(); }
 };
