@@ -167,28 +167,77 @@ struct evaluator {
   }
 };
 
-/// The hash key of values, or nullopt when one is NULL (NULL equals
-/// nothing). Numbers hash as doubles, so 1 and 1.0 meet; the whole
-/// condition is checked on each pair anyway.
-std::optional<std::string> key_of(const std::vector<datum>& vals) {
-  std::string k;
-  for (const datum& d : vals) {
+/// How a key column is hashed: integers as int64 (both sides integers),
+/// other numbers as doubles (so 1 and 1.0 meet), text by its bytes, time
+/// and booleans by their integer.
+enum class key_kind : uint8_t { integer, number, text, other };
+
+key_kind kind_of(int32_t l, int32_t r) {
+  if (is_int(l) && is_int(r))
+    return key_kind::integer;
+  if (is_number(l) && is_number(r))
+    return key_kind::number;
+  if (!is_number(l) && !is_time(l) && l != oid::bool_)
+    return key_kind::text;
+  return key_kind::other;
+}
+
+/// Appends the key bytes of column `c` of `x` in the row `leaf_row` gives;
+/// false when the value is NULL (NULL equals nothing).
+template <class LeafRow>
+bool append_key(const context& cx, const rel& x, size_t c, key_kind kind,
+                const LeafRow& leaf_row, std::string& k) {
+  const rcol& s = x.src[c];
+  if (s.leaf < 0) {
+    // A merged USING column: through its value.
+    datum d = value_at(cx, x, c, leaf_row);
     if (d.null)
-      return std::nullopt;
-    if (is_number(d.type)) {
+      return false;
+    if (kind == key_kind::number) {
       double f = is_int(d.type) ? static_cast<double>(d.i) : d.f;
-      if (f == 0)
-        f = 0; // -0 equals 0
+      f = f == 0 ? 0 : f; // -0 equals 0
       k.append(reinterpret_cast<const char*>(&f), sizeof f);
-    } else if (d.type == oid::text || d.type == oid::varchar || d.type == oid::unknown) {
+    } else if (kind == key_kind::text) {
       auto n = static_cast<uint32_t>(d.s.size());
       k.append(reinterpret_cast<const char*>(&n), sizeof n);
       k += d.s;
     } else {
       k.append(reinterpret_cast<const char*>(&d.i), sizeof d.i);
     }
+    return true;
   }
-  return k;
+  uint32_t r = leaf_row(s.leaf);
+  if (r == none)
+    return false;
+  const auto& col = cx.tables[static_cast<size_t>(s.leaf)].rows.col(static_cast<size_t>(s.col));
+  if (col.has_nulls && ((col.validity[r >> 3] >> (r & 7)) & 1) == 0)
+    return false;
+  int64_t i = 0;
+  switch (col.type) {
+    case cs::column_type::int4: i = col.i32[r]; break;
+    case cs::column_type::boolean: i = col.u8[r]; break;
+    case cs::column_type::float8: {
+      double f = col.f64[r];
+      f = f == 0 ? 0 : f; // -0 equals 0
+      k.append(reinterpret_cast<const char*>(&f), sizeof f);
+      return true;
+    }
+    case cs::column_type::text: {
+      const std::string& t = col.dict[col.codes[r]];
+      auto n = static_cast<uint32_t>(t.size());
+      k.append(reinterpret_cast<const char*>(&n), sizeof n);
+      k += t;
+      return true;
+    }
+    default: i = col.i64[r]; break;
+  }
+  if (kind == key_kind::number) {
+    auto f = static_cast<double>(i);
+    k.append(reinterpret_cast<const char*>(&f), sizeof f);
+  } else {
+    k.append(reinterpret_cast<const char*>(&i), sizeof i);
+  }
+  return true;
 }
 
 /// Equalities column = column between the sides (left columns are
@@ -330,6 +379,27 @@ rel join(const context& cx, rel l, rel r, join_kind kind,
   cond.args = std::move(conds);
   std::vector<int> lk, rk;
   equi_keys(cond, l0, r0, r0, r0 + nr, lk, rk);
+  std::vector<key_kind> kinds;
+  for (size_t k = 0; k < lk.size(); ++k)
+    kinds.push_back(kind_of(oid_of(out.schema.columns[static_cast<size_t>(lk[k])]),
+                            oid_of(out.schema.columns[static_cast<size_t>(rk[k])])));
+  // Equal keys of integers, text, time or booleans are equal values: when
+  // the condition is only those equalities, a key match is a match.
+  std::function<size_t(const bexpr&)> conjuncts_in = [&](const bexpr& e) -> size_t {
+    if (e.k != bexpr::kind::and_)
+      return 1;
+    size_t n = 0;
+    for (const auto& a : e.args)
+      n += conjuncts_in(a);
+    return n;
+  };
+  bool keys_decide = !lk.empty() && lk.size() == conjuncts_in(cond);
+  for (size_t k = 0; keys_decide && k < kinds.size(); ++k) {
+    const auto& a = out.schema.columns[static_cast<size_t>(lk[k])];
+    const auto& b = out.schema.columns[static_cast<size_t>(rk[k])];
+    keys_decide = kinds[k] == key_kind::integer || kinds[k] == key_kind::text
+                  || (kinds[k] == key_kind::other && oid_of(a) == oid_of(b));
+  }
 
   // Where each leaf's row is in a left row i / right row j.
   std::vector<int> pos_in_l(cx.tables.size(), -1), pos_in_r(cx.tables.size(), -1);
@@ -360,7 +430,8 @@ rel join(const context& cx, rel l, rel r, join_kind kind,
     bool any = false;
     auto try_pair = [&](size_t j) {
       auto lr = pair_row(i, j);
-      if (cond.args.empty() || ev.holds([&](size_t c) { return value_at(cx, out, c, lr); })) {
+      if (cond.args.empty() || (keys_decide && candidates != nullptr)
+          || ev.holds([&](size_t c) { return value_at(cx, out, c, lr); })) {
         any = true;
         r_matched[j] = true;
         emit(i, j);
@@ -378,22 +449,20 @@ rel join(const context& cx, rel l, rel r, join_kind kind,
   if (!lk.empty()) {
     // Hash join: the right side's keys in a table, the left's probing it.
     std::unordered_map<std::string, std::vector<uint32_t>> table;
-    std::vector<datum> vals(rk.size());
-    for (size_t j = 0; j < r.rows(); ++j) {
-      auto lr = pair_row(none, j);
-      for (size_t k = 0; k < rk.size(); ++k)
-        vals[k] = value_at(cx, out, static_cast<size_t>(rk[k]), lr);
-      if (auto key = key_of(vals))
-        table[*key].push_back(static_cast<uint32_t>(j));
-    }
+    std::string key;
+    auto key_of = [&](const std::vector<int>& cols, auto lr) {
+      key.clear();
+      for (size_t k = 0; k < cols.size(); ++k)
+        if (!append_key(cx, out, static_cast<size_t>(cols[k]), kinds[k], lr, key))
+          return false;
+      return true;
+    };
+    for (size_t j = 0; j < r.rows(); ++j)
+      if (key_of(rk, pair_row(none, j)))
+        table[key].push_back(static_cast<uint32_t>(j));
     static const std::vector<uint32_t> no_rows;
-    vals.resize(lk.size());
     for (size_t i = 0; i < l.rows(); ++i) {
-      auto lr = pair_row(i, none);
-      for (size_t k = 0; k < lk.size(); ++k)
-        vals[k] = value_at(cx, out, static_cast<size_t>(lk[k]), lr);
-      auto key = key_of(vals);
-      auto it = key ? table.find(*key) : table.end();
+      auto it = key_of(lk, pair_row(i, none)) ? table.find(key) : table.end();
       probe(i, it == table.end() ? &no_rows : &it->second);
     }
   } else {
@@ -560,6 +629,21 @@ bool each_column_ref(const ProtobufCMessage* m, const F& f) {
   return true;
 }
 
+/// Calls `walk` with the clauses of a SELECT that are evaluated after its
+/// FROM clause: the select list, GROUP BY, HAVING, ORDER BY, DISTINCT ON.
+template <class F>
+void each_later_clause(const PgQuery__SelectStmt* s, const F& walk) {
+  for (size_t i = 0; i < s->n_target_list; ++i)
+    walk(s->target_list[i]);
+  for (size_t i = 0; i < s->n_group_clause; ++i)
+    walk(s->group_clause[i]);
+  walk(s->having_clause);
+  for (size_t i = 0; i < s->n_sort_clause; ++i)
+    walk(s->sort_clause[i]);
+  for (size_t i = 0; i < s->n_distinct_clause; ++i)
+    walk(s->distinct_clause[i]);
+}
+
 /// The join's columns the rest of the SELECT reads (`*` and `q.*` expand);
 /// all of them when a name does not resolve here (an output alias, or an
 /// error the planner reports) or a sub-query is in the way.
@@ -586,15 +670,7 @@ std::vector<bool> columns_read(const PgQuery__SelectStmt* s, const rel& x, cs::t
     if (n && !all && !each_column_ref(reinterpret_cast<const ProtobufCMessage*>(n), on_ref))
       all = true;
   };
-  for (size_t i = 0; i < s->n_target_list; ++i)
-    walk(s->target_list[i]);
-  for (size_t i = 0; i < s->n_group_clause; ++i)
-    walk(s->group_clause[i]);
-  walk(s->having_clause);
-  for (size_t i = 0; i < s->n_sort_clause; ++i)
-    walk(s->sort_clause[i]);
-  for (size_t i = 0; i < s->n_distinct_clause; ++i)
-    walk(s->distinct_clause[i]);
+  each_later_clause(s, walk);
   if (all)
     used.assign(used.size(), true);
   return used;
@@ -701,16 +777,8 @@ join_leaf_columns(const void* raw, const std::string& alias, const cs::table_sch
   };
   for (size_t i = 0; i < s->n_from_clause; ++i)
     from(s->from_clause[i]);
-  for (size_t i = 0; i < s->n_target_list; ++i)
-    walk(s->target_list[i]);
   walk(s->where_clause);
-  for (size_t i = 0; i < s->n_group_clause; ++i)
-    walk(s->group_clause[i]);
-  walk(s->having_clause);
-  for (size_t i = 0; i < s->n_sort_clause; ++i)
-    walk(s->sort_clause[i]);
-  for (size_t i = 0; i < s->n_distinct_clause; ++i)
-    walk(s->distinct_clause[i]);
+  each_later_clause(s, walk);
   if (all)
     return std::nullopt;
   if (out.empty())
