@@ -57,6 +57,9 @@ timestamp month_start(int64_t index) noexcept {
 } // namespace
 
 timestamp time_bucket(const bucket_spec& spec, timestamp t) noexcept {
+  // An infinite timestamp is its own bucket, as in TimescaleDB.
+  if (t == min_timestamp || t == max_timestamp)
+    return t;
   if (spec.months == 0) {
     timestamp origin = spec.origin.value_or(default_bucket_origin) + spec.offset;
     return time_bucket_fixed(spec.width, origin, t);

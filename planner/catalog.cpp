@@ -259,6 +259,13 @@ result<std::vector<chunk_rows>> catalog::route(std::string_view name,
     return out;
   }
   const auto& tcol = batch.columns[static_cast<size_t>(t->def.time_column)];
+  // Before any chunk is made for the batch: infinite times fit none.
+  if (tcol.type == cs::column_type::timestamptz || tcol.type == cs::column_type::timestamp)
+    for (uint32_t r = 0; r < batch.rows; ++r)
+      if (tcol.i64[r] == cs::min_timestamp || tcol.i64[r] == cs::max_timestamp)
+        return pg_error{"22008", "timestamp out of range",
+                        "A hypertable's time column cannot hold -infinity or infinity: no "
+                        "chunk covers them."};
   const cs::column_view* scol
     = t->def.space_column >= 0 ? &batch.columns[static_cast<size_t>(t->def.space_column)]
                                : nullptr;

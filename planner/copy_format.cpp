@@ -15,7 +15,6 @@ namespace {
 /// PostgreSQL's binary COPY signature.
 constexpr char binary_signature[] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\377', '\r', '\n', '\0'};
 /// Microseconds from 1970-01-01 to 2000-01-01 (PostgreSQL's epoch).
-constexpr int64_t pg_epoch_offset = 946'684'800LL * 1'000'000;
 
 int32_t be32(const char* p) {
   auto u = reinterpret_cast<const unsigned char*>(p);
@@ -367,7 +366,7 @@ std::optional<positioned_error> copy_parser::binary_tuples() {
         case cs::column_type::timestamp:
           if (!size_is(8))
             return bad("22P03", "incorrect binary data format");
-          batch_.append_int(c, be64(d) + pg_epoch_offset);
+          batch_.append_int(c, from_pg_time(be64(d)));
           break;
         case cs::column_type::int8:
           if (size_is(8))

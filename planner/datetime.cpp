@@ -51,6 +51,15 @@ std::optional<cs::timestamp> parse(std::string_view s, bool apply_zone) {
     s.remove_suffix(1);
   if (s == "epoch")
     return 0;
+  {
+    std::string low;
+    for (char c : s.substr(0, 10))
+      low += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (s.size() <= 9 && (low == "infinity" || low == "+infinity"))
+      return cs::max_timestamp;
+    if (s.size() <= 9 && low == "-infinity")
+      return cs::min_timestamp;
+  }
   // "... BC", as format_timestamp* writes years before 1 AD (1 BC is year 0).
   bool bc = false;
   if (s.size() > 3 && (s.substr(s.size() - 3) == " BC" || s.substr(s.size() - 3) == " bc")) {
@@ -160,6 +169,11 @@ char* put_digits(char* out, int64_t x, int width) {
 } // namespace
 
 char* format_timestamp_to(char* out, cs::timestamp t, bool with_zone) {
+  if (is_infinite(t)) {
+    std::string_view w = t == cs::max_timestamp ? "infinity" : "-infinity";
+    std::memcpy(out, w.data(), w.size());
+    return out + w.size();
+  }
   int64_t days = cs::floor_div(t, cs::usecs_per_day);
   int64_t rest = t - days * cs::usecs_per_day;
   int64_t y;

@@ -112,7 +112,6 @@ void put_be(std::string& out, uint64_t x, size_t n) {
     out.push_back(static_cast<char>((x >> (8 * i)) & 0xff));
 }
 
-constexpr int64_t pg_epoch_offset = 946'684'800LL * 1'000'000;
 
 } // namespace
 
@@ -233,7 +232,7 @@ std::optional<std::string> binary_param_to_text(int32_t oid, std::string_view b)
     case 1114: {
       if (b.size() != 8)
         return std::nullopt;
-      auto t = static_cast<int64_t>(be(b.data(), 8)) + pg_epoch_offset;
+      auto t = from_pg_time(static_cast<int64_t>(be(b.data(), 8)));
       return oid == 1184 ? format_timestamptz(t) : format_timestamp(t);
     }
     case 0:
@@ -287,7 +286,7 @@ std::optional<std::string> text_to_binary_result(int32_t oid, const std::string&
       auto t = oid == 1184 ? parse_timestamptz(text) : parse_timestamp(text);
       if (!t)
         return std::nullopt;
-      put_be(out, static_cast<uint64_t>(*t - pg_epoch_offset), 8);
+      put_be(out, static_cast<uint64_t>(to_pg_time(*t)), 8);
       return out;
     }
     case 25:

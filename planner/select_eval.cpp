@@ -360,7 +360,7 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
         }
         if (auto err = cs::validate(spec))
           fail(err->sqlstate, err->message);
-        return make_int(a[1].type, cs::time_bucket(spec, a[1].i));
+        return make_int(a[1].type, cs::time_bucket(spec, a[1].i)); // infinity stays
       }
       int64_t w = a[0].i;
       if (w <= 0)
@@ -406,12 +406,22 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
              : op == "<=" ? c <= 0 : op == ">" ? c > 0 : c >= 0;
     return make_int(oid::bool_, r ? 1 : 0);
   }
+  // Timestamps and intervals: infinite timestamps stay infinite; a finite
+  // one leaving the range is 22008, as in PostgreSQL.
+  auto shifted = [](int32_t type, int64_t t, int64_t us) {
+    if (is_infinite(t))
+      return make_int(type, t);
+    int64_t r = 0;
+    if (__builtin_add_overflow(t, us, &r) || is_infinite(r))
+      fail("22008", "timestamp out of range");
+    return make_int(type, r);
+  };
   if (is_time(x.type) && y.type == oid::interval && (op == "+" || op == "-")) {
     int64_t us = interval_micros(y.iv, -1);
-    return make_int(x.type, op == "+" ? x.i + us : x.i - us);
+    return shifted(x.type, x.i, op == "+" ? us : -us);
   }
   if (x.type == oid::interval && is_time(y.type) && op == "+")
-    return make_int(y.type, y.i + interval_micros(x.iv, -1));
+    return shifted(y.type, y.i, interval_micros(x.iv, -1));
   if (x.type == oid::interval && y.type == oid::interval && (op == "+" || op == "-")) {
     datum r;
     r.type = oid::interval;
@@ -426,7 +436,11 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
     datum r;
     r.type = oid::interval;
     r.null = false;
-    int64_t d = x.i - y.i;
+    int64_t d = 0;
+    if (is_infinite(x.i) || is_infinite(y.i))
+      fail("22008", "cannot subtract infinite timestamps");
+    if (__builtin_sub_overflow(x.i, y.i, &d))
+      fail("22008", "interval out of range");
     r.iv.days = static_cast<int32_t>(d / cs::usecs_per_day);
     r.iv.micros = d % cs::usecs_per_day;
     return r;

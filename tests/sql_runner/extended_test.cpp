@@ -64,6 +64,23 @@ BOOST_AUTO_TEST_CASE(exec_params_text_and_binary) {
   BOOST_CHECK_MESSAGE(PQresultStatus(r) == PGRES_COMMAND_OK, PQresultErrorMessage(r));
   PQclear(r);
 
+  // 'infinity' as a binary timestamptz is INT64_MAX, as in PostgreSQL, both
+  // ways.
+  exec_ok(c, "CREATE TABLE spans (t timestamptz)");
+  char inf_bin[8] = {0x7f, -1, -1, -1, -1, -1, -1, -1};
+  const char* ivals[1] = {inf_bin};
+  int ilens[1] = {8}, ifmts[1] = {1};
+  Oid itypes[1] = {1184};
+  r = PQexecParams(c, "INSERT INTO spans VALUES ($1)", 1, itypes, ivals, ilens, ifmts, 0);
+  BOOST_CHECK_MESSAGE(PQresultStatus(r) == PGRES_COMMAND_OK, PQresultErrorMessage(r));
+  PQclear(r);
+  r = PQexecParams(c, "SELECT t, t::text FROM spans", 0, nullptr, nullptr, nullptr, nullptr, 1);
+  BOOST_REQUIRE_EQUAL(PQresultStatus(r), PGRES_TUPLES_OK);
+  BOOST_REQUIRE_EQUAL(PQgetlength(r, 0, 0), 8);
+  BOOST_CHECK_EQUAL(std::memcmp(PQgetvalue(r, 0, 0), inf_bin, 8), 0);
+  BOOST_CHECK_EQUAL(std::string(PQgetvalue(r, 0, 1), PQgetlength(r, 0, 1)), "infinity");
+  PQclear(r);
+
   // SELECT with a parameter, text results.
   const char* host[1] = {"o'hara"};
   r = PQexecParams(c, "SELECT v, n, time FROM m WHERE host = $1", 1, nullptr, host, nullptr,
