@@ -178,8 +178,17 @@ void fail_query(self_ptr self, const planner::statement_error& e) {
     drain(self);
     return;
   }
-  if (st.tx == session_state::txn::open)
+  if (st.implicit_tx) {
+    // An error ends the query's implicit transaction: nothing it wrote stays.
+    st.implicit_tx = false;
+    st.tx = session_state::txn::idle;
+    st.tx_writes.clear();
+    st.tx_tables.clear();
+    st.savepoints.clear();
+  } else if (st.tx == session_state::txn::open) {
     st.tx = session_state::txn::failed;
+  }
+  st.multi_statement = false;
   std::vector<char> out;
   pg::writer{out}.error(e.error, e.position);
   finish_query(self, out);
@@ -396,15 +405,18 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
     planner::statement_result r;
     switch (tc->what) {
       case A::begin:
-        if (st.tx != txn::idle)
+        if (st.implicit_tx)
+          st.implicit_tx = false; // the implicit block becomes a regular one
+        else if (st.tx != txn::idle)
           r.warnings.emplace_back("25001", "there is already a transaction in progress");
         else
           st.tx = txn::open;
         r.tag = "BEGIN";
         break;
       case A::rollback:
-        if (st.tx == txn::idle)
+        if (st.tx == txn::idle || st.implicit_tx)
           r.warnings.emplace_back("25P01", "there is no transaction in progress");
+        st.implicit_tx = false;
         st.tx = txn::idle;
         st.tx_writes.clear();
         st.tx_tables.clear();
@@ -419,7 +431,7 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
         const char* what = tc->what == A::savepoint ? "SAVEPOINT"
                            : tc->what == A::release ? "RELEASE SAVEPOINT"
                                                     : "ROLLBACK TO SAVEPOINT";
-        if (st.tx == txn::idle) {
+        if (st.tx == txn::idle || st.implicit_tx) {
           fail_query(self, planner::statement_error{
                              {"25P01", std::string{what} + " can only be used in transaction "
                                                            "blocks", {}}, 0});
@@ -458,6 +470,9 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
         break;
       }
       case A::commit:
+        if (st.implicit_tx) // commits the implicit block, with PostgreSQL's warning
+          r.warnings.emplace_back("25P01", "there is no transaction in progress");
+        st.implicit_tx = false;
         if (st.tx == txn::idle) {
           r.warnings.emplace_back("25P01", "there is no transaction in progress");
           r.tag = "COMMIT";
@@ -472,8 +487,10 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
           st.tx = txn::idle;
           self->request(cat, caf::infinite, commit_atom_v, writes, commit_mode_of(st))
             .then(
-              [self](uint64_t, uint64_t) {
-                statement_done(self, tagged("COMMIT"));
+              [self, warnings = r.warnings](uint64_t, uint64_t) {
+                auto done = tagged("COMMIT");
+                done.warnings = warnings;
+                statement_done(self, done);
               },
               [self](caf::error& err) {
                 fail_query(self, planner::statement_error{to_pg_error(err), 0});
@@ -499,7 +516,26 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
                          && std::get<planner::chunk_function>(req).drop)
                         ? "drop_chunks()"
                         : nullptr;
-    if (ddl != nullptr) {
+    if (ddl != nullptr && st.implicit_tx) {
+      // A query's implicit transaction meets DDL, which is not transactional
+      // here (it is in PostgreSQL): the writes before it commit first, the
+      // DDL runs on its own, the statements after it in a new implicit
+      // transaction.
+      st.implicit_tx = false;
+      st.tx = txn::idle;
+      st.tx_tables.clear();
+      st.savepoints.clear();
+      if (!st.tx_writes.empty()) {
+        auto writes = std::move(st.tx_writes);
+        st.tx_writes.clear();
+        self->request(cat, caf::infinite, commit_atom_v, writes, commit_mode_of(st))
+          .then([self](uint64_t, uint64_t) { run_statements(self); },
+                [self](caf::error& err) {
+                  fail_query(self, planner::statement_error{to_pg_error(err), 0});
+                });
+        return;
+      }
+    } else if (ddl != nullptr) {
       fail_query(self, planner::statement_error{
                               {"0A000", std::string{ddl} + " inside a transaction block is not "
                                                            "supported yet", {}}, 0});
@@ -756,10 +792,45 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
   }
 }
 
+/// The end of a simple query: an implicit transaction still open commits
+/// (its writes under one commit LSN), then ReadyForQuery.
+void end_statements(self_ptr self, std::vector<char>& out) {
+  auto& st = self->state;
+  st.multi_statement = false;
+  if (!st.implicit_tx) {
+    finish_query(self, out);
+    return;
+  }
+  st.implicit_tx = false;
+  st.tx = session_state::txn::idle;
+  st.tx_tables.clear();
+  st.savepoints.clear();
+  if (st.tx_writes.empty()) {
+    finish_query(self, out);
+    return;
+  }
+  auto writes = std::move(st.tx_writes);
+  st.tx_writes.clear();
+  send_bytes(self, out);
+  self->request(st.catalog, caf::infinite, commit_atom_v, writes, commit_mode_of(st))
+    .then(
+      [self](uint64_t, uint64_t) {
+        std::vector<char> none;
+        finish_query(self, none);
+      },
+      [self](caf::error& err) {
+        fail_query(self, planner::statement_error{to_pg_error(err), 0});
+      });
+}
+
 void run_statements(self_ptr self) {
   auto& st = self->state;
   std::vector<char> out;
   while (st.next_statement < st.query->size()) {
+    if (st.multi_statement && st.tx == session_state::txn::idle) {
+      st.tx = session_state::txn::open;
+      st.implicit_tx = true;
+    }
     auto planned = st.sql.plan(*st.query, st.next_statement);
     if (st.tx == session_state::txn::failed) {
       auto* req = std::get_if<planner::catalog_request>(&planned);
@@ -787,7 +858,7 @@ void run_statements(self_ptr self) {
     write_result(self, out, std::get<planner::statement_result>(planned));
     ++st.next_statement;
   }
-  finish_query(self, out);
+  end_statements(self, out);
 }
 
 void handle_message(self_ptr self, char type, std::vector<char> body) {
@@ -819,6 +890,7 @@ void handle_message(self_ptr self, char type, std::vector<char> body) {
         finish_query(self, out);
         return;
       }
+      st.multi_statement = st.query->size() > 1;
       run_statements(self);
       return;
     }

@@ -50,6 +50,12 @@ struct session_state {
   /// The transaction block: idle, open (BEGIN), or failed (an error in it).
   enum class txn : uint8_t { idle, open, failed };
   txn tx = txn::idle;
+  /// A simple query of several statements runs them in one implicit
+  /// transaction, as PostgreSQL does: `multi_statement` for the query's
+  /// duration, `implicit_tx` while such a transaction is open (an explicit
+  /// BEGIN turns it into a regular block).
+  bool multi_statement = false;
+  bool implicit_tx = false;
   /// InsertBatches of the open transaction, handed to the catalog at COMMIT.
   std::vector<messages::buffer> tx_writes;
   std::set<std::string> tx_tables;
