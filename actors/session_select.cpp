@@ -13,6 +13,7 @@
 #include "planner/catalog_query.hpp"
 #include "planner/local_table.hpp"
 #include "planner/select_planner.hpp"
+#include "planner/sublinks.hpp"
 
 namespace hypertide::actors::session_detail {
 
@@ -129,6 +130,45 @@ void with_snapshot(self_ptr self, select_failed failed,
           then(std::get<messages::catalog_snapshot>(snap));
       },
       [failed](caf::error& err) { failed(planner::statement_error{to_pg_error(err), 0}); });
+}
+
+/// Runs sub-query `i` of `rw` (and the ones after it) on its own and puts
+/// its result in its place, then the statement itself.
+void run_sublinks(self_ptr self, std::shared_ptr<planner::sublink_rewrite> rw, size_t i,
+                  int64_t now, std::shared_ptr<cte_map> ctes, select_done done,
+                  select_failed failed) {
+  if (i == rw->count()) {
+    // `rw` owns the rewritten statement: kept until the statement is done.
+    run_select(
+      self, rw->statement(), now, ctes, true,
+      [rw, done](const planner::statement_result& r) { done(r); },
+      [rw, failed](const planner::statement_error& e) { failed(e); });
+    return;
+  }
+  const void* sub = rw->subquery(i);
+  if (sub == nullptr) {
+    failed(planner::statement_error{{"0A000", "this sub-query is not supported yet", {}}, 0});
+    return;
+  }
+  run_select(
+    self, sub, now, ctes, false,
+    [=](const planner::statement_result& r) {
+      if (auto e = rw->set_result(i, r))
+        failed(planner::statement_error{e->error, e->position});
+      else
+        run_sublinks(self, rw, i + 1, now, ctes, done, failed);
+    },
+    [rw, failed](const planner::statement_error& e) {
+      // A name the sub-query cannot resolve alone may be the outer query's.
+      if (e.error.sqlstate == "42703" || e.error.sqlstate == "42P01") {
+        auto hinted = e;
+        hinted.error.detail = "Sub-queries run on their own here: correlated sub-queries "
+                              "(naming the outer query's columns) are not supported yet.";
+        failed(hinted);
+        return;
+      }
+      failed(e);
+    });
 }
 
 /// Appends to `t` the rows the open transaction wrote into table `name`
@@ -295,6 +335,10 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
       else
         done(std::get<planner::statement_result>(r));
     });
+    return;
+  }
+  if (auto rw = planner::sublink_rewrite::of(stmt)) {
+    run_sublinks(self, rw, 0, now, ctes, done, failed);
     return;
   }
   if (!planner::has_from(stmt)) {

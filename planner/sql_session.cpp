@@ -1,4 +1,5 @@
 #include "planner/sql_session.hpp"
+#include "planner/sublinks.hpp"
 
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
@@ -668,6 +669,15 @@ planned_statement sql_session::plan_node(const void* raw) {
         fail("0A000", "WITH RECURSIVE is not supported yet");
       if (is_set_operation(s) || is_join(s)) {
         // The session evaluates the sides and combines them.
+        out.emplace_back(select_request{
+          s, std::string{},
+          std::chrono::duration_cast<std::chrono::microseconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count()});
+        break;
+      }
+      if (s->n_from_clause == 0 && sublink_rewrite::any(s)) {
+        // Its sub-queries run first (the session's SELECT pipeline).
         out.emplace_back(select_request{
           s, std::string{},
           std::chrono::duration_cast<std::chrono::microseconds>(

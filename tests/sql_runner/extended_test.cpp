@@ -163,6 +163,22 @@ BOOST_AUTO_TEST_CASE(prepared_statements) {
   BOOST_CHECK_EQUAL(std::string{PQgetvalue(r, 2, 0)}, "x");
   BOOST_CHECK_EQUAL(std::string{PQgetvalue(r, 2, 1)}, "7");
   PQclear(r);
+  // A prepared statement with a sub-query runs the sub-query each time:
+  // its result is not kept in the statement.
+  r = PQprepare(c, "above", "SELECT count(*) FROM names WHERE v > (SELECT avg(v) FROM names)", 0,
+                nullptr);
+  BOOST_REQUIRE_EQUAL(PQresultStatus(r), PGRES_COMMAND_OK);
+  PQclear(r);
+  auto above = [&] {
+    PGresult* x = PQexecPrepared(c, "above", 0, nullptr, nullptr, nullptr, 0);
+    BOOST_REQUIRE_EQUAL(PQresultStatus(x), PGRES_TUPLES_OK);
+    std::string v = PQgetvalue(x, 0, 0);
+    PQclear(x);
+    return v;
+  };
+  BOOST_CHECK_EQUAL(above(), "2"); // 1, 3, 4: avg 2.67
+  exec_ok(c, "INSERT INTO names VALUES (100, 'hundred')");
+  BOOST_CHECK_EQUAL(above(), "1"); // avg 27
   // Errors: a bad statement, a missing one; the connection stays usable.
   r = PQprepare(c, "bad", "SELEC 1", 0, nullptr);
   BOOST_CHECK_EQUAL(std::string{PQresultErrorField(r, PG_DIAG_SQLSTATE)}, "42601");
