@@ -4,6 +4,7 @@
 // every candidate pair -- and the rest of the SELECT (WHERE, GROUP BY,
 // aggregates, ORDER BY, LIMIT) runs over the joined rows as over a table.
 
+#include <functional>
 #include <unordered_map>
 
 #include "planner/local_table.hpp"
@@ -607,26 +608,11 @@ bool each_column_ref(const ProtobufCMessage* m, const F& f) {
   }
   if (d == &pg_query__select_stmt__descriptor || d == &pg_query__sub_link__descriptor)
     return false;
-  const char* base = reinterpret_cast<const char*>(m);
-  for (unsigned i = 0; i < d->n_fields; ++i) {
-    const auto& fd = d->fields[i];
-    if (fd.type != PROTOBUF_C_TYPE_MESSAGE)
-      continue;
-    if ((fd.flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0
-        && *reinterpret_cast<const uint32_t*>(base + fd.quantifier_offset) != fd.id)
-      continue; // another member of the oneof is set
-    if (fd.label == PROTOBUF_C_LABEL_REPEATED) {
-      size_t n = *reinterpret_cast<const size_t*>(base + fd.quantifier_offset);
-      auto* const* items = *reinterpret_cast<ProtobufCMessage* const* const*>(base + fd.offset);
-      for (size_t k = 0; k < n; ++k)
-        if (items[k] && !each_column_ref(items[k], f))
-          return false;
-    } else if (auto* sub = *reinterpret_cast<ProtobufCMessage* const*>(base + fd.offset)) {
-      if (!each_column_ref(sub, f))
-        return false;
-    }
-  }
-  return true;
+  bool ok = true;
+  each_child(const_cast<ProtobufCMessage*>(m), [&](ProtobufCMessage* child) {
+    ok = ok && each_column_ref(child, f);
+  });
+  return ok;
 }
 
 /// Calls `walk` with the clauses of a SELECT that are evaluated after its

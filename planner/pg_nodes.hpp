@@ -38,4 +38,30 @@ inline std::string last_name(size_t n, node** names) {
   return s ? s : "";
 }
 
+/// Calls `f` with each message-valued field of parse-tree message `m` that
+/// is set (the set member of a oneof, every element of a repeated field),
+/// through protobuf-c's descriptors: a walk over any node kind.
+template <class F>
+void each_child(ProtobufCMessage* m, const F& f) {
+  const auto* d = m->descriptor;
+  char* base = reinterpret_cast<char*>(m);
+  for (unsigned i = 0; i < d->n_fields; ++i) {
+    const auto& fd = d->fields[i];
+    if (fd.type != PROTOBUF_C_TYPE_MESSAGE)
+      continue;
+    if ((fd.flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0
+        && *reinterpret_cast<const uint32_t*>(base + fd.quantifier_offset) != fd.id)
+      continue; // another member of the oneof is set
+    if (fd.label == PROTOBUF_C_LABEL_REPEATED) {
+      size_t count = *reinterpret_cast<const size_t*>(base + fd.quantifier_offset);
+      auto** items = *reinterpret_cast<ProtobufCMessage***>(base + fd.offset);
+      for (size_t k = 0; k < count; ++k)
+        if (items[k] != nullptr)
+          f(items[k]);
+    } else if (auto* child = *reinterpret_cast<ProtobufCMessage**>(base + fd.offset)) {
+      f(child);
+    }
+  }
+}
+
 } // namespace hypertide::planner::pg_nodes

@@ -21,6 +21,17 @@ namespace cs = chunkstore;
 
 namespace {
 
+/// The statement's timestamp: now() for all of it.
+int64_t now_micros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+} // namespace
+
+namespace {
+
 using namespace pg_nodes;
 
 /// A failure while planning one statement.
@@ -658,31 +669,15 @@ planned_statement sql_session::plan_node(const void* raw) {
       const auto* s = st->select_stmt;
       if (reads_pg_catalog(s)) {
         // The session runs it over a catalog snapshot (catalog_query.hpp).
-        out.emplace_back(select_request{
-          s, std::string{"pg_catalog"},
-          std::chrono::duration_cast<std::chrono::microseconds>(
-            std::chrono::system_clock::now().time_since_epoch())
-            .count()});
+        out.emplace_back(select_request{s, std::string{"pg_catalog"}, now_micros()});
         break;
       }
       if (s->with_clause && s->with_clause->recursive)
         fail("0A000", "WITH RECURSIVE is not supported yet");
-      if (is_set_operation(s) || is_join(s)) {
-        // The session evaluates the sides and combines them.
-        out.emplace_back(select_request{
-          s, std::string{},
-          std::chrono::duration_cast<std::chrono::microseconds>(
-            std::chrono::system_clock::now().time_since_epoch())
-            .count()});
-        break;
-      }
-      if (s->n_from_clause == 0 && sublink_rewrite::any(s)) {
-        // Its sub-queries run first (the session's SELECT pipeline).
-        out.emplace_back(select_request{
-          s, std::string{},
-          std::chrono::duration_cast<std::chrono::microseconds>(
-            std::chrono::system_clock::now().time_since_epoch())
-            .count()});
+      if (is_set_operation(s) || is_join(s) || (s->n_from_clause == 0 && sublink_rewrite::any(s))) {
+        // The session evaluates the sides, the relations or the sub-queries
+        // and combines them.
+        out.emplace_back(select_request{s, std::string{}, now_micros()});
         break;
       }
       if (s->n_from_clause > 0 || s->with_clause) {

@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 
 #include "planner/pg_nodes.hpp"
 #include "planner/select_binder.hpp"
@@ -113,36 +114,14 @@ void collect(node* n, std::vector<node*>& out) {
   if (n->node_case == PG_QUERY__NODE__NODE_SELECT_STMT
       || n->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT)
     return;
-  // Any other node: its Node children, through protobuf-c's descriptors.
-  std::function<void(ProtobufCMessage*)> walk = [&](ProtobufCMessage* m) {
-    const auto* d = m->descriptor;
-    char* base = reinterpret_cast<char*>(m);
-    for (unsigned i = 0; i < d->n_fields; ++i) {
-      const auto& fd = d->fields[i];
-      if (fd.type != PROTOBUF_C_TYPE_MESSAGE)
-        continue;
-      if ((fd.flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0
-          && *reinterpret_cast<const uint32_t*>(base + fd.quantifier_offset) != fd.id)
-        continue;
-      auto visit = [&](ProtobufCMessage* child) {
-        if (child == nullptr)
-          return;
-        if (child->descriptor == &pg_query__node__descriptor)
-          collect(reinterpret_cast<node*>(child), out);
-        else if (child->descriptor != &pg_query__select_stmt__descriptor)
-          walk(child);
-      };
-      if (fd.label == PROTOBUF_C_LABEL_REPEATED) {
-        size_t count = *reinterpret_cast<const size_t*>(base + fd.quantifier_offset);
-        auto** items = *reinterpret_cast<ProtobufCMessage***>(base + fd.offset);
-        for (size_t k = 0; k < count; ++k)
-          visit(items[k]);
-      } else {
-        visit(*reinterpret_cast<ProtobufCMessage**>(base + fd.offset));
-      }
-    }
+  // Any other node: its Node children, through any messages between.
+  std::function<void(ProtobufCMessage*)> visit = [&](ProtobufCMessage* child) {
+    if (child->descriptor == &pg_query__node__descriptor)
+      collect(reinterpret_cast<node*>(child), out);
+    else if (child->descriptor != &pg_query__select_stmt__descriptor)
+      each_child(child, visit);
   };
-  walk(reinterpret_cast<ProtobufCMessage*>(n));
+  each_child(reinterpret_cast<ProtobufCMessage*>(n), visit);
 }
 
 } // namespace
