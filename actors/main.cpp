@@ -19,6 +19,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/node.hpp"
+#include "chunkstore/block_arena.hpp"
 #include "actors/node_options.hpp"
 #include "actors/listener.hpp"
 #include "wal/lsn.hpp"
@@ -49,6 +50,8 @@ struct config : caf::actor_system_config {
            "megabytes per WAL segment of a new log, a power of two 1-1024 (default 64)")
       .add(opts.wal_init_zero, "wal-init-zero",
            "fill new WAL segments with zeros before use (default true)")
+      .add(opts.huge_pages, "huge-pages",
+           "try|on|off: transparent huge pages for the rows' memory (default try)")
       .add(opts.truncate_corrupt_wal, "truncate-corrupt-wal",
            "start even if the WAL is damaged before its end, losing what follows (default "
            "false)");
@@ -89,6 +92,7 @@ int run(caf::actor_system& sys, const config& cfg) {
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  chunkstore::block_arena::use_huge_pages(cfg.opts.huge_pages != "off");
 
   actors::node node{sys, actors::node::durability{
                            cfg.opts.data_dir, cfg.opts.synchronous_commit != "off",
@@ -189,6 +193,9 @@ bool print_help(int argc, char** argv) {
         "  wal-init-zero=false             (config file only) new WAL segments are\n"
         "                                  not zero-filled first: faster bulk loads,\n"
         "                                  slower small commits (default: true)\n"
+        "  --hypertide.huge-pages=try|on|off\n"
+        "                                  transparent huge pages for the rows: off\n"
+        "                                  loads faster, scans slower (default: try)\n"
         "  --hypertide.truncate-corrupt-wal\n"
         "                                  start even if the log is damaged before\n"
         "                                  its end, cutting it there (default: off)\n"

@@ -81,6 +81,8 @@ std::vector<std::string> check_options(const node_options& o) {
     errs.push_back("hypertide.max-wal-size: must be at least 2 (megabytes)");
   if (o.checkpoint_timeout_s < 30 || o.checkpoint_timeout_s > 86400)
     errs.push_back("hypertide.checkpoint-timeout: must be between 30 and 86400 (seconds)");
+  if (o.huge_pages != "try" && o.huge_pages != "on" && o.huge_pages != "off")
+    errs.push_back("hypertide.huge-pages: \"" + o.huge_pages + "\" is not one of try, on, off");
   return errs;
 }
 
@@ -168,6 +170,8 @@ std::vector<std::string> check_config_text(std::string_view text, node_options& 
         want_bool(out.truncate_corrupt_wal);
       else if (key == "wal-init-zero")
         want_bool(out.wal_init_zero);
+      else if (key == "huge-pages")
+        want_string(out.huge_pages);
       else
         errs.push_back(where(key) + ": unknown option");
     } else if (section == "scheduler") {

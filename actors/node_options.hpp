@@ -38,6 +38,9 @@ struct node_options {
   /// power of two from 1 to 1024, fixed when the log is created (a log
   /// that exists keeps its own).
   uint32_t wal_segment_size_mb = 64;
+  /// PostgreSQL's huge_pages: try (or on) asks for transparent huge pages
+  /// for the rows' memory, off does not (faster bulk loads, slower scans).
+  std::string huge_pages = "try";
 };
 
 /// Checks the text of a config file the way CAF does not: CAF drops a value

@@ -5,6 +5,8 @@
 
 #include <sys/mman.h>
 
+#include <atomic>
+
 namespace hypertide::chunkstore {
 
 namespace {
@@ -14,6 +16,18 @@ constexpr size_t max_slab = size_t{8} << 20;
 constexpr size_t huge_page = size_t{2} << 20;
 
 } // namespace
+
+namespace {
+std::atomic<bool> huge_pages_on{true};
+} // namespace
+
+void block_arena::use_huge_pages(bool on) noexcept {
+  huge_pages_on.store(on, std::memory_order_relaxed);
+}
+
+bool block_arena::huge_pages() noexcept {
+  return huge_pages_on.load(std::memory_order_relaxed);
+}
 
 block_arena::~block_arena() {
   for (const auto& s : slabs_)
@@ -27,7 +41,7 @@ std::byte* block_arena::allocate(size_t bytes) {
     void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
       throw std::bad_alloc{};
-    if (size >= 2 * huge_page)
+    if (size >= 2 * huge_page && huge_pages())
       madvise(p, size, MADV_HUGEPAGE); // advice only: fine if refused
     slabs_.push_back(slab{static_cast<std::byte*>(p), size});
     next_ = static_cast<std::byte*>(p);

@@ -13,6 +13,13 @@ namespace hypertide::chunkstore {
 /// fault where 4 KiB pages cost 512.
 class block_arena {
 public:
+  /// Whether new large slabs ask for transparent huge pages (PostgreSQL's
+  /// huge_pages, for the node's whole memory of rows): faster scans, but a
+  /// fresh huge page costs a 2 MiB zeroing on first touch, which slows
+  /// bulk loads (benchmarks/RESULTS.md). On by default; process-wide.
+  static void use_huge_pages(bool on) noexcept;
+  static bool huge_pages() noexcept;
+
   block_arena() = default;
   ~block_arena();
   block_arena(const block_arena&) = delete;

@@ -70,6 +70,14 @@ truncate-corrupt-wal=yes
   BOOST_REQUIRE_EQUAL(errs.size(), 1u);
   BOOST_CHECK_NE(errs[0].find("hypertide.wal-segment-size: must be a power of two"),
                  std::string::npos);
+  node_options h;
+  errs = check_config_text("[hypertide]\nhuge-pages=\"off\"\n", h);
+  BOOST_CHECK(errs.empty());
+  BOOST_CHECK_EQUAL(h.huge_pages, "off");
+  errs = check_config_text("[hypertide]\nhuge-pages=\"always\"\n", h);
+  BOOST_REQUIRE_EQUAL(errs.size(), 1u);
+  BOOST_CHECK_NE(errs[0].find("hypertide.huge-pages: \"always\" is not one of try, on, off"),
+                 std::string::npos);
   node_options p;
   p.synchronous_commit = "sometimes";
   auto more = hypertide::actors::check_options(p);
