@@ -79,8 +79,8 @@ struct binder {
 
   /// A folded constant when `e` has no columns.
   bexpr fold(bexpr e) {
-    if (e.k == bexpr::kind::constant || has_columns(e))
-      return e;
+    if (e.k == bexpr::kind::constant || has_columns(e) || is_volatile(e))
+      return e; // random() is drawn per row, not once
     return constant(eval(e, std::vector<datum>{}));
   }
 
@@ -226,7 +226,16 @@ struct binder {
             || n->node_case == PG_QUERY__NODE__NODE_FUNC_CALL) {
           bool saved = agg_context;
           agg_context = false;
-          bexpr raw = bind(n);
+          bexpr raw;
+          try {
+            raw = bind(n);
+          } catch (const bind_failure&) {
+            agg_context = saved;
+            // round(avg(x), 2): a function of aggregates, not a key.
+            if (n->node_case != PG_QUERY__NODE__NODE_FUNC_CALL)
+              throw;
+            return bind_func(n->func_call);
+          }
           agg_context = saved;
           for (size_t k = 0; k < key_exprs.size(); ++k)
             if (same(raw, key_exprs[k])) {
@@ -297,6 +306,24 @@ struct binder {
       }
       case PG_QUERY__NODE__NODE_FUNC_CALL:
         return bind_func(n->func_call);
+      case PG_QUERY__NODE__NODE_CASE_EXPR:
+        return bind_case(n->case_expr);
+      case PG_QUERY__NODE__NODE_COALESCE_EXPR: {
+        std::vector<bexpr> vs;
+        for (size_t i = 0; i < n->coalesce_expr->n_args; ++i)
+          vs.push_back(fold(bind(n->coalesce_expr->args[i])));
+        return conditional("coalesce", std::move(vs), {}, "COALESCE",
+                           n->coalesce_expr->location);
+      }
+      case PG_QUERY__NODE__NODE_MIN_MAX_EXPR: {
+        const auto* m = n->min_max_expr;
+        std::vector<bexpr> vs;
+        for (size_t i = 0; i < m->n_args; ++i)
+          vs.push_back(fold(bind(m->args[i])));
+        bool greatest = m->op == PG_QUERY__MIN_MAX_OP__IS_GREATEST;
+        return conditional(greatest ? "greatest" : "least", std::move(vs), {},
+                           greatest ? "GREATEST" : "LEAST", m->location);
+      }
       case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
         if (n->sqlvalue_function->op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP)
           return constant(make_int(oid::timestamptz, now));
@@ -418,6 +445,19 @@ struct binder {
           e.type = oid::int8;
         else
           e.type = l.type;
+        e.args = {std::move(l), std::move(r)};
+        return fold(std::move(e));
+      }
+      case PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF: {
+        bexpr l = fold(bind(x->lexpr)), r = fold(bind(x->rexpr));
+        unify(l, r, x->location);
+        int32_t t = l.type == oid::unknown ? oid::text : l.type;
+        if (l.k == bexpr::kind::constant && l.type == oid::unknown)
+          l = constant(cast_datum(l.value, t, x->location));
+        bexpr e;
+        e.k = bexpr::kind::func;
+        e.name = "nullif";
+        e.type = t;
         e.args = {std::move(l), std::move(r)};
         return fold(std::move(e));
       }
@@ -544,7 +584,162 @@ struct binder {
       }
       return fold(std::move(e));
     }
-    fail("0A000", "function " + name + "() is not supported yet", f->location);
+    if (name == "date_trunc")
+      return bind_date_trunc(f);
+    if (f->agg_star || f->agg_distinct || f->n_agg_order > 0)
+      fail("42809", name + "(*) specified, but " + name + " is not an aggregate function",
+           f->location);
+    std::vector<bexpr> args;
+    std::vector<int32_t> types;
+    for (size_t i = 0; i < f->n_args; ++i) {
+      args.push_back(fold(bind(f->args[i])));
+      types.push_back(args.back().type);
+    }
+    if (!scalar_type(name, types, f->location)) {
+      std::string sig;
+      for (size_t i = 0; i < types.size(); ++i)
+        sig += std::string{i ? ", " : ""} + type_name(types[i]);
+      fail("42883", "function " + name + "(" + sig + ") does not exist", f->location);
+    }
+    // Quoted literals take the type the function wants: text for text
+    // functions and extract's field, a number for the arithmetic ones.
+    bool numeric_fn = name == "abs" || name == "sign" || name == "round" || name == "trunc"
+                      || name == "floor" || name == "ceil" || name == "ceiling" || name == "sqrt"
+                      || name == "cbrt" || name == "exp" || name == "ln" || name == "log10"
+                      || name == "log" || name == "power" || name == "pow" || name == "mod"
+                      || name == "to_timestamp";
+    for (size_t i = 0; i < args.size(); ++i)
+      if (args[i].k == bexpr::kind::constant && args[i].type == oid::unknown) {
+        int32_t want = (name == "date_part" || name == "extract") && i == 1 ? oid::timestamptz
+                       : numeric_fn ? oid::float8
+                       : (name == "substr" || name == "substring" || name == "left"
+                          || name == "right" || name == "repeat" || name == "split_part")
+                           && i > 0 && !(name == "split_part" && i == 1)
+                         ? oid::int8
+                         : oid::text;
+        args[i] = constant(cast_datum(args[i].value, want, f->location));
+        types[i] = want;
+      }
+    bexpr e;
+    e.k = bexpr::kind::func;
+    e.name = name;
+    e.type = *scalar_type(name, types, f->location);
+    e.args = std::move(args);
+    return fold(std::move(e));
+  }
+
+  /// date_trunc(field, t): the time_bucket of the field's width (the
+  /// session's zone is UTC, and time_bucket's origin, a Monday at midnight
+  /// in 2000, starts days, weeks, months, quarters, years and decades where
+  /// date_trunc does), so that GROUP BY date_trunc(...) runs in the chunks.
+  bexpr bind_date_trunc(const PgQuery__FuncCall* f) {
+    if (f->n_args != 2)
+      fail("42883", "function date_trunc() needs 2 arguments", f->location);
+    bexpr field = fold(bind(f->args[0]));
+    if (field.k != bexpr::kind::constant || !texty_type(field.type))
+      fail("0A000", "date_trunc() with a field that is not a constant is not supported yet",
+           f->location);
+    if (field.value.null)
+      return constant(null_of(oid::timestamptz));
+    std::string u = lower(field.value.s);
+    interval width;
+    if (u == "microseconds") width.micros = 1;
+    else if (u == "milliseconds") width.micros = 1000;
+    else if (u == "second") width.micros = cs::usecs_per_second;
+    else if (u == "minute") width.micros = cs::usecs_per_minute;
+    else if (u == "hour") width.micros = cs::usecs_per_hour;
+    else if (u == "day") width.days = 1;
+    else if (u == "week") width.days = 7;
+    else if (u == "month") width.months = 1;
+    else if (u == "quarter") width.months = 3;
+    else if (u == "year") width.months = 12;
+    else if (u == "decade") width.months = 120;
+    else if (u == "century" || u == "millennium")
+      fail("0A000", "date_trunc('" + u + "') is not supported yet", f->location);
+    else
+      fail("22023", "unit \"" + u + "\" not recognized for type timestamp with time zone");
+    bexpr ts = bind(f->args[1]);
+    if (ts.k == bexpr::kind::constant && ts.type == oid::unknown)
+      ts = constant(coerce(ts.value, oid::timestamptz, f->location));
+    if (!is_time(ts.type))
+      fail("42883", std::string{"function date_trunc(unknown, "} + type_name(ts.type)
+                      + ") does not exist", f->location);
+    datum w;
+    w.type = oid::interval;
+    w.null = false;
+    w.iv = width;
+    bexpr e;
+    e.k = bexpr::kind::func;
+    e.name = "time_bucket";
+    e.type = ts.type;
+    e.args = {constant(w), std::move(ts)};
+    return fold(std::move(e));
+  }
+
+  static bool texty_type(int32_t t) {
+    return t == oid::text || t == oid::varchar || t == oid::unknown;
+  }
+
+  /// CASE, COALESCE, GREATEST/LEAST and NULLIF: a function over branches
+  /// whose result type is their common type (unknown literals text).
+  bexpr conditional(std::string name, std::vector<bexpr> values, std::vector<bexpr> conds,
+                    const char* what, int32_t location) {
+    int32_t t = oid::unknown;
+    for (const auto& v : values)
+      t = common_type(t, v.type, what, location);
+    if (t == oid::unknown)
+      t = oid::text;
+    for (auto& v : values)
+      if (v.k == bexpr::kind::constant)
+        v = constant(cast_datum(v.value, t, location));
+    bexpr e;
+    e.k = bexpr::kind::func;
+    e.name = std::move(name);
+    e.type = t;
+    // CASE: cond1, value1, cond2, value2, ..., [else]; others: the values.
+    if (!conds.empty()) {
+      for (size_t i = 0; i < conds.size(); ++i) {
+        e.args.push_back(std::move(conds[i]));
+        e.args.push_back(std::move(values[i]));
+      }
+      if (values.size() > conds.size())
+        e.args.push_back(std::move(values.back()));
+    } else {
+      e.args = std::move(values);
+    }
+    return fold(std::move(e));
+  }
+
+  bexpr bind_case(const PgQuery__CaseExpr* c) {
+    std::vector<bexpr> values, conds;
+    std::optional<bexpr> subject;
+    if (c->arg)
+      subject = fold(bind(c->arg));
+    for (size_t i = 0; i < c->n_args; ++i) {
+      const auto* w = c->args[i]->case_when;
+      bexpr cond = fold(bind(w->expr));
+      if (subject) {
+        // CASE x WHEN v: x = v.
+        bexpr l = *subject, r = cond;
+        unify(l, r, w->location);
+        bexpr eq;
+        eq.k = bexpr::kind::op;
+        eq.name = "=";
+        eq.type = oid::bool_;
+        eq.args = {std::move(l), std::move(r)};
+        cond = fold(std::move(eq));
+      } else if (cond.type != oid::bool_ && !(cond.k == bexpr::kind::constant && cond.value.null)) {
+        fail("42804", std::string{"argument of CASE/WHEN must be type boolean, not type "}
+                        + type_name(cond.type), w->location);
+      }
+      conds.push_back(std::move(cond));
+      values.push_back(fold(bind(w->result)));
+    }
+    if (c->defresult)
+      values.push_back(fold(bind(c->defresult)));
+    else
+      values.push_back(constant(null_of(oid::unknown)));
+    return conditional("case", std::move(values), std::move(conds), "CASE", c->location);
   }
 
   bexpr bind_aggregate(const std::string& name, const PgQuery__FuncCall* f) {

@@ -345,6 +345,21 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
   if (e.k == bexpr::kind::func) {
     if (op == "::")
       return cut_varchar(cast_datum(a[0], e.type, -1), e.index);
+    if (op == "greatest" || op == "least") {
+      // NULLs are skipped; all NULL is NULL.
+      std::optional<datum> best;
+      for (const auto& x : a)
+        if (!x.null && (!best || (op == "greatest" ? compare(x, *best) > 0 : compare(x, *best) < 0)))
+          best = x;
+      return best ? (best->type == e.type ? *best : cast_datum(*best, e.type, -1)) : null_of(e.type);
+    }
+    if (op == "nullif") {
+      if (!a[0].null && !a[1].null && compare(a[0], a[1]) == 0)
+        return null_of(e.type);
+      return a[0];
+    }
+    if (op != "time_bucket")
+      return apply_scalar(op, e.type, a);
     if (op == "time_bucket") {
       if (a[0].null || a[1].null)
         return null_of(a[1].type);
@@ -542,6 +557,26 @@ datum eval(const bexpr& e, const std::vector<datum>& slots) {
     }
     case bexpr::kind::op:
     case bexpr::kind::func: {
+      if (e.k == bexpr::kind::func && (e.name == "case" || e.name == "coalesce")) {
+        // Lazy: a branch not taken is not evaluated (CASE WHEN x = 0 THEN 0
+        // ELSE 1 / x END).
+        auto as_result = [&](datum d) { return d.type == e.type ? d : cast_datum(d, e.type, -1); };
+        if (e.name == "coalesce") {
+          for (const auto& c : e.args) {
+            datum v = eval(c, slots);
+            if (!v.null)
+              return as_result(std::move(v));
+          }
+          return null_of(e.type);
+        }
+        size_t i = 0;
+        for (; i + 1 < e.args.size(); i += 2) {
+          datum c = eval(e.args[i], slots);
+          if (!c.null && c.i != 0)
+            return as_result(eval(e.args[i + 1], slots));
+        }
+        return i < e.args.size() ? as_result(eval(e.args[i], slots)) : null_of(e.type);
+      }
       std::vector<datum> a;
       for (const auto& c : e.args)
         a.push_back(eval(c, slots));
@@ -549,6 +584,12 @@ datum eval(const bexpr& e, const std::vector<datum>& slots) {
     }
   }
   return null_of(e.type);
+}
+
+bool is_volatile(const bexpr& e) {
+  if (e.k == bexpr::kind::func && e.name == "random")
+    return true;
+  return std::any_of(e.args.begin(), e.args.end(), is_volatile);
 }
 
 bool has_columns(const bexpr& e) {

@@ -4,6 +4,7 @@
 // final step: coercions, comparisons, operators, evaluation. Internal to
 // planner/ (select_planner.cpp binds, select_eval.cpp evaluates).
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,18 @@ int compare(const datum& a, const datum& b);
 
 /// Microseconds of an interval without months.
 int64_t interval_micros(const interval& iv, int32_t location);
+
+/// True when `e` draws a new value each time (random()): never folded.
+bool is_volatile(const bexpr& e);
+
+/// The result type of scalar function `name` over arguments of `args`
+/// types, as PostgreSQL resolves it; nullopt for a function hypertide does
+/// not have; 42883 for wrong arguments.
+std::optional<int32_t> scalar_type(const std::string& name, const std::vector<int32_t>& args,
+                                   int32_t location);
+
+/// Scalar function `name` (result type `type`) over evaluated arguments.
+datum apply_scalar(const std::string& name, int32_t type, const std::vector<datum>& args);
 
 /// True when `e` reads a column, key or aggregate.
 bool has_columns(const bexpr& e);

@@ -290,9 +290,17 @@ BOOST_AUTO_TEST_CASE(run_reports_every_type_and_stops_on_a_server_error) {
   BOOST_TEST(r.code == 0, r.output);
   for (const auto& t : devops_query_types())
     BOOST_TEST(r.output.find(std::string{"\n"} + t.name + " ") != std::string::npos, t.name);
-  // PostgreSQL's dialect uses date_trunc, which hypertide does not have.
-  auto bad = bench("run --port " + port_of(node) + data_flags
-                   + " --count 1 --type single-groupby-1-1-1 --dialect postgres");
+  // PostgreSQL's dialect (date_trunc) gives the same answers as TimescaleDB's
+  // (time_bucket) on hypertide.
+  auto dialects = bench("run --port " + port_of(node) + data_flags
+                        + " --count 1 --dialect postgres --check --port2 " + port_of(node)
+                        + " --dialect2 timescaledb");
+  BOOST_TEST(dialects.code == 0, dialects.output);
+  BOOST_TEST(dialects.output.find("0 differ") != std::string::npos, dialects.output);
+  // A server error stops the run: a node without the tables.
+  test::node_connection empty;
+  auto bad = bench("run --port " + port_of(empty) + data_flags
+                   + " --count 1 --type single-groupby-1-1-1");
   BOOST_TEST(bad.code == int{exit_failed}, bad.output);
   BOOST_TEST(bad.output.find("single-groupby-1-1-1 query 1 failed") != std::string::npos,
              bad.output);
