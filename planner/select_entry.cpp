@@ -28,6 +28,8 @@ constant_select(const void* raw, cs::timestamp now, const setting_lookup& settin
         std::vector<datum> row;
         for (size_t c = 0; c < width; ++c) {
           bexpr e = b.fold(b.bind(list->items[c]));
+          if (e.k != bexpr::kind::constant && !has_columns(e))
+            e = b.constant(eval(e, {})); // random()
           if (e.k != bexpr::kind::constant)
             fail("0A000", "this expression is not supported yet");
           row.push_back(e.value);
@@ -55,6 +57,8 @@ constant_select(const void* raw, cs::timestamp now, const setting_lookup& settin
     for (size_t i = 0; i < s->n_target_list; ++i) {
       const auto* rt = s->target_list[i]->res_target;
       bexpr e = b.fold(b.bind(rt->val));
+      if (e.k != bexpr::kind::constant && !has_columns(e))
+        e = b.constant(eval(e, {})); // random()
       if (e.k != bexpr::kind::constant)
         fail("0A000", "this expression is not supported yet");
       r.untyped.push_back(e.type == oid::unknown);
@@ -76,6 +80,8 @@ std::variant<datum, positioned_error> evaluate_constant(const void* raw, cs::tim
   try {
     binder b{no_columns, now, "", "", &plan, false, {}, {}, nullptr};
     bexpr e = b.fold(b.bind(static_cast<const node*>(raw)));
+    if (e.k != bexpr::kind::constant && !has_columns(e))
+      return eval(e, {}); // random(): drawn here, once per value
     if (e.k != bexpr::kind::constant)
       fail("0A000", "a constant is needed here");
     return e.value;

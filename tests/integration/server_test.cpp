@@ -671,3 +671,34 @@ BOOST_AUTO_TEST_CASE(small_segments_take_a_large_copy_and_checkpoints_remove_the
   std::tie(rc, out) = again.psql("-c " + quote("SELECT count(*), sum(id) FROM t"));
   BOOST_CHECK_EQUAL(out, "20000|199990000\n");
 }
+
+BOOST_AUTO_TEST_CASE(pgbench_runs_a_custom_script_in_every_protocol_mode) {
+  // pgbench is PostgreSQL 15's own (Debian's postgresql-15).
+  const std::string pgbench = "/usr/lib/postgresql/15/bin/pgbench";
+  BOOST_REQUIRE_MESSAGE(access(pgbench.c_str(), X_OK) == 0, pgbench + " is not installed");
+  server s;
+  auto [rc, out] = s.psql("-v ON_ERROR_STOP=1 -c "
+                          + quote("CREATE TABLE pb (time timestamptz NOT NULL, host int, v double precision)")
+                          + " -c " + quote("SELECT create_hypertable('pb', 'time')"));
+  BOOST_REQUIRE_EQUAL(rc, 0);
+  char script[] = "/tmp/hypertide-pgbench-XXXXXX";
+  int fd = mkstemp(script);
+  BOOST_REQUIRE(fd >= 0);
+  std::string body = "\\set h random(1, 100)\n"
+                     "INSERT INTO pb VALUES (now(), :h, random());\n"
+                     "SELECT count(*), max(v) FROM pb WHERE host = :h;\n";
+  BOOST_REQUIRE_EQUAL(write(fd, body.data(), body.size()), static_cast<ssize_t>(body.size()));
+  close(fd);
+  for (const char* mode : {"simple", "extended", "prepared"}) {
+    // Two clients, 50 transactions each: bounded, no timing.
+    std::tie(rc, out) = run("PGCONNECT_TIMEOUT=5 " + pgbench + " -h 127.0.0.1 -p "
+                            + std::to_string(s.port) + " -U postgres -n -f " + script
+                            + " -t 50 -c 2 -M " + mode + " postgres 2>&1");
+    BOOST_CHECK_MESSAGE(rc == 0, mode << ": " << out);
+    BOOST_CHECK_MESSAGE(out.find("number of failed transactions: 0") != std::string::npos,
+                        mode << ": " << out);
+  }
+  unlink(script);
+  std::tie(rc, out) = s.psql("-c " + quote("SELECT count(*), min(v) >= 0 AND max(v) < 1 FROM pb"));
+  BOOST_CHECK_EQUAL(out, "300|t\n");
+}
