@@ -20,6 +20,9 @@ namespace hypertide::actors::session_detail {
 /// The most nested set operations a SELECT may have.
 constexpr size_t max_set_operation_depth = 2000;
 
+void run_as_join(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<cte_map> ctes,
+                 select_done done, select_failed failed);
+
 /// A sub-select's rows as a local table named `name`, its columns renamed
 /// by `aliases` (copied only then).
 std::variant<planner::local_table, planner::positioned_error>
@@ -108,6 +111,13 @@ void plan_and_run(self_ptr self, const void* stmt, int64_t now,
                   std::function<void()> stale) {
   auto planned = planner::plan_select(stmt, schema.schema, now);
   if (auto* e = std::get_if<planner::positioned_error>(&planned)) {
+    if (planner::where_needs_rows(stmt, schema.schema, now)) {
+      // A WHERE the chunks cannot evaluate: its rows here (as far as the
+      // chunks can select them), then the statement as a join of one.
+      run_as_join(self, stmt, now, std::make_shared<cte_map>(), std::move(done),
+                  std::move(failed));
+      return;
+    }
     failed(planner::statement_error{e->error, e->position});
     return;
   }
@@ -115,6 +125,28 @@ void plan_and_run(self_ptr self, const void* stmt, int64_t now,
            std::make_shared<planner::select_plan>(
              std::move(std::get<planner::select_plan>(planned))),
            schema.oid, std::move(done), std::move(failed), std::move(stale));
+}
+
+void fetch_leaves(self_ptr self, const void* stmt,
+                  std::shared_ptr<std::vector<planner::join_leaf>> leaves, size_t i,
+                  std::shared_ptr<std::vector<planner::local_table>> tables, int64_t now,
+                  std::shared_ptr<cte_map> ctes, select_done done, select_failed failed);
+
+/// Runs a SELECT through the join path: its relations' rows here, joined
+/// (no filter is lost: each relation's rows come filtered by what of WHERE
+/// the chunks can evaluate, and WHERE is evaluated whole afterwards).
+void run_as_join(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<cte_map> ctes,
+                 select_done done, select_failed failed) {
+  auto leaves = planner::join_leaves(stmt);
+  if (auto* e = std::get_if<planner::positioned_error>(&leaves)) {
+    failed(planner::statement_error{e->error, e->position});
+    return;
+  }
+  fetch_leaves(self, stmt,
+               std::make_shared<std::vector<planner::join_leaf>>(
+                 std::move(std::get<std::vector<planner::join_leaf>>(leaves))),
+               0, std::make_shared<std::vector<planner::local_table>>(), now, std::move(ctes),
+               std::move(done), std::move(failed));
 }
 
 /// Asks the catalog for a snapshot of every table and chunk; `then` gets it.
@@ -199,7 +231,7 @@ void add_own_writes(self_ptr self, const std::string& name,
 /// open transaction's own writes to it -- to `got`.
 /// With `stmt` (a join), only the columns it reads of the table.
 void fetch_table(self_ptr self, const std::string& name, const std::string& alias,
-                 const void* stmt, std::function<void(planner::local_table)> got,
+                 const void* stmt, int64_t now, std::function<void(planner::local_table)> got,
                  select_failed failed) {
   auto scan = [=](const messages::create_table& schema) {
     std::vector<std::string> columns;
@@ -210,6 +242,12 @@ void fetch_table(self_ptr self, const std::string& name, const std::string& alia
       failed(planner::statement_error{e->error, e->position});
       return;
     }
+    // The rows the statement's WHERE keeps, as far as the chunks can tell
+    // (a time range also excludes chunks). Not the transaction's own
+    // writes: those are added whole and WHERE filters them later.
+    if (stmt != nullptr)
+      std::get<planner::select_plan>(plan).fragment.filter =
+        planner::join_leaf_filter(stmt, alias, name, schema.schema, now);
     run_plan(self,
              std::make_shared<planner::select_plan>(
                std::move(std::get<planner::select_plan>(plan))),
@@ -281,7 +319,7 @@ void fetch_leaves(self_ptr self, const void* stmt,
     next(*it->second);
     return;
   }
-  fetch_table(self, leaf.name, leaf.alias, stmt, next, failed);
+  fetch_table(self, leaf.name, leaf.alias, stmt, now, next, failed);
 }
 
 /// A SELECT over a hypertable, a timescaledb_information view, a WITH
@@ -354,17 +392,7 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
     return;
   }
   if (planner::is_join(stmt)) {
-    // Every relation's rows here, joined here (no filters pushed down yet).
-    auto leaves = planner::join_leaves(stmt);
-    if (auto* e = std::get_if<planner::positioned_error>(&leaves)) {
-      failed(planner::statement_error{e->error, e->position});
-      return;
-    }
-    fetch_leaves(self, stmt,
-                 std::make_shared<std::vector<planner::join_leaf>>(
-                   std::move(std::get<std::vector<planner::join_leaf>>(leaves))),
-                 0, std::make_shared<std::vector<planner::local_table>>(), now, ctes, done,
-                 failed);
+    run_as_join(self, stmt, now, ctes, done, failed);
     return;
   }
   auto source = planner::source_of(stmt);
@@ -412,7 +440,7 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
     // The open transaction wrote this table: its rows and the transaction's
     // own, here (the node sees only committed rows).
     fetch_table(
-      self, src.name, src.name, nullptr,
+      self, src.name, src.name, nullptr, now,
       [=](planner::local_table t) { run_over(stmt, t, now, done, failed); }, failed);
     return;
   }

@@ -287,6 +287,6 @@ private:
 cval apply_operator(const std::string& name, const cval& l, const cval& r, int32_t location);
 
 /// LIKE: % any run, _ one character, \ escapes the next.
-bool like_match(std::string_view s, std::string_view p);
+using planner::like_match;
 
 } // namespace hypertide::planner::catalog_detail

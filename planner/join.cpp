@@ -721,6 +721,86 @@ std::variant<std::vector<join_leaf>, positioned_error> join_leaves(const void* r
   }
 }
 
+namespace {
+
+bool has_outer_join(const node* n) {
+  if (n == nullptr || n->node_case != PG_QUERY__NODE__NODE_JOIN_EXPR)
+    return false;
+  const auto* j = n->join_expr;
+  return j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT
+         || j->jointype == PG_QUERY__JOIN_TYPE__JOIN_RIGHT
+         || j->jointype == PG_QUERY__JOIN_TYPE__JOIN_FULL || has_outer_join(j->larg)
+         || has_outer_join(j->rarg);
+}
+
+/// The conjuncts of WHERE that bind over one table (as `alias`) and are
+/// comparisons the chunks evaluate.
+std::optional<cs::predicate> pushable(const PgQuery__SelectStmt* s, const std::string& alias,
+                                      const std::string& table, const cs::table_schema& schema,
+                                      cs::timestamp now, bool* all) {
+  std::vector<const node*> where;
+  conjuncts(s->where_clause, where);
+  std::vector<cs::predicate> parts;
+  if (all)
+    *all = true;
+  for (const node* c : where) {
+    select_plan plan;
+    binder b{schema, now, alias, table, &plan, false, {}, {}, nullptr, nullptr};
+    try {
+      bexpr e = b.fold(b.bind(c));
+      if (e.type != oid::bool_)
+        throw bind_failure{};
+      parts.push_back(to_predicate(e, schema));
+    } catch (const bind_failure&) {
+      if (all)
+        *all = false;
+    }
+  }
+  if (parts.empty())
+    return std::nullopt;
+  return parts.size() == 1 ? std::move(parts[0]) : cs::predicate::all_of(std::move(parts));
+}
+
+} // namespace
+
+std::optional<cs::predicate> join_leaf_filter(const void* raw, const std::string& alias,
+                                              const std::string& table,
+                                              const cs::table_schema& schema,
+                                              cs::timestamp now) {
+  const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
+  // Below an outer join, WHERE applies after the NULLs are added: not to
+  // the relation's own rows.
+  for (size_t i = 0; i < s->n_from_clause; ++i)
+    if (has_outer_join(s->from_clause[i]))
+      return std::nullopt;
+  return pushable(s, alias, table, schema, now, nullptr);
+}
+
+bool where_needs_rows(const void* raw, const cs::table_schema& schema, cs::timestamp now) {
+  const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
+  if (s->where_clause == nullptr || s->n_from_clause != 1
+      || s->from_clause[0]->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
+    return false;
+  const auto* rv = s->from_clause[0]->range_var;
+  std::string alias = rv->alias && has(rv->alias->aliasname) ? rv->alias->aliasname : rv->relname;
+  // The whole WHERE must bind (else its error is the answer) ...
+  select_plan plan;
+  binder b{schema, now, alias, rv->relname, &plan, false, {}, {}, nullptr, nullptr};
+  try {
+    bexpr w = b.fold(b.bind(s->where_clause));
+    if (w.type != oid::bool_)
+      return false;
+    try {
+      to_predicate(w, schema);
+      return false; // ... and not be one the chunks evaluate
+    } catch (const bind_failure&) {
+      return true;
+    }
+  } catch (const bind_failure&) {
+    return false;
+  }
+}
+
 std::optional<std::vector<std::string>>
 join_leaf_columns(const void* raw, const std::string& alias, const cs::table_schema& schema) {
   const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);

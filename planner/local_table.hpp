@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "chunkstore/column_batch.hpp"
+#include "chunkstore/fragment.hpp"
 #include "chunkstore/types.hpp"
 #include "messages/codec.hpp"
 #include "planner/insert_builder.hpp"
@@ -66,6 +67,21 @@ std::variant<std::vector<join_leaf>, positioned_error> join_leaves(const void* s
 std::optional<std::vector<std::string>>
 join_leaf_columns(const void* select_stmt, const std::string& alias,
                   const chunkstore::table_schema& schema);
+
+/// The part of a join statement's WHERE that table leaf `alias` (`table`,
+/// with `schema`) can filter its own rows by in the chunks: the conjuncts
+/// over it alone that compare a column with a constant; nullopt when
+/// none, or when an outer join is in the FROM clause.
+std::optional<chunkstore::predicate>
+join_leaf_filter(const void* select_stmt, const std::string& alias, const std::string& table,
+                 const chunkstore::table_schema& schema, chunkstore::timestamp now);
+
+/// True when a SELECT over one table has a WHERE that binds but that the
+/// chunks cannot evaluate (columns against columns, functions): the
+/// session then reads the rows the pushable part of it selects and runs
+/// the statement as a join of one relation (run_join).
+bool where_needs_rows(const void* select_stmt, const chunkstore::table_schema& schema,
+                      chunkstore::timestamp now);
 
 /// Joins `leaves` (the rows of join_leaves(), in order) as the FROM clause
 /// says -- [INNER], LEFT, RIGHT, FULL [OUTER], CROSS JOIN, ON, USING,

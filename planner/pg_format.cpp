@@ -190,4 +190,34 @@ std::string format_numeric_avg(__int128 sum, int64_t count) {
   return neg && !zero ? "-" + digits : digits;
 }
 
+/// LIKE: % any run, _ one character, \ escapes the next. Iterative, with
+/// backtracking to the last % only: O(len(s) * len(p)) at worst.
+bool like_match(std::string_view s, std::string_view p) {
+  size_t si = 0, pi = 0;
+  size_t star = std::string_view::npos, star_s = 0;
+  while (si < s.size()) {
+    if (pi < p.size() && p[pi] == '%') {
+      star = pi++;
+      star_s = si;
+      continue;
+    }
+    if (pi < p.size()) {
+      bool escaped = p[pi] == '\\' && pi + 1 < p.size();
+      char want = escaped ? p[pi + 1] : p[pi];
+      if ((!escaped && want == '_') || want == s[si]) {
+        pi += escaped ? 2 : 1;
+        ++si;
+        continue;
+      }
+    }
+    if (star == std::string_view::npos)
+      return false;
+    pi = star + 1;
+    si = ++star_s;
+  }
+  while (pi < p.size() && p[pi] == '%')
+    ++pi;
+  return pi == p.size();
+}
+
 } // namespace hypertide::planner

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "chunkstore/types.hpp"
 
@@ -53,5 +54,8 @@ std::string format_int128(__int128 x);
 /// sum / count rounded to the scale select_div_scale() picks (at least 16
 /// significant digits).
 std::string format_numeric_avg(__int128 sum, int64_t count);
+
+/// SQL LIKE: `%` any run, `_` one character, `\\` escapes the next.
+bool like_match(std::string_view s, std::string_view pattern);
 
 } // namespace hypertide::planner

@@ -448,6 +448,31 @@ struct binder {
         e.args = {std::move(l), std::move(r)};
         return fold(std::move(e));
       }
+      case PG_QUERY__A__EXPR__KIND__AEXPR_LIKE:
+      case PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE: {
+        // s [NOT] [I]LIKE pattern (~~, !~~, ~~*, !~~*).
+        bexpr l = fold(bind(x->lexpr)), r = fold(bind(x->rexpr));
+        for (bexpr* side : {&l, &r})
+          if (side->k == bexpr::kind::constant && side->type == oid::unknown)
+            *side = constant(cast_datum(side->value, oid::text, x->location));
+        auto texty = [](int32_t t) { return t == oid::text || t == oid::varchar; };
+        if (!texty(l.type) || !texty(r.type))
+          fail("42883", std::string{"operator does not exist: "} + type_name(l.type) + " " + op
+                          + " " + type_name(r.type), x->location);
+        bexpr e;
+        e.k = bexpr::kind::func;
+        e.name = x->kind == PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE ? "ilike" : "like";
+        e.type = oid::bool_;
+        e.args = {std::move(l), std::move(r)};
+        if (op.rfind("!", 0) == 0) {
+          bexpr n;
+          n.k = bexpr::kind::not_;
+          n.type = oid::bool_;
+          n.args.push_back(std::move(e));
+          return fold(std::move(n));
+        }
+        return fold(std::move(e));
+      }
       case PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF: {
         bexpr l = fold(bind(x->lexpr)), r = fold(bind(x->rexpr));
         unify(l, r, x->location);

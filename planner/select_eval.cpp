@@ -353,6 +353,17 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
           best = x;
       return best ? (best->type == e.type ? *best : cast_datum(*best, e.type, -1)) : null_of(e.type);
     }
+    if (op == "like" || op == "ilike") {
+      if (a[0].null || a[1].null)
+        return null_of(oid::bool_);
+      if (op == "like")
+        return make_int(oid::bool_, like_match(a[0].s, a[1].s) ? 1 : 0);
+      std::string s = a[0].s, p = a[1].s;
+      for (auto* x : {&s, &p})
+        for (auto& c : *x)
+          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return make_int(oid::bool_, like_match(s, p) ? 1 : 0);
+    }
     if (op == "nullif") {
       if (!a[0].null && !a[1].null && compare(a[0], a[1]) == 0)
         return null_of(e.type);
