@@ -380,6 +380,14 @@ struct binder {
     }
   }
 
+  static bexpr negated(bexpr e) {
+    bexpr n;
+    n.k = bexpr::kind::not_;
+    n.type = oid::bool_;
+    n.args.push_back(std::move(e));
+    return n;
+  }
+
   bexpr bind_a_expr(const PgQuery__AExpr* x) {
     std::string op = x->n_name > 0 ? last_name(x->n_name, x->name) : "";
     switch (x->kind) {
@@ -464,14 +472,7 @@ struct binder {
         e.name = x->kind == PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE ? "ilike" : "like";
         e.type = oid::bool_;
         e.args = {std::move(l), std::move(r)};
-        if (op.rfind("!", 0) == 0) {
-          bexpr n;
-          n.k = bexpr::kind::not_;
-          n.type = oid::bool_;
-          n.args.push_back(std::move(e));
-          return fold(std::move(n));
-        }
-        return fold(std::move(e));
+        return fold(op.rfind("!", 0) == 0 ? negated(std::move(e)) : std::move(e));
       }
       case PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF: {
         bexpr l = fold(bind(x->lexpr)), r = fold(bind(x->rexpr));
@@ -500,14 +501,7 @@ struct binder {
           unify(vv, item, x->location);
           e.args.push_back(std::move(item));
         }
-        if (op == "<>") {
-          bexpr n;
-          n.k = bexpr::kind::not_;
-          n.type = oid::bool_;
-          n.args.push_back(std::move(e));
-          return fold(std::move(n));
-        }
-        return fold(std::move(e));
+        return fold(op == "<>" ? negated(std::move(e)) : std::move(e));
       }
       case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN:
       case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN: {
