@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 
 #include "actors/aggregation_actor.hpp"
 #include "actors/chunk_actor.hpp"
@@ -199,6 +200,122 @@ caf::result<uint64_t, uint64_t> insert(self_ptr self, const std::vector<buffer>&
     }
   }
   return pc.promise;
+}
+
+/// Commits a transaction block with DDL (see the interface). Checked whole
+/// on a copy of the catalog, so that nothing is applied unless all of it
+/// can be; then its DDL is applied and logged as wal_txn_ddl records (which
+/// replay applies only with the commit record that follows), then its
+/// rows go through insert(), whose commit record ends the transaction.
+caf::result<uint64_t, uint64_t> commit_block(self_ptr self, const std::vector<buffer>& ops,
+                                             const std::vector<uint8_t>& kinds, uint8_t mode) {
+  auto& st = self->state;
+  if (st.broken)
+    return make_pg_error(*st.broken);
+  if (ops.size() != kinds.size())
+    return make_pg_error({"XX000", "transaction operations and kinds differ in number", {}});
+  // 1. The whole block on a copy.
+  planner::catalog trial = st.cat;
+  std::vector<buffer> batches;
+  auto error_of = [](const auto& r) -> std::optional<chunkstore::pg_error> {
+    if (auto* e = failed(r))
+      return *e;
+    return std::nullopt;
+  };
+  for (size_t i = 0; i < ops.size(); ++i) {
+    std::optional<chunkstore::pg_error> err;
+    switch (kinds[i]) {
+      case wal_create_table: {
+        auto x = messages::decode_create_table(ops[i], false);
+        err = error_of(x);
+        if (!err)
+          err = error_of(trial.create_table(std::get<messages::create_table>(x)));
+        break;
+      }
+      case wal_create_hypertable: {
+        auto x = messages::decode_create_hypertable(ops[i], false);
+        err = error_of(x);
+        if (!err)
+          err = error_of(trial.create_hypertable(std::get<messages::create_hypertable>(x)));
+        break;
+      }
+      case wal_drop_table: {
+        auto x = messages::decode_drop_table(ops[i], false);
+        err = error_of(x);
+        if (!err)
+          err = error_of(trial.drop_table(std::get<messages::drop_table>(x)));
+        break;
+      }
+      case wal_insert: {
+        auto v = messages::decode_insert(ops[i], false);
+        err = error_of(v);
+        if (!err)
+          err = error_of(trial.route(std::get<messages::insert_view>(v).table,
+                                     std::get<messages::insert_view>(v).batch));
+        batches.push_back(ops[i]);
+        break;
+      }
+      default:
+        err = chunkstore::pg_error{"XX000", "unknown transaction operation kind "
+                                              + std::to_string(kinds[i]), {}};
+    }
+    if (err)
+      return make_pg_error(*err);
+  }
+  // 2. The DDL, applied and logged in order (every check passed above on
+  // the same state: these succeed).
+  std::vector<buffer> records;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    buffer record = ops[i];
+    if (kinds[i] == wal_create_table) {
+      auto ct = std::get<messages::create_table>(messages::decode_create_table(ops[i], false));
+      st.cat.create_table(ct);
+      ct.oid = st.cat.find(ct.name)->oid; // replay gives it the same
+      record = messages::encode(ct);
+    } else if (kinds[i] == wal_create_hypertable) {
+      st.cat.create_hypertable(
+        std::get<messages::create_hypertable>(messages::decode_create_hypertable(ops[i], false)));
+    } else if (kinds[i] == wal_drop_table) {
+      auto r = st.cat.drop_table(
+        std::get<messages::drop_table>(messages::decode_drop_table(ops[i], false)));
+      if (auto* ids = std::get_if<std::vector<int32_t>>(&r))
+        for (int32_t id : *ids)
+          st.chunks.erase(id);
+    } else {
+      continue;
+    }
+    std::vector<uint8_t> wrapped(record.size() + 1);
+    wrapped[0] = kinds[i];
+    std::memcpy(wrapped.data() + 1, record.data(), record.size());
+    records.push_back(buffer::copy_of(wrapped.data(), wrapped.size()));
+  }
+  if (st.wal && !records.empty()) {
+    ++st.changes;
+    std::vector<uint8_t> ddl_kinds(records.size(), wal_txn_ddl);
+    if (batches.empty()) {
+      // DDL alone: its commit record follows it, the answer after both.
+      records.push_back(messages::encode(messages::commit_record{
+        std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count(),
+        0}));
+      ddl_kinds.push_back(wal_commit);
+      auto promise = self->make_response_promise<uint64_t, uint64_t>();
+      uint64_t committed = st.committed;
+      self->request(st.wal, caf::infinite, append_atom_v, records, ddl_kinds, mode)
+        .then([promise, committed](uint64_t) mutable { promise.deliver(committed, uint64_t{0}); },
+              [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      return promise;
+    }
+    // The rows' records and their commit follow in the log (the WAL writer
+    // takes the catalog's messages in order).
+    // A failure here fails the WAL writer, and the rows' append after it.
+    self->request(st.wal, caf::infinite, append_atom_v, records, ddl_kinds, uint8_t{commit_async})
+      .then([](uint64_t) {}, [](caf::error&) {});
+  }
+  if (batches.empty())
+    return {st.committed, uint64_t{0}};
+  return insert(self, batches, mode);
 }
 
 caf::result<buffer> query(self_ptr self, const buffer& fragment_buf, uint32_t table_oid) {
@@ -461,6 +578,9 @@ catalog_actor::behavior_type catalog_behavior(self_ptr self) {
     [=](commit_atom, const std::vector<buffer>& bs, uint8_t mode) {
       return insert(self, bs, mode);
     },
+    [=](commit_atom, const std::vector<buffer>& ops, const std::vector<uint8_t>& kinds,
+        uint8_t mode) { return commit_block(self, ops, kinds, mode); },
+    [=](hyper_atom) { return self->state.cat.reserve_hypertable_id(); },
     [=](query_atom, const buffer& b, uint32_t oid) { return query(self, b, oid); },
     [=](chunks_atom, const buffer& b) -> caf::result<buffer> {
       auto x = messages::decode_drop_chunks(b, false);

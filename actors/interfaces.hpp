@@ -64,6 +64,17 @@ using catalog_actor = caf::typed_actor<
   /// Several InsertBatches (a transaction's writes) under one commit LSN;
   /// replies (commit LSN, rows) once all of them are visible.
   caf::replies_to<commit_atom, std::vector<buffer>, uint8_t>::with<uint64_t, uint64_t>,
+  /// A transaction block with DDL: its operations in order, each a
+  /// CreateTable, CreateHypertable, DropTable or InsertBatch (kinds as the
+  /// WAL's: wal_create_table, wal_create_hypertable, wal_drop_table,
+  /// wal_insert), and a commit_mode. All of it is checked on a copy of the
+  /// catalog first, then applied and logged under one commit record;
+  /// replies (commit LSN, rows), or the first error with nothing applied.
+  caf::replies_to<commit_atom, std::vector<buffer>, std::vector<uint8_t>, uint8_t>::with<
+    uint64_t, uint64_t>,
+  /// A hypertable id reserved for a create_hypertable of an open
+  /// transaction block.
+  caf::replies_to<hyper_atom>::with<int32_t>,
   /// Fragment planned against the table with this OID (0: any); replies
   /// with the node's merged PartialResult, or stale_plan_sqlstate when the
   /// table is now another one (dropped and created again).

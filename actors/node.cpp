@@ -55,7 +55,7 @@ node::node(caf::actor_system& sys, const durability& d) : node(sys) {
   // inserts of a logged transaction wait for its commit record, and a tail
   // without one was never acknowledged and is dropped.
   std::vector<buffer> snapshot_rows;
-  std::vector<buffer> open_inserts, open_chunks;
+  std::vector<buffer> open_inserts, open_chunks, open_ddl;
   auto check = [](const auto& r) -> std::optional<chunkstore::pg_error> {
     if (auto* e = failed(r))
       return *e;
@@ -92,7 +92,28 @@ node::node(caf::actor_system& sys, const durability& d) : node(sys) {
       case wal_insert: open_inserts.push_back(payload); return std::nullopt;
       case wal_drop_chunks: return check(impl_->ask<buffer>(dropchunk_atom_v, payload));
       case wal_drop_table: return check(impl_->ask<bool>(drop_atom_v, payload));
+      case wal_txn_ddl: open_ddl.push_back(payload); return std::nullopt;
       case wal_commit:
+        // A transaction block's DDL first, in its order, then its chunks
+        // and rows.
+        for (const auto& d : std::exchange(open_ddl, {})) {
+          if (d.size() < 1)
+            return chunkstore::pg_error{"XX001", "empty transaction DDL record", {}};
+          auto inner = buffer::copy_of(d.data() + 1, d.size() - 1);
+          std::optional<chunkstore::pg_error> e;
+          switch (d.data()[0]) {
+            case wal_create_table: e = check(impl_->ask<bool>(create_atom_v, inner)); break;
+            case wal_create_hypertable:
+              e = check(impl_->ask<int32_t, std::string, bool, std::string>(hyper_atom_v, inner));
+              break;
+            case wal_drop_table: e = check(impl_->ask<bool>(drop_atom_v, inner)); break;
+            default:
+              e = chunkstore::pg_error{"XX001", "unknown transaction DDL record kind "
+                                                  + std::to_string(d.data()[0]), {}};
+          }
+          if (e)
+            return e;
+        }
         for (const auto& c : std::exchange(open_chunks, {}))
           if (auto e = check(impl_->ask<bool>(restore_atom_v, uint8_t{wal_create_chunk}, c)))
             return e;

@@ -56,9 +56,19 @@ struct session_state {
   /// BEGIN turns it into a regular block).
   bool multi_statement = false;
   bool implicit_tx = false;
-  /// InsertBatches of the open transaction, handed to the catalog at COMMIT.
+  /// The open transaction's operations, handed to the catalog at COMMIT:
+  /// InsertBatches, and in a BEGIN block its DDL (CreateTable,
+  /// CreateHypertable, DropTable), each with its kind (wal_kind).
   std::vector<messages::buffer> tx_writes;
+  std::vector<uint8_t> tx_kinds;
+  /// Tables the transaction wrote rows into.
   std::set<std::string> tx_tables;
+  /// The block's own view of its DDL: tables it created (their columns;
+  /// the node knows them only at COMMIT), hypertables it made of them, and
+  /// tables it dropped.
+  std::map<std::string, messages::create_table> tx_created;
+  std::set<std::string> tx_hypertables;
+  std::set<std::string> tx_dropped;
   /// SAVEPOINTs of the open transaction, oldest first: a name and how
   /// many writes (and which written tables) came before it.
   struct savepoint {

@@ -9,6 +9,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/session_internal.hpp"
+#include "actors/wal_actor.hpp"
 #include "messages/codec.hpp"
 #include "planner/catalog_query.hpp"
 #include "planner/local_table.hpp"
@@ -212,7 +213,11 @@ void add_own_writes(self_ptr self, const std::string& name,
   std::vector<size_t> from;
   for (const auto& c : t.schema.columns)
     from.push_back(static_cast<size_t>(table.find(c.name)));
-  for (const auto& buf : self->state.tx_writes) {
+  const auto& st = self->state;
+  for (size_t i = 0; i < st.tx_writes.size(); ++i) {
+    if (st.tx_kinds[i] != wal_insert)
+      continue; // the block's DDL
+    const auto& buf = st.tx_writes[i];
     auto v = messages::decode_insert(buf, false);
     if (!std::holds_alternative<messages::insert_view>(v))
       continue;
@@ -233,6 +238,26 @@ void add_own_writes(self_ptr self, const std::string& name,
 void fetch_table(self_ptr self, const std::string& name, const std::string& alias,
                  const void* stmt, int64_t now, std::function<void(planner::local_table)> got,
                  select_failed failed) {
+  auto& st = self->state;
+  if (st.tx != session_state::txn::idle) {
+    // A table the open block created (rows only its own) or dropped.
+    if (st.tx_dropped.count(name) > 0) {
+      failed(planner::statement_error{
+        {"42P01", "relation \"" + name + "\" does not exist", {}}, 0});
+      return;
+    }
+    if (auto it = st.tx_created.find(name); it != st.tx_created.end()) {
+      planner::local_table t;
+      t.name = alias;
+      t.schema = it->second.schema;
+      for (auto& c : t.schema.columns)
+        c.not_null = false;
+      t.rows = chunkstore::column_batch{t.schema};
+      add_own_writes(self, name, it->second.schema, t);
+      got(std::move(t));
+      return;
+    }
+  }
   auto scan = [=](const messages::create_table& schema) {
     std::vector<std::string> columns;
     if (stmt != nullptr)
@@ -436,7 +461,9 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
     });
     return;
   }
-  if (self->state.tx == session_state::txn::open && self->state.tx_tables.count(src.name) > 0) {
+  if (self->state.tx == session_state::txn::open
+      && (self->state.tx_tables.count(src.name) > 0 || self->state.tx_created.count(src.name) > 0
+          || self->state.tx_dropped.count(src.name) > 0)) {
     // The open transaction wrote this table: its rows and the transaction's
     // own, here (the node sees only committed rows).
     fetch_table(

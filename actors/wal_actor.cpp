@@ -291,7 +291,7 @@ recover_wal(const std::string& data_dir, const recovery_options& opts, const rec
     if (first_start == wal::invalid_lsn)
       first_start = r.start;
     auto kind = static_cast<uint8_t>(r.kind);
-    open_tail = kind == wal_insert || kind == wal_create_chunk;
+    open_tail = kind == wal_insert || kind == wal_create_chunk || kind == wal_txn_ddl;
     if (!open_tail)
       complete_end = r.end;
   }

@@ -28,6 +28,10 @@ enum wal_kind : uint8_t {
   wal_commit = 7,
   /// Only in a checkpoint's snapshot: its catalog (a CatalogSnapshot).
   wal_catalog = 8,
+  /// DDL of a transaction block: the inner kind (create_table,
+  /// create_hypertable, drop_table) as one byte, then its record. Applied
+  /// with the transaction's commit record, never without it.
+  wal_txn_ddl = 9,
 };
 
 /// How recovery treats damage.

@@ -724,7 +724,7 @@ buffer encode(const create_hypertable& x) {
   fbb.Finish(fb::CreateCreateHypertable(fbb, 1, fbb.CreateString(x.table),
                                         fbb.CreateString(x.time_column), x.chunk_interval,
                                         fbb.CreateString(x.partitioning_column),
-                                        x.number_partitions, x.if_not_exists));
+                                        x.number_partitions, x.if_not_exists, x.hypertable_id));
   return finish(fbb);
 }
 
@@ -739,6 +739,7 @@ result<create_hypertable> decode_create_hypertable(const buffer& buf, bool verif
   out.partitioning_column = h->partitioning_column() ? h->partitioning_column()->str() : "";
   out.number_partitions = h->number_partitions();
   out.if_not_exists = h->if_not_exists();
+  out.hypertable_id = h->hypertable_id();
   return out;
 }
 

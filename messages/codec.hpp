@@ -85,6 +85,9 @@ struct create_hypertable {
   std::string partitioning_column;
   int32_t number_partitions = 0;
   bool if_not_exists = false;
+  /// The id a transaction reserved for it (it reports the id before its
+  /// COMMIT); 0: the catalog's next.
+  int32_t hypertable_id = 0;
 };
 
 /// drop_chunks(relation, older_than, newer_than).

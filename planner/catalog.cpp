@@ -172,8 +172,9 @@ catalog::create_hypertable(const messages::create_hypertable& x) {
     return pg_error{"TS102", "table \"" + x.table + "\" is not empty",
                     "You can migrate data by specifying 'migrate_data => true' "
                     "when calling this function."};
-  make_hypertable(*t, next_table_id_++, tc, x.chunk_interval, sc,
-                  sc >= 0 ? x.number_partitions : 0);
+  int32_t id = x.hypertable_id > 0 ? x.hypertable_id : next_table_id_++;
+  next_table_id_ = std::max(next_table_id_, id + 1);
+  make_hypertable(*t, id, tc, x.chunk_interval, sc, sc >= 0 ? x.number_partitions : 0);
   out.hypertable_id = t->id;
   out.created = true;
   return out;

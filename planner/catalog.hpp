@@ -74,6 +74,11 @@ public:
   /// Drops a table; returns the ids of its chunks.
   result<std::vector<int32_t>> drop_table(const messages::drop_table& x);
 
+  /// A hypertable id for a create_hypertable of an open transaction (its
+  /// COMMIT passes it back); a rolled-back one is never used, as a
+  /// PostgreSQL sequence value is not.
+  int32_t reserve_hypertable_id() noexcept { return next_table_id_++; }
+
   /// The table called `name`, or nullptr.
   const table_meta* find(std::string_view name) const;
   /// All tables, by name.

@@ -22,6 +22,8 @@ const char* to_string(record_kind k) noexcept {
       return "drop_table";
     case record_kind::commit:
       return "commit";
+    case record_kind::txn_ddl:
+      return "txn_ddl";
   }
   return "unknown";
 }

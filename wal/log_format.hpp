@@ -81,6 +81,9 @@ enum class record_kind : uint8_t {
   drop_chunks = 5,       ///< messages::drop_chunks
   drop_table = 6,        ///< messages::drop_table
   commit = 7,            ///< messages::commit_record (wal.fbs Commit)
+  /// A transaction block's DDL: one byte of inner kind (1, 2 or 6), then
+  /// that kind's payload. Replay applies it with the commit that follows.
+  txn_ddl = 9,
 };
 
 /// A name for `k` ("insert"), or "unknown" for a kind this version does not

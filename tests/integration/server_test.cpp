@@ -702,3 +702,32 @@ BOOST_AUTO_TEST_CASE(pgbench_runs_a_custom_script_in_every_protocol_mode) {
   std::tie(rc, out) = s.psql("-c " + quote("SELECT count(*), min(v) >= 0 AND max(v) < 1 FROM pb"));
   BOOST_CHECK_EQUAL(out, "300|t\n");
 }
+
+BOOST_AUTO_TEST_CASE(a_committed_ddl_block_survives_sigkill_and_an_open_one_leaves_nothing) {
+  temp_dir dir;
+  std::vector<std::string> args = {"--hypertide.data-dir=" + dir.path};
+  {
+    server s{args};
+    auto [rc, out] = s.psql(
+      "-v ON_ERROR_STOP=1 -c " + quote("CREATE TABLE before (a int)")
+      + " -c " + quote("BEGIN; CREATE TABLE m (time timestamptz NOT NULL, v int); "
+                       "SELECT create_hypertable('m', 'time', chunk_time_interval => INTERVAL '1 day'); "
+                       "INSERT INTO m VALUES ('2024-01-01', 1), ('2024-01-05', 2); DROP TABLE before; COMMIT"));
+    BOOST_REQUIRE_MESSAGE(rc == 0, out);
+    // A block open at the crash: its DDL reached nothing the log replays.
+    int fd = open_session(s.port);
+    BOOST_REQUIRE_GE(fd, 0);
+    BOOST_CHECK(simple_ok(fd, "BEGIN"));
+    BOOST_CHECK(simple_ok(fd, "CREATE TABLE open_one (a int)"));
+    BOOST_CHECK(simple_ok(fd, "INSERT INTO open_one VALUES (1)"));
+    kill_hard(s);
+    close(fd);
+  }
+  server s{args};
+  auto [rc, out] = s.psql(
+    "-c " + quote("SELECT count(*), sum(v) FROM m")
+    + " -c " + quote("SELECT hypertable_name, num_chunks FROM timescaledb_information.hypertables")
+    + " -c " + quote("SELECT count(*) FROM pg_class WHERE relname IN ('before', 'open_one')"));
+  BOOST_CHECK_EQUAL(rc, 0);
+  BOOST_CHECK_EQUAL(out, "2|3\nm|2\n0\n");
+}
