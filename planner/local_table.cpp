@@ -1,5 +1,7 @@
 #include "planner/local_table.hpp"
 
+#include <tuple>
+
 #include "chunkstore/chunk.hpp"
 #include "chunkstore/hypertable.hpp"
 #include "planner/copy_format.hpp"
@@ -96,6 +98,10 @@ std::variant<local_table, positioned_error> local_from_result(std::string name,
 
 namespace {
 
+bool is_int_oid(int32_t o) {
+  return o == oid::int2 || o == oid::int4 || o == oid::int8;
+}
+
 cs::table_schema columns(std::initializer_list<std::pair<const char*, cs::column_type>> cols) {
   cs::table_schema s;
   for (const auto& [n, t] : cols)
@@ -114,9 +120,121 @@ std::string interval_text(int64_t us) {
 
 } // namespace
 
+namespace {
+
+/// information_schema.tables, .columns and .schemata: the node's tables
+/// (public) and chunks (_timescaledb_internal), as PostgreSQL lists them.
+std::optional<local_table> information_schema_view(const std::string& view,
+                                                   const messages::catalog_snapshot& snap) {
+  using T = cs::column_type;
+  local_table t;
+  t.name = view;
+  // Every relation: (schema, name, columns).
+  std::vector<std::tuple<std::string, std::string, const cs::table_schema*>> rels;
+  for (const auto& ct : snap.tables)
+    rels.emplace_back("public", ct.name, &ct.schema);
+  for (const auto& c : snap.chunks)
+    for (const auto& ct : snap.tables)
+      if (ct.name == c.hypertable && c.schema_name != "public")
+        rels.emplace_back(c.schema_name, c.table_name, &ct.schema);
+  if (view == "tables") {
+    t.schema = columns({{"table_catalog", T::text}, {"table_schema", T::text},
+                        {"table_name", T::text}, {"table_type", T::text},
+                        {"is_insertable_into", T::text}, {"is_typed", T::text}});
+    t.rows = cs::column_batch{t.schema};
+    for (const auto& [schema, name, cols] : rels) {
+      auto& b = t.rows;
+      b.append_text(0, "postgres");
+      b.append_text(1, schema);
+      b.append_text(2, name);
+      b.append_text(3, "BASE TABLE");
+      b.append_text(4, "YES");
+      b.append_text(5, "NO");
+      b.finish_row();
+    }
+    return t;
+  }
+  if (view == "columns") {
+    t.schema = columns({{"table_catalog", T::text}, {"table_schema", T::text},
+                        {"table_name", T::text}, {"column_name", T::text},
+                        {"ordinal_position", T::int4}, {"column_default", T::text},
+                        {"is_nullable", T::text}, {"data_type", T::text},
+                        {"character_maximum_length", T::int4}, {"numeric_precision", T::int4},
+                        {"numeric_scale", T::int4}, {"datetime_precision", T::int4},
+                        {"udt_name", T::text}});
+    t.rows = cs::column_batch{t.schema};
+    for (const auto& [schema, name, cols] : rels) {
+      for (size_t i = 0; i < cols->columns.size(); ++i) {
+        const auto& c = cols->columns[i];
+        int32_t o = oid_of(c);
+        const char* type = o == oid::bool_ ? "boolean" : o == oid::int8 ? "bigint"
+                           : o == oid::int2 ? "smallint" : o == oid::int4 ? "integer"
+                           : o == oid::float4 ? "real" : o == oid::float8 ? "double precision"
+                           : o == oid::varchar ? "character varying"
+                           : o == oid::timestamp ? "timestamp without time zone"
+                           : o == oid::timestamptz ? "timestamp with time zone" : "text";
+        const char* udt = o == oid::bool_ ? "bool" : o == oid::int8 ? "int8"
+                          : o == oid::int2 ? "int2" : o == oid::int4 ? "int4"
+                          : o == oid::float4 ? "float4" : o == oid::float8 ? "float8"
+                          : o == oid::varchar ? "varchar" : o == oid::timestamp ? "timestamp"
+                          : o == oid::timestamptz ? "timestamptz" : "text";
+        int precision = o == oid::int8 ? 64 : o == oid::int4 ? 32 : o == oid::int2 ? 16
+                        : o == oid::float8 ? 53 : o == oid::float4 ? 24 : 0;
+        auto& b = t.rows;
+        b.append_text(0, "postgres");
+        b.append_text(1, schema);
+        b.append_text(2, name);
+        b.append_text(3, c.name);
+        b.append_int(4, static_cast<int64_t>(i + 1));
+        b.append_null(5);
+        b.append_text(6, c.not_null ? "NO" : "YES");
+        b.append_text(7, type);
+        if (o == oid::varchar && c.typmod > 0)
+          b.append_int(8, c.typmod);
+        else
+          b.append_null(8);
+        if (precision > 0)
+          b.append_int(9, precision);
+        else
+          b.append_null(9);
+        if (is_int_oid(o))
+          b.append_int(10, 0);
+        else
+          b.append_null(10);
+        if (o == oid::timestamp || o == oid::timestamptz)
+          b.append_int(11, 6);
+        else
+          b.append_null(11);
+        b.append_text(12, udt);
+        b.finish_row();
+      }
+    }
+    return t;
+  }
+  if (view == "schemata") {
+    t.schema = columns({{"catalog_name", T::text}, {"schema_name", T::text},
+                        {"schema_owner", T::text}});
+    t.rows = cs::column_batch{t.schema};
+    for (const char* s : {"pg_catalog", "information_schema", "public", "_timescaledb_internal",
+                          "timescaledb_information"}) {
+      t.rows.append_text(0, "postgres");
+      t.rows.append_text(1, s);
+      t.rows.append_text(2, "postgres");
+      t.rows.finish_row();
+    }
+    return t;
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
 std::optional<local_table> information_view(const std::string& view,
                                             const messages::catalog_snapshot& snap) {
   using T = cs::column_type;
+  constexpr std::string_view info_schema = "information_schema.";
+  if (view.rfind(info_schema, 0) == 0)
+    return information_schema_view(view.substr(info_schema.size()), snap);
   local_table t;
   t.name = view;
   if (view == "hypertables") {

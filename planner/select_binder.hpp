@@ -329,6 +329,19 @@ struct binder {
           return constant(make_int(oid::timestamptz, now));
         if (n->sqlvalue_function->op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP)
           return constant(make_int(oid::timestamp, now)); // the session's zone is UTC
+        switch (n->sqlvalue_function->op) {
+          case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_USER:
+          case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_ROLE:
+          case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_SESSION_USER:
+          case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_USER:
+            return constant(make_text(session_user()));
+          case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_CATALOG:
+            return constant(make_text("postgres"));
+          case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_SCHEMA:
+            return constant(make_text("public"));
+          default:
+            break;
+        }
         fail("0A000", "this SQL value function is not supported yet",
              n->sqlvalue_function->location);
       default:
@@ -605,6 +618,46 @@ struct binder {
     }
     if (name == "date_trunc")
       return bind_date_trunc(f);
+    // The session's own facts: one database, the public schema, a
+    // superuser.
+    if (name == "current_database" && f->n_args == 0)
+      return constant(make_text("postgres"));
+    if (name == "current_schema" && f->n_args == 0)
+      return constant(make_text("public"));
+    if ((name == "current_user" || name == "session_user") && f->n_args == 0)
+      return constant(make_text(session_user()));
+    if ((name == "has_table_privilege" || name == "has_schema_privilege"
+         || name == "has_database_privilege" || name == "has_column_privilege")
+        && f->n_args >= 2 && f->n_args <= 4)
+      return constant(make_int(oid::bool_, 1));
+    if (name == "timezone" && f->n_args == 2) {
+      // x AT TIME ZONE 'UTC': the session's zone is UTC, so the same
+      // instant with and without a zone.
+      bexpr zone = fold(bind(f->args[0]));
+      if (zone.k != bexpr::kind::constant || !texty_type(zone.type) || zone.value.null)
+        fail("0A000", "AT TIME ZONE with a zone that is not a constant is not supported yet",
+             f->location);
+      std::string z = lower(zone.value.s);
+      if (z != "utc" && z != "gmt" && z != "etc/utc" && z != "z" && z != "+00" && z != "+00:00"
+          && z != "0")
+        fail("0A000", "AT TIME ZONE '" + zone.value.s + "': only UTC is supported yet",
+             f->location);
+      bexpr ts = fold(bind(f->args[1]));
+      if (ts.k == bexpr::kind::constant && ts.type == oid::unknown)
+        ts = constant(coerce(ts.value, oid::timestamptz, f->location));
+      if (!is_time(ts.type))
+        fail("42883", std::string{"function timezone(unknown, "} + type_name(ts.type)
+                        + ") does not exist", f->location);
+      int32_t to = ts.type == oid::timestamptz ? oid::timestamp : oid::timestamptz;
+      if (ts.k == bexpr::kind::constant)
+        return constant(make_int(to, ts.value.i));
+      bexpr e;
+      e.k = bexpr::kind::func;
+      e.name = "::";
+      e.type = to;
+      e.args.push_back(std::move(ts));
+      return e;
+    }
     if (f->agg_star || f->agg_distinct || f->n_agg_order > 0)
       fail("42809", name + "(*) specified, but " + name + " is not an aggregate function",
            f->location);
@@ -693,6 +746,13 @@ struct binder {
     e.type = ts.type;
     e.args = {constant(w), std::move(ts)};
     return fold(std::move(e));
+  }
+
+  std::string session_user() const {
+    if (setting != nullptr)
+      if (auto v = (*setting)("session_authorization"))
+        return *v;
+    return "postgres";
   }
 
   static bool texty_type(int32_t t) {

@@ -147,10 +147,11 @@ std::variant<select_source, positioned_error> source_of(const void* raw) {
       fail("0A000", "joins and table functions in FROM are not supported yet");
     const auto* rv = f->range_var;
     std::string schema = has(rv->schemaname) ? rv->schemaname : "";
-    if (!schema.empty() && schema != "public" && schema != "timescaledb_information")
+    if (!schema.empty() && schema != "public" && schema != "timescaledb_information"
+        && schema != "information_schema")
       fail("42P01", "relation \"" + schema + "." + rv->relname + "\" does not exist",
            rv->location);
-    if (schema == "timescaledb_information")
+    if (schema == "timescaledb_information" || schema == "information_schema")
       return select_source{schema + "." + rv->relname, nullptr, {}};
     return select_source{rv->relname, nullptr, {}};
   } catch (const bind_failure& f) {
