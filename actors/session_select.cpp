@@ -448,25 +448,15 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
     failed(planner::statement_error{to_pg_error(err), 0});
   };
   constexpr std::string_view info = "timescaledb_information.";
-  if (src.name.rfind("information_schema.", 0) == 0) {
+  if (src.name.rfind("information_schema.", 0) == 0 || src.name.rfind(info, 0) == 0) {
+    // A view over a catalog snapshot (timescaledb_information's by their
+    // own names, information_schema's by the qualified one).
+    std::string view = src.name.rfind(info, 0) == 0 ? src.name.substr(info.size()) : src.name;
     with_snapshot(self, failed, [=, name = src.name](const messages::catalog_snapshot& snap) {
-      auto t = planner::information_view(name, snap);
-      if (!t) {
-        failed(planner::statement_error{
-          {"42P01", "relation \"" + name + "\" does not exist", {}}, 0});
-        return;
-      }
-      run_over(stmt, *t, now, done, failed);
-    });
-    return;
-  }
-  if (src.name.rfind(info, 0) == 0) {
-    std::string view = src.name.substr(info.size());
-    with_snapshot(self, failed, [=](const messages::catalog_snapshot& snap) {
       auto t = planner::information_view(view, snap);
       if (!t) {
         failed(planner::statement_error{
-          {"42P01", "relation \"timescaledb_information." + view + "\" does not exist", {}}, 0});
+          {"42P01", "relation \"" + name + "\" does not exist", {}}, 0});
         return;
       }
       run_over(stmt, *t, now, done, failed);
