@@ -68,6 +68,8 @@ struct parsed {
 };
 
 std::variant<std::unique_ptr<parsed>, positioned_error> parse(std::string_view sql) {
+  if (auto deep = too_deep_for_parser(sql))
+    return positioned_error{*deep, 0};
   auto p = std::make_unique<parsed>();
   std::string text{sql};
   p->raw = pg_query_parse_protobuf(text.c_str());

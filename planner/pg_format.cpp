@@ -1,6 +1,8 @@
 #include "planner/pg_format.hpp"
 
+#include <cctype>
 #include <charconv>
+#include <vector>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -218,6 +220,134 @@ bool like_match(std::string_view s, std::string_view p) {
   while (pi < p.size() && p[pi] == '%')
     ++pi;
   return pi == p.size();
+}
+
+std::optional<chunkstore::pg_error> too_deep_for_parser(std::string_view sql, int limit) {
+  // A small lexer: string and quoted-identifier literals, dollar quotes and
+  // comments are skipped; a run of operator characters is one operator; a
+  // chain of them at one parenthesis level ends at a comma, a semicolon or
+  // a keyword that separates expressions.
+  static const char* const separators[] = {
+    "and", "or", "when", "then", "else", "end", "case", "select", "from", "where", "on",
+    "in", "between", "like", "ilike", "is", "not", "as", "by", "values", "set", "using",
+    "join", "union", "except", "intersect", "having", "limit", "offset", "returning"};
+  std::vector<int> chain{0};
+  auto too_deep = [&] {
+    return chunkstore::pg_error{"54001", "stack depth limit exceeded",
+                    "An expression nests more than " + std::to_string(limit)
+                      + " levels (operators in a chain, or parentheses): hypertide refuses it "
+                        "before parsing, as PostgreSQL refuses what exceeds max_stack_depth."};
+  };
+  size_t i = 0, n = sql.size();
+  auto lower_word = [&](size_t b, size_t e) {
+    std::string w{sql.substr(b, e - b)};
+    for (auto& c : w)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return w;
+  };
+  while (i < n) {
+    char c = sql[i];
+    if (c == '\'' || c == '"') {
+      char q = c;
+      bool backslashes = q == '\'' && i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e');
+      for (++i; i < n; ++i) {
+        if (backslashes && sql[i] == '\\') {
+          ++i;
+          continue;
+        }
+        if (sql[i] == q) {
+          if (i + 1 < n && sql[i + 1] == q) {
+            ++i;
+            continue;
+          }
+          break;
+        }
+      }
+      ++i;
+      continue;
+    }
+    if (c == '-' && i + 1 < n && sql[i + 1] == '-') {
+      while (i < n && sql[i] != '\n')
+        ++i;
+      continue;
+    }
+    if (c == '/' && i + 1 < n && sql[i + 1] == '*') {
+      int level = 0;
+      while (i < n) {
+        if (sql[i] == '/' && i + 1 < n && sql[i + 1] == '*') {
+          ++level;
+          i += 2;
+        } else if (sql[i] == '*' && i + 1 < n && sql[i + 1] == '/') {
+          i += 2;
+          if (--level == 0)
+            break;
+        } else {
+          ++i;
+        }
+      }
+      continue;
+    }
+    if (c == '$') {
+      size_t e = sql.find('$', i + 1);
+      if (e != std::string_view::npos) {
+        auto tag = sql.substr(i, e - i + 1);
+        bool is_tag = true;
+        for (char t : tag.substr(1, tag.size() - 2))
+          is_tag = is_tag && (std::isalnum(static_cast<unsigned char>(t)) || t == '_');
+        if (is_tag && !(tag.size() > 2 && std::isdigit(static_cast<unsigned char>(tag[1])))) {
+          size_t close = sql.find(tag, e + 1);
+          i = close == std::string_view::npos ? n : close + tag.size();
+          continue;
+        }
+      }
+      ++i; // $1 parameters
+      continue;
+    }
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      size_t b = i;
+      while (i < n && (std::isalnum(static_cast<unsigned char>(sql[i])) || sql[i] == '_'))
+        ++i;
+      std::string w = lower_word(b, i);
+      for (const char* k : separators)
+        if (w == k)
+          chain.back() = 0;
+      continue;
+    }
+    if (std::isdigit(static_cast<unsigned char>(c)) || (c == '.' && i + 1 < n
+                                                          && std::isdigit(static_cast<unsigned char>(sql[i + 1])))) {
+      while (i < n && (std::isalnum(static_cast<unsigned char>(sql[i])) || sql[i] == '.'
+                       || ((sql[i] == '+' || sql[i] == '-') && (sql[i - 1] == 'e' || sql[i - 1] == 'E'))))
+        ++i;
+      continue;
+    }
+    if (c == '(') {
+      chain.push_back(0);
+      if (static_cast<int>(chain.size()) > limit)
+        return too_deep();
+      ++i;
+      continue;
+    }
+    if (c == ')') {
+      if (chain.size() > 1)
+        chain.pop_back();
+      ++i;
+      continue;
+    }
+    if (c == ',' || c == ';') {
+      chain.back() = 0;
+      ++i;
+      continue;
+    }
+    if (std::strchr("+-*/%^|&<>=~!#@", c) != nullptr) {
+      while (i < n && std::strchr("+-*/%^|&<>=~!#@", sql[i]) != nullptr)
+        ++i;
+      if (++chain.back() > limit)
+        return too_deep();
+      continue;
+    }
+    ++i;
+  }
+  return std::nullopt;
 }
 
 } // namespace hypertide::planner

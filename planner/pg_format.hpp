@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -57,5 +58,11 @@ std::string format_numeric_avg(__int128 sum, int64_t count);
 
 /// SQL LIKE: `%` any run, `_` one character, `\\` escapes the next.
 bool like_match(std::string_view s, std::string_view pattern);
+
+/// 54001 when `sql` nests an expression deeper than `limit` (a chain of
+/// operators or of parentheses): libpg_query's recursive conversion of the
+/// parse tree overflows the stack at a few thousand levels, so such text
+/// must not reach it.
+std::optional<chunkstore::pg_error> too_deep_for_parser(std::string_view sql, int limit = 1000);
 
 } // namespace hypertide::planner

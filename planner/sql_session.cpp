@@ -1,4 +1,5 @@
 #include "planner/sql_session.hpp"
+#include "planner/pg_format.hpp"
 #include "planner/sublinks.hpp"
 
 #include <pg_query.h>
@@ -614,6 +615,10 @@ struct parsed_query::impl {
 
 parsed_query::parsed_query(std::string_view sql) : impl_(std::make_unique<impl>()) {
   impl_->text = std::string{sql};
+  if (auto deep = too_deep_for_parser(sql)) {
+    error_ = statement_error{*deep, 0};
+    return;
+  }
   impl_->parsed = pg_query_parse_protobuf(impl_->text.c_str());
   if (impl_->parsed.error) {
     error_ = statement_error{pg_error{"42601", impl_->parsed.error->message, {}},

@@ -195,3 +195,35 @@ BOOST_AUTO_TEST_CASE(prepared_statements) {
   BOOST_CHECK_EQUAL(std::string{PQgetvalue(r, 0, 0)}, "3");
   PQclear(r);
 }
+
+BOOST_AUTO_TEST_CASE(deep_expressions_are_refused_not_crashing) {
+  // libpg_query's conversion of the parse tree recurses per level: a few
+  // thousand levels overflowed the stack and killed the node.
+  test::node_connection node;
+  PGconn* c = node.conn;
+  std::string chain = "SELECT 1";
+  for (int i = 0; i < 20000; ++i)
+    chain += "+1";
+  std::string parens = "SELECT " + std::string(5000, '(') + "1" + std::string(5000, ')');
+  for (const auto& q : {chain, parens}) {
+    PGresult* r = PQexec(c, q.c_str());
+    BOOST_CHECK_EQUAL(std::string{PQresultErrorField(r, PG_DIAG_SQLSTATE)}, "54001");
+    PQclear(r);
+    r = PQprepare(c, "", q.c_str(), 0, nullptr);
+    BOOST_CHECK_EQUAL(std::string{PQresultErrorField(r, PG_DIAG_SQLSTATE)}, "54001");
+    PQclear(r);
+  }
+  // Wide is fine: 20,000 values, negative numbers, operators in strings.
+  std::string wide = "SELECT count(*) FROM (VALUES (-1)";
+  for (int i = 0; i < 20000; ++i)
+    wide += ", (-" + std::to_string(i) + ")";
+  wide += ") v WHERE '+-+-' <> 'x'";
+  PGresult* r = PQexec(c, wide.c_str());
+  BOOST_REQUIRE_EQUAL(PQresultStatus(r), PGRES_TUPLES_OK);
+  BOOST_CHECK_EQUAL(std::string{PQgetvalue(r, 0, 0)}, "20001");
+  PQclear(r);
+  r = PQexec(c, "SELECT 1");
+  BOOST_CHECK_EQUAL(PQresultStatus(r), PGRES_TUPLES_OK);
+  PQclear(r);
+}
+
