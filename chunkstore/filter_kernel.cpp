@@ -1,6 +1,7 @@
 #include "chunkstore/filter_kernel.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <string_view>
 
 namespace hypertide::chunkstore::detail {
@@ -102,8 +103,12 @@ bound_pred bind(const predicate& p, const chunk& ch) {
         continue;
       }
       b.in_i.push_back(v.i);
-      b.in_f.push_back(v.as_double());
+      if (double f = v.as_double(); !std::isnan(f))
+        b.in_f.push_back(f); // NaN equals nothing under ==
     }
+    // Sorted: long lists (a sub-query's) are searched, not scanned.
+    std::sort(b.in_i.begin(), b.in_i.end());
+    std::sort(b.in_f.begin(), b.in_f.end());
   }
   return b;
 }
@@ -245,16 +250,25 @@ void numeric_leaf(const bound_pred& p, const T* v, uint32_t m, mask& out) {
     }
     return;
   }
+  constexpr size_t scan_at_most = 16; // a few values: a scan beats a search
   if (p.use_float) {
-    leaf_bits(v, m, out, [&](T x) {
-      return std::find(p.in_f.begin(), p.in_f.end(), static_cast<double>(x))
-             != p.in_f.end();
-    });
+    if (p.in_f.size() <= scan_at_most)
+      leaf_bits(v, m, out, [&](T x) {
+        return std::find(p.in_f.begin(), p.in_f.end(), static_cast<double>(x)) != p.in_f.end();
+      });
+    else
+      leaf_bits(v, m, out, [&](T x) {
+        return std::binary_search(p.in_f.begin(), p.in_f.end(), static_cast<double>(x));
+      });
   } else {
-    leaf_bits(v, m, out, [&](T x) {
-      return std::find(p.in_i.begin(), p.in_i.end(), static_cast<int64_t>(x))
-             != p.in_i.end();
-    });
+    if (p.in_i.size() <= scan_at_most)
+      leaf_bits(v, m, out, [&](T x) {
+        return std::find(p.in_i.begin(), p.in_i.end(), static_cast<int64_t>(x)) != p.in_i.end();
+      });
+    else
+      leaf_bits(v, m, out, [&](T x) {
+        return std::binary_search(p.in_i.begin(), p.in_i.end(), static_cast<int64_t>(x));
+      });
   }
 }
 

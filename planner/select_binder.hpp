@@ -6,6 +6,7 @@
 
 #include <pg_query/pg_query.pb-c.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <functional>
 #include <string>
@@ -508,11 +509,25 @@ struct binder {
         e.args.push_back(v);
         if (x->rexpr->node_case != PG_QUERY__NODE__NODE_LIST)
           fail("0A000", "IN (subquery) is not supported yet", x->location);
+        bool all_constant = true;
         for (size_t i = 0; i < x->rexpr->list->n_items; ++i) {
           bexpr item = bind(x->rexpr->list->items[i]);
           bexpr vv = v;
           unify(vv, item, x->location);
+          all_constant = all_constant && item.k == bexpr::kind::constant;
           e.args.push_back(std::move(item));
+        }
+        if (all_constant && e.args.size() > 16) {
+          std::vector<datum> values;
+          for (size_t i = 1; i < e.args.size(); ++i) {
+            if (e.args[i].value.null)
+              e.in_has_null = true;
+            else
+              values.push_back(e.args[i].value);
+          }
+          std::sort(values.begin(), values.end(),
+                    [](const datum& a, const datum& b) { return compare(a, b) < 0; });
+          e.in_sorted = std::make_shared<const std::vector<datum>>(std::move(values));
         }
         return fold(op == "<>" ? negated(std::move(e)) : std::move(e));
       }

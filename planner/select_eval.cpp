@@ -556,6 +556,13 @@ datum eval(const bexpr& e, const std::vector<datum>& slots) {
       datum v = eval(e.args[0], slots);
       if (v.null)
         return null_of(oid::bool_);
+      if (e.in_sorted) {
+        bool found = std::binary_search(
+          e.in_sorted->begin(), e.in_sorted->end(), v,
+          [](const datum& a, const datum& b) { return compare(a, b) < 0; });
+        return found ? make_int(oid::bool_, 1)
+                     : e.in_has_null ? null_of(oid::bool_) : make_int(oid::bool_, 0);
+      }
       bool saw_null = false;
       for (size_t i = 1; i < e.args.size(); ++i) {
         datum x = eval(e.args[i], slots);

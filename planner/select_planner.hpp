@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -39,6 +40,10 @@ struct bexpr {
   int index = -1;       ///< column: table column; key/agg: index into the fragment's
   std::string name;     ///< operator or function name
   std::vector<bexpr> args;
+  /// An IN list of many constants: its non-NULL values sorted, for a binary
+  /// search per row (a sub-query's list may hold a million).
+  std::shared_ptr<const std::vector<datum>> in_sorted;
+  bool in_has_null = false;
 };
 
 /// A SELECT over one table, split into the fragment that runs next to the
