@@ -671,8 +671,9 @@ void collect_leaves(const node* n, std::vector<join_leaf>& out) {
     case PG_QUERY__NODE__NODE_RANGE_VAR: {
       const auto* rv = n->range_var;
       std::string schema = has(rv->schemaname) ? rv->schemaname : "";
-      if (!schema.empty() && schema != "public")
-        fail("0A000", "joins over relations of schema " + schema + " are not supported yet",
+      if (!schema.empty() && schema != "public" && schema != "information_schema"
+          && schema != "timescaledb_information")
+        fail("42P01", "relation \"" + schema + "." + rv->relname + "\" does not exist",
              rv->location);
       if (rv->alias && rv->alias->n_colnames > 0)
         fail("0A000", "column aliases of a table in FROM are not supported yet", rv->location);
@@ -778,14 +779,23 @@ std::optional<cs::predicate> join_leaf_filter(const void* raw, const std::string
 
 bool where_needs_rows(const void* raw, const cs::table_schema& schema, cs::timestamp now) {
   const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
-  if (s->where_clause == nullptr || s->n_from_clause != 1
-      || s->from_clause[0]->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
+  if (s->where_clause == nullptr || s->n_from_clause != 1)
     return false;
-  const auto* rv = s->from_clause[0]->range_var;
-  std::string alias = rv->alias && has(rv->alias->aliasname) ? rv->alias->aliasname : rv->relname;
+  const node* from = s->from_clause[0];
+  std::string alias, relname;
+  if (from->node_case == PG_QUERY__NODE__NODE_RANGE_VAR) {
+    const auto* rv = from->range_var;
+    relname = rv->relname;
+    alias = rv->alias && has(rv->alias->aliasname) ? rv->alias->aliasname : relname;
+  } else if (from->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT) {
+    const auto* a = from->range_subselect->alias;
+    relname = alias = a && has(a->aliasname) ? a->aliasname : "";
+  } else {
+    return false;
+  }
   // The whole WHERE must bind (else its error is the answer) ...
   select_plan plan;
-  binder b{schema, now, alias, rv->relname, &plan, false, {}, {}, nullptr, nullptr};
+  binder b{schema, now, alias, relname, &plan, false, {}, {}, nullptr, nullptr};
   try {
     bexpr w = b.fold(b.bind(s->where_clause));
     if (w.type != oid::bool_)

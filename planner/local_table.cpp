@@ -17,8 +17,13 @@ namespace cs = chunkstore;
 std::variant<statement_result, positioned_error>
 run_local(const void* stmt, const local_table& t, cs::timestamp now) {
   auto planned = plan_select(stmt, t.schema, now, t.joined ? &*t.joined : nullptr);
-  if (auto* e = std::get_if<positioned_error>(&planned))
+  if (auto* e = std::get_if<positioned_error>(&planned)) {
+    // A WHERE the kernels cannot evaluate: evaluated row by row, as a join
+    // of this one relation does.
+    if (!t.joined && where_needs_rows(stmt, t.schema, now))
+      return run_join(stmt, std::vector<local_table>{t}, now);
     return *e;
+  }
   const auto& plan = std::get<select_plan>(planned);
   cs::chunk tmp{t.schema, -1, -1};
   if (t.rows.rows() > 0)
