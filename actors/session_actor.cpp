@@ -745,11 +745,20 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
                          && std::get<planner::chunk_function>(req).drop)
                         ? "drop_chunks()"
                         : nullptr;
+    // In a query's implicit transaction DDL is transactional as in a BEGIN
+    // block; but drop_chunks() and create_hypertable() of a table that was
+    // there before are not yet: the writes before them commit first, they
+    // run on their own, the statements after them in a new implicit
+    // transaction.
+    auto* ch = std::get_if<messages::create_hypertable>(&req);
+    bool transactional = std::holds_alternative<messages::create_table>(req)
+                         || std::holds_alternative<messages::drop_table>(req)
+                         || (ch != nullptr && st.tx_created.count(ch->table) > 0);
+    if (ddl != nullptr && st.implicit_tx && transactional) {
+      block_ddl(self, req);
+      return;
+    }
     if (ddl != nullptr && st.implicit_tx) {
-      // A query's implicit transaction meets DDL, which is not transactional
-      // here (it is in PostgreSQL): the writes before it commit first, the
-      // DDL runs on its own, the statements after it in a new implicit
-      // transaction.
       st.implicit_tx = false;
       st.tx = txn::idle;
       auto [writes, kinds] = take_tx(st);
