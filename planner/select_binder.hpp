@@ -230,10 +230,11 @@ struct binder {
           bexpr raw;
           try {
             raw = bind(n);
-          } catch (const bind_failure&) {
+          } catch (const bind_failure& f) {
             agg_context = saved;
-            // round(avg(x), 2): a function of aggregates, not a key.
-            if (n->node_case != PG_QUERY__NODE__NODE_FUNC_CALL)
+            // round(avg(x), 2): a function of aggregates, not a key (a
+            // function that does not exist says so).
+            if (n->node_case != PG_QUERY__NODE__NODE_FUNC_CALL || f.err.error.sqlstate == "42883")
               throw;
             return bind_func(n->func_call);
           }
@@ -312,7 +313,8 @@ struct binder {
       case PG_QUERY__NODE__NODE_COALESCE_EXPR: {
         std::vector<bexpr> vs;
         for (size_t i = 0; i < n->coalesce_expr->n_args; ++i)
-          vs.push_back(fold(bind(n->coalesce_expr->args[i])));
+          vs.push_back(i == 0 ? fold(bind(n->coalesce_expr->args[i]))
+                              : lazy_branch(n->coalesce_expr->args[i]));
         return conditional("coalesce", std::move(vs), {}, "COALESCE",
                            n->coalesce_expr->location);
       }
@@ -804,6 +806,23 @@ struct binder {
     return fold(std::move(e));
   }
 
+  /// A branch of CASE or COALESCE: an error its constants raise as they
+  /// fold (1 / 0) waits until the branch is taken, as in PostgreSQL.
+  bexpr lazy_branch(const node* n) {
+    try {
+      return fold(bind(n));
+    } catch (const bind_failure& f) {
+      if (f.err.error.sqlstate.rfind("22", 0) != 0)
+        throw;
+      bexpr e;
+      e.k = bexpr::kind::func;
+      e.name = "raise";
+      e.type = oid::unknown;
+      e.value = make_text(f.err.error.sqlstate + f.err.error.message); // SQLSTATE: 5 characters
+      return e;
+    }
+  }
+
   bexpr bind_case(const PgQuery__CaseExpr* c) {
     std::vector<bexpr> values, conds;
     std::optional<bexpr> subject;
@@ -827,10 +846,10 @@ struct binder {
                         + type_name(cond.type), w->location);
       }
       conds.push_back(std::move(cond));
-      values.push_back(fold(bind(w->result)));
+      values.push_back(lazy_branch(w->result));
     }
     if (c->defresult)
-      values.push_back(fold(bind(c->defresult)));
+      values.push_back(lazy_branch(c->defresult));
     else
       values.push_back(constant(null_of(oid::unknown)));
     return conditional("case", std::move(values), std::move(conds), "CASE", c->location);

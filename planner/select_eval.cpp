@@ -345,6 +345,8 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
   if (e.k == bexpr::kind::func) {
     if (op == "::")
       return cut_varchar(cast_datum(a[0], e.type, -1), e.index);
+    if (op == "raise") // an error folding found, raised when the branch is taken
+      fail(e.value.s.substr(0, 5), e.value.s.substr(5));
     if (op == "greatest" || op == "least") {
       // NULLs are skipped; all NULL is NULL.
       std::optional<datum> best;
@@ -356,6 +358,22 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
     if (op == "like" || op == "ilike") {
       if (a[0].null || a[1].null)
         return null_of(oid::bool_);
+      // A pattern ending in a lone escape is an error once matching reaches
+      // it: when text is left after what precedes it, as PostgreSQL finds.
+      size_t trailing = 0;
+      for (size_t i = a[1].s.size(); i > 0 && a[1].s[i - 1] == '\\'; --i)
+        ++trailing;
+      if (trailing % 2 == 1) {
+        std::string before = a[1].s.substr(0, a[1].s.size() - 1);
+        std::string s = a[0].s, b = before;
+        if (op == "ilike")
+          for (auto* x : {&s, &b})
+            for (auto& c : *x)
+              c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (like_match(s, b + "_%"))
+          fail("22025", "LIKE pattern must not end with escape character");
+        return make_int(oid::bool_, 0);
+      }
       if (op == "like")
         return make_int(oid::bool_, like_match(a[0].s, a[1].s) ? 1 : 0);
       std::string s = a[0].s, p = a[1].s;

@@ -121,10 +121,37 @@ std::string output_name(const node* n) {
       return last_name(n->column_ref->n_fields, n->column_ref->fields);
     case PG_QUERY__NODE__NODE_FUNC_CALL:
       return last_name(n->func_call->n_funcname, n->func_call->funcname);
-    case PG_QUERY__NODE__NODE_TYPE_CAST:
-      return n->type_cast->arg->node_case == PG_QUERY__NODE__NODE_A_CONST
-               ? last_name(n->type_cast->type_name->n_names, n->type_cast->type_name->names)
-               : output_name(n->type_cast->arg);
+    case PG_QUERY__NODE__NODE_TYPE_CAST: {
+      // PostgreSQL's FigureColname: the argument's name, else the type's.
+      std::string inner = n->type_cast->arg->node_case == PG_QUERY__NODE__NODE_A_CONST
+                            ? "?column?"
+                            : output_name(n->type_cast->arg);
+      return inner != "?column?"
+               ? inner
+               : last_name(n->type_cast->type_name->n_names, n->type_cast->type_name->names);
+    }
+    case PG_QUERY__NODE__NODE_COALESCE_EXPR:
+      return "coalesce";
+    case PG_QUERY__NODE__NODE_CASE_EXPR:
+      return "case";
+    case PG_QUERY__NODE__NODE_MIN_MAX_EXPR:
+      return n->min_max_expr->op == PG_QUERY__MIN_MAX_OP__IS_GREATEST ? "greatest" : "least";
+    case PG_QUERY__NODE__NODE_A_EXPR:
+      return n->a_expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF ? "nullif" : "?column?";
+    case PG_QUERY__NODE__NODE_SUB_LINK: {
+      const auto* sl = n->sub_link;
+      if (sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK)
+        return "exists";
+      if (sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK && sl->subselect
+          && sl->subselect->node_case == PG_QUERY__NODE__NODE_SELECT_STMT) {
+        const auto* sub = sl->subselect->select_stmt;
+        if (sub->n_target_list > 0) {
+          const auto* rt = sub->target_list[0]->res_target;
+          return has(rt->name) ? rt->name : output_name(rt->val);
+        }
+      }
+      return "?column?";
+    }
     case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
       switch (n->sqlvalue_function->op) {
         case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP: return "localtimestamp";
@@ -331,25 +358,23 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
       plan.fragment.filter = to_predicate(w, schema);
     }
     // Aggregate query?
-    std::function<bool(const node*)> has_agg = [&](const node* n) -> bool {
-      if (n == nullptr)
+    // An aggregate anywhere in an expression (CASE, COALESCE, casts, ...),
+    // not inside a sub-query.
+    std::function<bool(const ProtobufCMessage*)> has_agg_in = [&](const ProtobufCMessage* m) {
+      if (m->descriptor == &pg_query__select_stmt__descriptor)
         return false;
-      if (n->node_case == PG_QUERY__NODE__NODE_FUNC_CALL) {
-        if (is_aggregate_name(last_name(n->func_call->n_funcname, n->func_call->funcname)))
+      if (m->descriptor == &pg_query__func_call__descriptor) {
+        const auto* f = reinterpret_cast<const PgQuery__FuncCall*>(m);
+        if (is_aggregate_name(last_name(f->n_funcname, f->funcname)))
           return true;
-        for (size_t i = 0; i < n->func_call->n_args; ++i)
-          if (has_agg(n->func_call->args[i]))
-            return true;
       }
-      if (n->node_case == PG_QUERY__NODE__NODE_A_EXPR)
-        return has_agg(n->a_expr->lexpr) || has_agg(n->a_expr->rexpr);
-      if (n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST)
-        return has_agg(n->type_cast->arg);
-      if (n->node_case == PG_QUERY__NODE__NODE_BOOL_EXPR)
-        for (size_t i = 0; i < n->bool_expr->n_args; ++i)
-          if (has_agg(n->bool_expr->args[i]))
-            return true;
-      return false;
+      bool found = false;
+      each_child(const_cast<ProtobufCMessage*>(m),
+                 [&](ProtobufCMessage* child) { found = found || has_agg_in(child); });
+      return found;
+    };
+    auto has_agg = [&](const node* n) {
+      return n != nullptr && has_agg_in(reinterpret_cast<const ProtobufCMessage*>(n));
     };
     bool star = false;
     for (size_t i = 0; i < s->n_target_list; ++i) {

@@ -159,6 +159,15 @@ std::shared_ptr<sublink_rewrite> sublink_rewrite::of(const void* select_stmt) {
   auto* copy = pg_query__select_stmt__unpack(nullptr, packed.size(), packed.data());
   if (copy == nullptr)
     return nullptr;
+  // A sub-query that is a select-list item names its column as PostgreSQL
+  // does (max, exists): named here, before it becomes a constant.
+  for (size_t i = 0; i < copy->n_target_list; ++i) {
+    auto* rt = copy->target_list[i]->res_target;
+    if (!has(rt->name) && rt->val && rt->val->node_case == PG_QUERY__NODE__NODE_SUB_LINK) {
+      std::free(rt->name == protobuf_c_empty_string ? nullptr : rt->name);
+      rt->name = strdup(output_name(rt->val).c_str());
+    }
+  }
   auto r = std::shared_ptr<sublink_rewrite>(new sublink_rewrite);
   r->copy_ = copy;
   std::vector<node*> nodes;

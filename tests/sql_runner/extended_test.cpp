@@ -227,3 +227,21 @@ BOOST_AUTO_TEST_CASE(deep_expressions_are_refused_not_crashing) {
   PQclear(r);
 }
 
+
+BOOST_AUTO_TEST_CASE(result_columns_are_named_as_postgresql_names_them) {
+  test::node_connection node;
+  PGconn* c = node.conn;
+  exec_ok(c, "CREATE TABLE nm (v double precision, g int)");
+  PGresult* r = PQexec(c, "SELECT coalesce(v, 0), nullif(g, 1), greatest(v, g), least(v, g), "
+                          "CASE WHEN v > 1 THEN 'big' END, (v + 1)::int, v::int, "
+                          "(SELECT max(v) FROM nm), EXISTS (SELECT 1 FROM nm), current_user "
+                          "FROM nm");
+  BOOST_REQUIRE_EQUAL(PQresultStatus(r), PGRES_TUPLES_OK);
+  // Names PostgreSQL 15 gives the same select list.
+  const char* want[] = {"coalesce", "nullif", "greatest", "least", "case",
+                        "int4",     "v",      "max",      "exists", "current_user"};
+  BOOST_REQUIRE_EQUAL(PQnfields(r), 10);
+  for (int i = 0; i < 10; ++i)
+    BOOST_CHECK_EQUAL(std::string{PQfname(r, i)}, want[i]);
+  PQclear(r);
+}
