@@ -239,8 +239,8 @@ std::optional<int32_t> scalar_type(const std::string& name, const std::vector<in
   if (name == "abs" || name == "sign") {
     want(1, 1);
     number(0);
-    if (name == "sign")
-      return is_float(args[0]) ? oid::float8 : oid::numeric;
+    if (name == "sign") // sign(integer) resolves to sign(double precision)
+      return args[0] == oid::numeric ? oid::numeric : oid::float8;
     return args[0] == oid::unknown ? oid::float8 : args[0];
   }
   if (name == "round" || name == "trunc" || name == "floor" || name == "ceil"
@@ -249,7 +249,9 @@ std::optional<int32_t> scalar_type(const std::string& name, const std::vector<in
     number(0);
     if (n == 2) // round(numeric, int): PostgreSQL has no float version
       return oid::numeric;
-    return is_float(args[0]) || args[0] == oid::unknown ? oid::float8 : oid::numeric;
+    // An integer takes the double precision version (float8 is the preferred
+    // numeric type when PostgreSQL resolves round(integer)).
+    return args[0] == oid::numeric ? oid::numeric : oid::float8;
   }
   if (name == "sqrt" || name == "cbrt" || name == "exp" || name == "ln" || name == "log10"
       || name == "power" || name == "pow" || name == "log") {

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <limits>
 #include <set>
@@ -153,6 +154,20 @@ datum coerce(const datum& d, int32_t t, int32_t location) {
           fail("22003", "\"" + d.s + "\" is out of range for type "
                           + (t == oid::float4 ? "real" : "double precision"),
                location);
+        if (t == oid::numeric) {
+          // numeric keeps the digits it was written with (its scale).
+          datum n = make_float(x);
+          n.type = oid::numeric;
+          bool plain = d.s.find_first_not_of("+-0123456789.") == std::string::npos;
+          n.s = plain ? d.s : format_float8(x);
+          if (!n.s.empty() && n.s[0] == '+')
+            n.s.erase(0, 1);
+          if (!n.s.empty() && n.s[0] == '.')
+            n.s.insert(0, "0");
+          if (n.s.rfind("-.", 0) == 0)
+            n.s.insert(1, "0");
+          return n;
+        }
         return t == oid::float4 ? narrowed(make_float(x), t, location) : make_float(x);
       }
       case oid::bool_: {
@@ -524,8 +539,31 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
       fail("0A000", "operator " + op + " is not supported yet");
     datum d = make_float(r);
     d.type = e.type;
-    if (e.type == oid::numeric)
-      d.s = format_float8(r);
+    if (e.type == oid::numeric) {
+      // numeric keeps its scale: a sum's is the larger one, a product's the
+      // sum of both (2.5 * 2 is 5.0, 0.1 * 3 is 0.3), as PostgreSQL's;
+      // printed at that scale, the double's last-bit noise goes too.
+      // Division keeps the double's shortest text (PostgreSQL picks at
+      // least 16 significant digits).
+      auto scale_of = [](const datum& v) -> int {
+        if (v.type != oid::numeric || v.s.empty() || v.s.find_first_of("eE") != std::string::npos)
+          return 0;
+        auto dot = v.s.find('.');
+        return dot == std::string::npos ? 0 : static_cast<int>(v.s.size() - dot - 1);
+      };
+      bool exact = (x.type == oid::numeric || is_int(x.type))
+                   && (y.type == oid::numeric || is_int(y.type)) && std::isfinite(r);
+      if (exact && (op == "+" || op == "-" || op == "*")) {
+        int scale = op == "*" ? scale_of(x) + scale_of(y) : std::max(scale_of(x), scale_of(y));
+        char buf[512];
+        std::snprintf(buf, sizeof buf, "%.*f", std::min(scale, 300), r);
+        d.s = buf;
+        if (d.s[0] == '-' && d.s.find_first_not_of("-0.") == std::string::npos)
+          d.s.erase(0, 1); // numeric has no negative zero
+      } else {
+        d.s = format_float8(r);
+      }
+    }
     return e.type == oid::float4 ? narrowed(d, e.type, -1) : d;
   }
   fail("42883", "operator does not exist: " + std::string{type_name(x.type)} + " " + op + " "
