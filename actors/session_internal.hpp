@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "actors/session_actor.hpp"
@@ -46,6 +47,30 @@ void run_select(self_ptr self, const void* stmt, int64_t now, std::shared_ptr<ct
 /// runs when the table the plan was made for is gone.
 void run_plan(self_ptr self, std::shared_ptr<planner::select_plan> plan, uint32_t table_oid,
               select_done done, select_failed failed, std::function<void()> stale);
+
+/// Session functions of session_actor.cpp the transaction code uses.
+uint8_t commit_mode_of(const session_state& st);
+void fail_query(self_ptr self, const planner::statement_error& e);
+void statement_done(self_ptr self, const planner::statement_result& r);
+void finish_query(self_ptr self, std::vector<char>& out);
+planner::statement_result tagged(std::string tag);
+
+/// The transaction's operations and their kinds, its bookkeeping ended
+/// (session_transaction.cpp).
+std::pair<std::vector<buffer>, std::vector<uint8_t>> take_tx(session_state& st);
+/// The block's view of its DDL again, from its operations.
+void rebuild_tx_view(session_state& st);
+/// A transaction's operations to the catalog under one commit.
+void commit_tx(self_ptr self, std::vector<buffer> writes, const std::vector<uint8_t>& kinds,
+               std::function<void(uint64_t, uint64_t)> done,
+               std::function<void(caf::error&)> failed);
+/// CREATE TABLE, DROP TABLE, create_hypertable() inside a transaction.
+void block_ddl(self_ptr self, const planner::catalog_request& req);
+/// BEGIN, COMMIT, ROLLBACK and the savepoint statements.
+void run_transaction_control(self_ptr self, const planner::transaction_control& tc);
+/// The end of a simple query: its implicit transaction commits, then
+/// ReadyForQuery.
+void end_statements(self_ptr self, std::vector<char>& out);
 
 /// Parse, Bind, Describe, Execute, Sync, Close, Flush.
 void handle_extended(self_ptr self, char type,
