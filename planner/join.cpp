@@ -671,8 +671,7 @@ void collect_leaves(const node* n, std::vector<join_leaf>& out) {
     case PG_QUERY__NODE__NODE_RANGE_VAR: {
       const auto* rv = n->range_var;
       std::string schema = has(rv->schemaname) ? rv->schemaname : "";
-      if (!schema.empty() && schema != "public" && schema != "information_schema"
-          && schema != "timescaledb_information")
+      if (!readable_schema(schema))
         fail("42P01", "relation \"" + schema + "." + rv->relname + "\" does not exist",
              rv->location);
       if (rv->alias && rv->alias->n_colnames > 0)
@@ -690,13 +689,8 @@ void collect_leaves(const node* n, std::vector<join_leaf>& out) {
         fail("42601", "subquery in FROM must have an alias");
       if (sub->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
         fail("0A000", "this sub-select is not supported yet");
-      join_leaf leaf{sub->alias->aliasname, sub->alias->aliasname, sub->subquery->select_stmt,
-                     {}};
-      for (size_t i = 0; i < sub->alias->n_colnames; ++i)
-        leaf.column_aliases.emplace_back(string_of(sub->alias->colnames[i])
-                                           ? string_of(sub->alias->colnames[i])
-                                           : "");
-      out.push_back(std::move(leaf));
+      out.push_back(join_leaf{sub->alias->aliasname, sub->alias->aliasname,
+                              sub->subquery->select_stmt, alias_columns(sub->alias)});
       return;
     }
     default:

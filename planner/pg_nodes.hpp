@@ -8,6 +8,7 @@
 #include <cctype>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hypertide::planner::pg_nodes {
 
@@ -36,6 +37,21 @@ inline std::string last_name(size_t n, node** names) {
     return {};
   const char* s = string_of(names[n - 1]);
   return s ? s : "";
+}
+
+/// Schemas whose relations a SELECT may name: user tables (public) and the
+/// views the session builds.
+inline bool readable_schema(std::string_view schema) {
+  return schema.empty() || schema == "public" || schema == "timescaledb_information"
+         || schema == "information_schema";
+}
+
+/// The column names of `AS alias(a, b)`: a, b (none without an alias).
+inline std::vector<std::string> alias_columns(const PgQuery__Alias* a) {
+  std::vector<std::string> out;
+  for (size_t i = 0; a != nullptr && i < a->n_colnames; ++i)
+    out.emplace_back(string_of(a->colnames[i]) ? string_of(a->colnames[i]) : "");
+  return out;
 }
 
 /// Calls `f` with each message-valued field of parse-tree message `m` that

@@ -134,21 +134,14 @@ std::variant<select_source, positioned_error> source_of(const void* raw) {
         fail("0A000", "LATERAL is not supported yet");
       if (sub->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
         fail("0A000", "this sub-select is not supported yet");
-      select_source src{sub->alias && has(sub->alias->aliasname) ? sub->alias->aliasname : "",
-                        sub->subquery->select_stmt, {}};
-      if (sub->alias)
-        for (size_t i = 0; i < sub->alias->n_colnames; ++i)
-          src.column_aliases.emplace_back(string_of(sub->alias->colnames[i])
-                                            ? string_of(sub->alias->colnames[i])
-                                            : "");
-      return src;
+      return select_source{sub->alias && has(sub->alias->aliasname) ? sub->alias->aliasname : "",
+                           sub->subquery->select_stmt, alias_columns(sub->alias)};
     }
     if (f->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
       fail("0A000", "joins and table functions in FROM are not supported yet");
     const auto* rv = f->range_var;
     std::string schema = has(rv->schemaname) ? rv->schemaname : "";
-    if (!schema.empty() && schema != "public" && schema != "timescaledb_information"
-        && schema != "information_schema")
+    if (!readable_schema(schema))
       fail("42P01", "relation \"" + schema + "." + rv->relname + "\" does not exist",
            rv->location);
     if (schema == "timescaledb_information" || schema == "information_schema")
