@@ -116,11 +116,13 @@ std::vector<std::string> explain_lines(const select_plan& plan, const cs::table_
                   + (c.partition >= 0 ? " slice " + std::to_string(c.partition) : ""));
   if (f.filter)
     out.push_back("  Filter (pushed down to chunks): " + deparse(*f.filter, schema));
-  if (plan.aggregate) {
+  // Keys and aggregates of fragment `g` over `sch`, done `where`.
+  auto grouping = [&](const cs::fragment& g, const cs::table_schema& sch, const char* keys_where,
+                      const char* aggs_where) {
     std::string keys;
-    for (size_t i = 0; i < f.keys.size(); ++i) {
-      const auto& k = f.keys[i];
-      std::string name = schema.columns[static_cast<size_t>(k.column)].name;
+    for (size_t i = 0; i < g.keys.size(); ++i) {
+      const auto& k = g.keys[i];
+      std::string name = sch.columns[static_cast<size_t>(k.column)].name;
       if (k.k == cs::group_key::kind::time_bucket) {
         datum w;
         w.type = oid::interval;
@@ -133,24 +135,38 @@ std::vector<std::string> explain_lines(const select_plan& plan, const cs::table_
       keys += (i > 0 ? ", " : "") + name;
     }
     if (!keys.empty())
-      out.push_back("  Group Key (pushed down): " + keys);
+      out.push_back(std::string{"  Group Key "} + keys_where + ": " + keys);
     std::string aggs;
-    for (size_t i = 0; i < f.aggregates.size(); ++i) {
-      const auto& a = f.aggregates[i];
+    for (size_t i = 0; i < g.aggregates.size(); ++i) {
+      const auto& a = g.aggregates[i];
       std::string arg = a.kind == cs::agg_kind::count_star
                           ? "*"
-                          : schema.columns[static_cast<size_t>(a.column)].name;
+                          : sch.columns[static_cast<size_t>(a.column)].name;
       if (a.time_column >= 0)
-        arg += ", " + schema.columns[static_cast<size_t>(a.time_column)].name;
+        arg += ", " + sch.columns[static_cast<size_t>(a.time_column)].name;
       aggs += (i > 0 ? ", " : "") + std::string{agg_name(a.kind)} + "(" + arg + ")";
     }
     if (!aggs.empty())
-      out.push_back("  Partial Aggregates (per chunk, merged on the node): " + aggs);
-  } else {
+      out.push_back(std::string{"  "} + aggs_where + ": " + aggs);
+  };
+  auto fetched = [&] {
     std::string cols;
     for (size_t i = 0; i < f.projection.size(); ++i)
       cols += (i > 0 ? ", " : "") + schema.columns[static_cast<size_t>(f.projection[i])].name;
     out.push_back("  Output (pushed down): " + cols);
+  };
+  if (plan.computed) {
+    fetched();
+    std::string exprs;
+    const auto& c = *plan.computed;
+    for (size_t i = c.schema.columns.size() - c.exprs.size(); i < c.schema.columns.size(); ++i)
+      exprs += (exprs.empty() ? "" : ", ") + c.schema.columns[i].name;
+    out.push_back("  Computed per row on the node: " + exprs);
+    grouping(c.fragment, c.schema, "(on the node)", "Aggregates (on the node)");
+  } else if (plan.aggregate) {
+    grouping(f, schema, "(pushed down)", "Partial Aggregates (per chunk, merged on the node)");
+  } else {
+    fetched();
     if (f.limit >= 0)
       out.push_back("  Top-N (pushed down): " + std::string{f.order.empty() ? "" : "ORDER BY, "}
                     + "LIMIT " + std::to_string(f.limit));

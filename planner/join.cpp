@@ -64,20 +64,7 @@ struct context {
 };
 
 datum cell(const cs::column_batch& b, uint32_t r, size_t c, int32_t type) {
-  if (r == none)
-    return null_of(type);
-  cs::value v = b.at(r, c);
-  datum d;
-  if (v.is_null)
-    d = null_of(type);
-  else if (v.type == cs::column_type::float8)
-    d = make_float(v.f);
-  else if (v.type == cs::column_type::text)
-    d = make_text(std::move(v.s));
-  else
-    d = make_int(type, v.i);
-  d.type = type;
-  return d;
+  return r == none ? null_of(type) : datum_at(b, r, c, type);
 }
 
 /// The value of column `c` of `x` in the row whose leaf rows `leaf_row`
@@ -94,25 +81,6 @@ datum value_at(const context& cx, const rel& x, size_t c, const LeafRow& leaf_ro
               : value_at(cx, x, static_cast<size_t>(s.b), leaf_row);
   int32_t t = oid_of(x.schema.columns[c]);
   return v.type == t ? v : cast_datum(v, t, -1);
-}
-
-/// A column of type OID `t` (a type two USING columns resolved to).
-cs::column_def column_of_type(const std::string& name, int32_t t) {
-  cs::column_def d;
-  d.name = name;
-  switch (t) {
-    case oid::int2: d.type = cs::column_type::int4; d.sql_oid = oid::int2; break;
-    case oid::int4: d.type = cs::column_type::int4; break;
-    case oid::int8: d.type = cs::column_type::int8; break;
-    case oid::float4: d.type = cs::column_type::float8; d.sql_oid = oid::float4; break;
-    case oid::timestamptz: d.type = cs::column_type::timestamptz; break;
-    case oid::timestamp: d.type = cs::column_type::timestamp; break;
-    case oid::bool_: d.type = cs::column_type::boolean; break;
-    case oid::text:
-    case oid::varchar: d.type = cs::column_type::text; break;
-    default: d.type = cs::column_type::float8; break; // numeric, float8
-  }
-  return d;
 }
 
 rel from_leaf(const context& cx, int leaf, const std::string& alias) {
@@ -144,14 +112,6 @@ struct scope {
 
 bool is_true(const datum& d) {
   return !d.null && d.i != 0;
-}
-
-/// The columns an expression reads.
-void columns_of(const bexpr& e, std::vector<int>& out) {
-  if (e.k == bexpr::kind::column && std::find(out.begin(), out.end(), e.index) == out.end())
-    out.push_back(e.index);
-  for (const auto& a : e.args)
-    columns_of(a, out);
 }
 
 /// Evaluates `e` over a row: only the columns it reads are read.
@@ -556,15 +516,7 @@ void gather(const context& cx, const rel& x, size_t c, cs::column_batch& dst, si
             return x.refs[i * k + p];
         return none;
       };
-      datum d = value_at(cx, x, c, lr);
-      if (d.null)
-        dst.append_null(dc);
-      else if (dst.col(dc).type == cs::column_type::float8)
-        dst.append_float(dc, d.f);
-      else if (dst.col(dc).type == cs::column_type::text)
-        dst.append_text(dc, d.s);
-      else
-        dst.append_int(dc, d.i);
+      append_datum(dst, dc, value_at(cx, x, c, lr));
     }
     return;
   }

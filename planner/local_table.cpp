@@ -7,6 +7,7 @@
 #include "planner/copy_format.hpp"
 #include "planner/datetime.hpp"
 #include "planner/pg_format.hpp"
+#include "planner/select_eval.hpp"
 #include "planner/select_planner.hpp"
 #include "planner/sql_session.hpp"
 
@@ -25,12 +26,7 @@ run_local(const void* stmt, const local_table& t, cs::timestamp now) {
     return *e;
   }
   const auto& plan = std::get<select_plan>(planned);
-  cs::chunk tmp{t.schema, -1, -1};
-  if (t.rows.rows() > 0)
-    tmp.append(t.rows.view(), {}, 1, 1);
-  cs::result_merger merger{plan.fragment, t.schema};
-  merger.add(tmp.execute(plan.fragment, 1));
-  return finish_select(plan, merger.finish());
+  return finish_select(plan, detail::execute_over(plan.fragment, t.schema, t.rows.view()));
 }
 
 std::optional<positioned_error> rename_columns(statement_result& r, const std::string& alias,

@@ -149,17 +149,15 @@ std::string format_numeric_avg(__int128 sum, int64_t count) {
   unsigned __int128 a = neg ? static_cast<unsigned __int128>(-(sum + 1)) + 1
                             : static_cast<unsigned __int128>(sum);
   auto b = static_cast<unsigned __int128>(count);
-  int rscale = 16;
-  if (a != 0) {
-    int w1, w2;
-    unsigned f1, f2;
-    weight_of(a, w1, f1);
-    weight_of(b, w2, f2);
-    int qweight = w1 - w2;
-    if (f1 <= f2)
-      --qweight;
-    rscale = 16 - qweight * 4;
-  }
+  // PostgreSQL's select_div_scale(): zero has weight 0 and leading digit 0.
+  int w1, w2;
+  unsigned f1, f2;
+  weight_of(a, w1, f1);
+  weight_of(b, w2, f2);
+  int qweight = w1 - w2;
+  if (f1 <= f2)
+    --qweight;
+  int rscale = 16 - qweight * 4;
   rscale = std::max(0, std::min(rscale, 1000));
   // Exact rounding (half away from zero) while the scaled dividend fits.
   unsigned __int128 scale = 1;

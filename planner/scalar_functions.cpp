@@ -275,32 +275,54 @@ std::optional<int32_t> scalar_type(const std::string& name, const std::vector<in
     want(0, 0);
     return oid::float8;
   }
+  // Text functions: PostgreSQL has no implicit cast to text from numbers
+  // or times, so `upper(1)` does not exist; `t` and `i` give each
+  // argument's kind (text, integer).
+  auto typed = [&](const char* kinds) {
+    for (size_t i = 0; i < n; ++i) {
+      bool ok = args[i] == oid::unknown
+                || (kinds[i] == 't' ? args[i] == oid::text || args[i] == oid::varchar
+                                    : is_int(args[i]));
+      if (!ok) {
+        std::string sig;
+        for (size_t j = 0; j < n; ++j)
+          sig += (j > 0 ? ", " : "") + std::string{type_name(args[j])};
+        fail("42883", "function " + name + "(" + sig + ") does not exist", location);
+      }
+    }
+  };
   if (name == "lower" || name == "upper" || name == "btrim" || name == "ltrim"
       || name == "rtrim" || name == "reverse" || name == "initcap") {
     want(1, name == "lower" || name == "upper" || name == "reverse" || name == "initcap" ? 1 : 2);
+    typed("tt");
     return oid::text;
   }
   if (name == "length" || name == "char_length" || name == "character_length"
       || name == "octet_length") {
     want(1, 1);
+    typed("t");
     return oid::int4;
   }
   if (name == "substr" || name == "substring") {
     want(2, 3);
+    typed("tii");
     return oid::text;
   }
   if (name == "replace" || name == "split_part" || name == "left" || name == "right"
       || name == "repeat") {
     want(name == "replace" || name == "split_part" ? 3 : 2,
          name == "replace" || name == "split_part" ? 3 : 2);
+    typed(name == "replace" ? "ttt" : name == "split_part" ? "tti" : "ti");
     return oid::text;
   }
   if (name == "strpos" || name == "position") {
     want(2, 2);
+    typed("tt");
     return oid::int4;
   }
   if (name == "starts_with") {
     want(2, 2);
+    typed("tt");
     return oid::bool_;
   }
   if (name == "concat") {

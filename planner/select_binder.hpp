@@ -69,6 +69,34 @@ struct binder {
   /// hidden from `*` and unqualified names (USING's copies). Null for one
   /// table.
   const join_columns* joined = nullptr;
+  /// GROUP BY expressions and aggregate arguments the chunks cannot
+  /// compute (bound over table columns): column `schema.columns.size() + i`
+  /// of the fragment is `computed[i]` (see computed_columns).
+  std::vector<bexpr> computed{};
+
+  /// The fragment's column for `e`, an expression over the table's columns
+  /// that is not one of them: a computed column, one per distinct
+  /// expression.
+  int computed_column(bexpr e, int32_t location) {
+    if (e.type == oid::interval)
+      fail("0A000", "grouping or aggregating interval expressions is not supported yet",
+           location);
+    if (e.type == oid::unknown) // an untyped literal or NULL: text, as PostgreSQL resolves it
+      e = constant(e.value.null ? null_of(oid::text) : make_text(e.value.s));
+    const int width = static_cast<int>(schema.columns.size());
+    for (size_t i = 0; i < computed.size(); ++i)
+      if (same(computed[i], e))
+        return width + static_cast<int>(i);
+    computed.push_back(std::move(e));
+    return width + static_cast<int>(computed.size() - 1);
+  }
+
+  /// True when a GROUP BY key is an expression other than a column (then
+  /// any expression of an aggregate query may be that key).
+  bool expression_keys() const {
+    return std::any_of(key_exprs.begin(), key_exprs.end(),
+                       [](const bexpr& k) { return k.k != bexpr::kind::column; });
+  }
 
   bexpr constant(datum d) {
     bexpr e;
@@ -223,23 +251,31 @@ struct binder {
       // A GROUP BY expression is a key wherever it appears.
       if (n->node_case != PG_QUERY__NODE__NODE_FUNC_CALL
           || !is_aggregate_name(last_name(n->func_call->n_funcname, n->func_call->funcname))) {
-        if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF
-            || n->node_case == PG_QUERY__NODE__NODE_FUNC_CALL) {
+        const bool ref_or_call = n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF
+                                 || n->node_case == PG_QUERY__NODE__NODE_FUNC_CALL;
+        if (ref_or_call
+            || (n->node_case != PG_QUERY__NODE__NODE_A_CONST && expression_keys())) {
           bool saved = agg_context;
           agg_context = false;
           bexpr raw;
+          bool bound = true;
           try {
-            raw = bind(n);
+            raw = fold(bind(n));
           } catch (const bind_failure& f) {
             agg_context = saved;
-            // round(avg(x), 2): a function of aggregates, not a key (a
-            // function that does not exist says so).
-            if (n->node_case != PG_QUERY__NODE__NODE_FUNC_CALL || f.err.error.sqlstate == "42883")
+            bound = false;
+            // (v + 1) * count(*): not a key itself, its parts may be (bound
+            // below). round(avg(x), 2): a function of aggregates, not a key
+            // (a function that does not exist says so).
+            if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF
+                || (n->node_case == PG_QUERY__NODE__NODE_FUNC_CALL
+                    && f.err.error.sqlstate == "42883"))
               throw;
-            return bind_func(n->func_call);
+            if (n->node_case == PG_QUERY__NODE__NODE_FUNC_CALL)
+              return bind_func(n->func_call);
           }
           agg_context = saved;
-          for (size_t k = 0; k < key_exprs.size(); ++k)
+          for (size_t k = 0; bound && k < key_exprs.size(); ++k)
             if (same(raw, key_exprs[k])) {
               bexpr e;
               e.k = bexpr::kind::key;
@@ -436,6 +472,9 @@ struct binder {
           if (is_time(l.type) && r.k == bexpr::kind::constant && r.type == oid::unknown)
             r = constant(coerce(r.value, oid::interval, x->location));
         }
+        if (op == "%" && (is_float(l.type) || is_float(r.type)))
+          fail("42883", "operator does not exist: " + std::string{type_name(l.type)} + " % "
+                          + type_name(r.type), x->location);
         unify(l, r, x->location);
         bool cmp = op == "=" || op == "<>" || op == "!=" || op == "<" || op == "<=" || op == ">"
                    || op == ">=";
@@ -861,13 +900,27 @@ struct binder {
            f->location);
     cs::aggregate a;
     int32_t input = oid::int8;
+    // An argument: a column, else an expression computed per row.
     auto column_arg = [&](const node* n) {
       bool saved = agg_context;
       agg_context = false;
-      bexpr c = value_preserving_column(bind(n));
+      bexpr c;
+      try {
+        c = value_preserving_column(fold(bind(n)));
+      } catch (const bind_failure& e) {
+        agg_context = saved;
+        if (e.err.error.sqlstate == "42803" && e.err.error.message.find("not allowed here") != std::string::npos)
+          fail("42803", "aggregate function calls cannot be nested", e.err.position);
+        throw;
+      }
       agg_context = saved;
-      if (c.k != bexpr::kind::column)
-        fail("0A000", "aggregates over expressions are not supported yet", f->location);
+      if (c.k != bexpr::kind::column) {
+        bexpr ref;
+        ref.k = bexpr::kind::column;
+        ref.type = c.type == oid::unknown ? oid::text : c.type;
+        ref.index = computed_column(std::move(c), f->location);
+        c = std::move(ref);
+      }
       return c;
     };
     if (name == "count" && f->agg_star) {

@@ -1,6 +1,7 @@
 #include "planner/select_eval.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -9,6 +10,7 @@
 #include <limits>
 #include <set>
 
+#include "chunkstore/chunk.hpp"
 #include "chunkstore/time_bucket.hpp"
 #include "planner/datetime.hpp"
 #include "planner/pg_format.hpp"
@@ -355,6 +357,33 @@ int64_t interval_micros(const interval& iv, int32_t location) {
 }
 
 /// Evaluates an operator or function over evaluated arguments.
+/// The scale (digits after the point) of a numeric datum's text; -1 for
+/// other types and numerics without one (from a double).
+int numeric_scale(const datum& v) {
+  if (v.type != oid::numeric || v.null || v.s.empty()
+      || v.s.find_first_of("eEIN") != std::string::npos) // exponent, Infinity, NaN
+    return -1;
+  auto dot = v.s.find('.');
+  return dot == std::string::npos ? 0 : static_cast<int>(v.s.size() - dot - 1);
+}
+
+/// A numeric of value `x` printed with `scale` digits after the point (the
+/// double's last-bit noise rounds away).
+datum numeric_at_scale(double x, int scale) {
+  datum d = make_float(x);
+  d.type = oid::numeric;
+  if (!std::isfinite(x)) {
+    d.s = format_float8(x);
+    return d;
+  }
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%.*f", std::min(scale, 300), x);
+  d.s = buf;
+  if (d.s[0] == '-' && d.s.find_first_not_of("-0.") == std::string::npos)
+    d.s.erase(0, 1); // numeric has no negative zero
+  return d;
+}
+
 datum apply_op(const bexpr& e, const std::vector<datum>& a) {
   const std::string& op = e.name;
   if (e.k == bexpr::kind::func) {
@@ -531,10 +560,10 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
       r = p - q;
     else if (op == "*")
       r = p * q;
-    else if (op == "/") {
+    else if (op == "/" || op == "%") {
       if (q == 0)
         fail("22012", "division by zero");
-      r = p / q;
+      r = op == "/" ? p / q : std::fmod(p, q); // numeric % keeps the dividend's sign
     } else
       fail("0A000", "operator " + op + " is not supported yet");
     datum d = make_float(r);
@@ -545,21 +574,11 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
       // printed at that scale, the double's last-bit noise goes too.
       // Division keeps the double's shortest text (PostgreSQL picks at
       // least 16 significant digits).
-      auto scale_of = [](const datum& v) -> int {
-        if (v.type != oid::numeric || v.s.empty() || v.s.find_first_of("eE") != std::string::npos)
-          return 0;
-        auto dot = v.s.find('.');
-        return dot == std::string::npos ? 0 : static_cast<int>(v.s.size() - dot - 1);
-      };
       bool exact = (x.type == oid::numeric || is_int(x.type))
                    && (y.type == oid::numeric || is_int(y.type)) && std::isfinite(r);
-      if (exact && (op == "+" || op == "-" || op == "*")) {
-        int scale = op == "*" ? scale_of(x) + scale_of(y) : std::max(scale_of(x), scale_of(y));
-        char buf[512];
-        std::snprintf(buf, sizeof buf, "%.*f", std::min(scale, 300), r);
-        d.s = buf;
-        if (d.s[0] == '-' && d.s.find_first_not_of("-0.") == std::string::npos)
-          d.s.erase(0, 1); // numeric has no negative zero
+      if (exact && (op == "+" || op == "-" || op == "*" || op == "%")) {
+        int sx = std::max(numeric_scale(x), 0), sy = std::max(numeric_scale(y), 0);
+        d = numeric_at_scale(r, op == "*" ? sx + sy : std::max(sx, sy));
       } else {
         d.s = format_float8(r);
       }
@@ -673,7 +692,14 @@ bool has_columns(const bexpr& e) {
 }
 
 bool same(const bexpr& a, const bexpr& b) {
-  if (a.k != b.k || a.index != b.index || a.name != b.name || a.args.size() != b.args.size())
+  if (a.k != b.k || a.type != b.type || a.index != b.index || a.name != b.name
+      || a.args.size() != b.args.size() || !a.in_sorted != !b.in_sorted
+      || a.in_has_null != b.in_has_null)
+    return false;
+  if (a.in_sorted && a.in_sorted != b.in_sorted
+      && (a.in_sorted->size() != b.in_sorted->size()
+          || !std::equal(a.in_sorted->begin(), a.in_sorted->end(), b.in_sorted->begin(),
+                         [](const datum& x, const datum& y) { return compare(x, y) == 0; })))
     return false;
   if (a.k == bexpr::kind::constant
       && (a.value.null != b.value.null || (!a.value.null && compare(a.value, b.value) != 0)))
@@ -682,6 +708,136 @@ bool same(const bexpr& a, const bexpr& b) {
     if (!same(a.args[i], b.args[i]))
       return false;
   return true;
+}
+
+cs::column_def column_of_type(const std::string& name, int32_t t) {
+  cs::column_def d;
+  d.name = name;
+  switch (t) {
+    case oid::int2: d.type = cs::column_type::int4; d.sql_oid = oid::int2; break;
+    case oid::int4: d.type = cs::column_type::int4; break;
+    case oid::int8: d.type = cs::column_type::int8; break;
+    case oid::float4: d.type = cs::column_type::float8; d.sql_oid = oid::float4; break;
+    case oid::timestamptz: d.type = cs::column_type::timestamptz; break;
+    case oid::timestamp: d.type = cs::column_type::timestamp; break;
+    case oid::bool_: d.type = cs::column_type::boolean; break;
+    case oid::text:
+    case oid::varchar: d.type = cs::column_type::text; break;
+    case oid::numeric: d.type = cs::column_type::float8; d.sql_oid = oid::numeric; break;
+    default: d.type = cs::column_type::float8; break;
+  }
+  return d;
+}
+
+datum datum_at(const cs::column_batch& b, size_t r, size_t c, int32_t type) {
+  cs::value v = b.at(r, c);
+  datum d;
+  if (v.is_null)
+    d = null_of(type);
+  else if (v.type == cs::column_type::float8)
+    d = make_float(v.f);
+  else if (v.type == cs::column_type::text)
+    d = make_text(std::move(v.s));
+  else
+    d = make_int(type, v.i);
+  d.type = type;
+  return d;
+}
+
+void append_datum(cs::column_batch& b, size_t c, const datum& d) {
+  if (d.null) {
+    b.append_null(c);
+    return;
+  }
+  switch (b.col(c).type) {
+    case cs::column_type::float8:
+      b.append_float(c, is_int(d.type) ? static_cast<double>(d.i) : d.f);
+      break;
+    case cs::column_type::text:
+      b.append_text(c, d.s);
+      break;
+    default:
+      b.append_int(c, d.i);
+  }
+}
+
+std::string describe(const bexpr& e, const cs::table_schema& schema) {
+  auto arg = [&](size_t i) { return describe(e.args[i], schema); };
+  auto list = [&](size_t from) {
+    std::string out;
+    for (size_t i = from; i < e.args.size(); ++i)
+      out += (i > from ? ", " : "") + arg(i);
+    return out;
+  };
+  switch (e.k) {
+    case bexpr::kind::constant: {
+      auto t = to_text(e.value);
+      if (!t)
+        return "NULL";
+      if (is_number(e.type) || e.type == oid::bool_)
+        return e.type == oid::bool_ ? (e.value.i ? "true" : "false") : *t;
+      std::string q = "'";
+      for (char c : *t)
+        q += c == '\'' ? std::string{"''"} : std::string(1, c);
+      return q + "'";
+    }
+    case bexpr::kind::column:
+      return e.index >= 0 && static_cast<size_t>(e.index) < schema.columns.size()
+               ? schema.columns[static_cast<size_t>(e.index)].name
+               : "?";
+    case bexpr::kind::op:
+      return e.args.size() == 1 ? "(" + e.name + " " + arg(0) + ")"
+                                : "(" + arg(0) + " " + e.name + " " + arg(1) + ")";
+    case bexpr::kind::func:
+      if (e.name == "::")
+        return "(" + arg(0) + ")::" + type_name(e.type);
+      if (e.name == "case") {
+        std::string out = "CASE";
+        size_t i = 0;
+        for (; i + 1 < e.args.size(); i += 2)
+          out += " WHEN " + arg(i) + " THEN " + arg(i + 1);
+        if (i < e.args.size())
+          out += " ELSE " + arg(i);
+        return out + " END";
+      }
+      return e.name + "(" + list(0) + ")";
+    case bexpr::kind::and_:
+    case bexpr::kind::or_: {
+      std::string out = "(";
+      for (size_t i = 0; i < e.args.size(); ++i)
+        out += (i > 0 ? (e.k == bexpr::kind::and_ ? " AND " : " OR ") : "") + arg(i);
+      return out + ")";
+    }
+    case bexpr::kind::not_:
+      return "(NOT " + arg(0) + ")";
+    case bexpr::kind::is_null:
+      return "(" + arg(0) + " IS NULL)";
+    case bexpr::kind::is_not_null:
+      return "(" + arg(0) + " IS NOT NULL)";
+    case bexpr::kind::in_list:
+      return "(" + arg(0) + " IN (" + (e.in_sorted ? std::to_string(e.in_sorted->size()) + " values" : list(1)) + "))";
+    case bexpr::kind::key:
+    case bexpr::kind::agg:
+      break;
+  }
+  return "?";
+}
+
+void columns_of(const bexpr& e, std::vector<int>& out) {
+  if (e.k == bexpr::kind::column && std::find(out.begin(), out.end(), e.index) == out.end())
+    out.push_back(e.index);
+  for (const auto& a : e.args)
+    columns_of(a, out);
+}
+
+cs::partial_result execute_over(const cs::fragment& f, const cs::table_schema& schema,
+                                const cs::batch_view& rows) {
+  cs::chunk tmp{schema, -1, -1};
+  if (rows.rows > 0)
+    tmp.append(rows, {}, 1, 1);
+  cs::result_merger merger{f, schema};
+  merger.add(tmp.execute(f, 1));
+  return merger.finish();
 }
 
 } // namespace detail
@@ -852,25 +1008,167 @@ void materialize(statement_result& r) {
   r.plain.reset();
 }
 
+namespace {
+
+/// Groups and aggregates of computed columns (see aggregate_computed()).
+struct computed_result {
+  cs::partial_result r;
+  /// numeric is stored as a double, so its values lose their scale (the
+  /// digits after the point PostgreSQL prints). Per key and per aggregate
+  /// of a numeric expression, the scale in each group: a key's and a sum's
+  /// the largest of the group's values, min's, max's, first's and last's
+  /// that of the value they picked. Empty for the others.
+  std::vector<std::vector<int>> key_scales, agg_scales;
+};
+
+/// A double as an integer of the same order (for first/last's ordering).
+int64_t ordered_bits(double x) {
+  auto bits = std::bit_cast<int64_t>(x == 0 ? 0.0 : x);
+  return bits < 0 ? bits ^ INT64_MAX : bits;
+}
+
+/// The computed columns of `c` over the fetched rows `r`, then its keys
+/// and aggregates over those rows.
+computed_result aggregate_computed(const computed_columns& c, cs::partial_result r) {
+  const size_t fetched = c.schema.columns.size() - c.exprs.size();
+  const size_t n = r.rows.rows();
+  std::vector<int32_t> types;
+  for (const auto& def : c.schema.columns)
+    types.push_back(oid_of(def));
+  // The scales of numeric expressions: a column of each value's scale
+  // (and one of its value as an ordered integer), and hidden aggregates
+  // over them, dropped again below.
+  cs::table_schema schema = c.schema;
+  cs::fragment f = c.fragment;
+  const size_t aggs = f.aggregates.size();
+  std::vector<int> scale_col(c.exprs.size(), -1), order_col(c.exprs.size(), -1);
+  auto numeric_expr = [&](int col) {
+    return col >= static_cast<int>(fetched) && types[static_cast<size_t>(col)] == oid::numeric;
+  };
+  auto hidden = [&](cs::agg_kind kind, int col, int time_col, bool ordered) {
+    size_t e = static_cast<size_t>(col) - fetched;
+    if (scale_col[e] < 0) {
+      scale_col[e] = static_cast<int>(schema.columns.size());
+      schema.columns.push_back(column_of_type("scale", oid::int4));
+    }
+    if (ordered && order_col[e] < 0) {
+      order_col[e] = static_cast<int>(schema.columns.size());
+      schema.columns.push_back(column_of_type("order", oid::int8));
+    }
+    f.aggregates.push_back(cs::aggregate{kind, scale_col[e], ordered ? order_col[e] : time_col});
+    return static_cast<int>(f.aggregates.size() - 1);
+  };
+  std::vector<int> key_hidden(f.keys.size(), -1), agg_hidden(aggs, -1);
+  for (size_t k = 0; k < f.keys.size(); ++k)
+    if (f.keys[k].k == cs::group_key::kind::column && numeric_expr(f.keys[k].column))
+      key_hidden[k] = hidden(cs::agg_kind::max, f.keys[k].column, -1, false);
+  for (size_t a = 0; a < aggs; ++a) {
+    const auto agg = f.aggregates[a];
+    if (!numeric_expr(agg.column))
+      continue;
+    switch (agg.kind) {
+      case cs::agg_kind::sum: agg_hidden[a] = hidden(cs::agg_kind::max, agg.column, -1, false); break;
+      case cs::agg_kind::min: agg_hidden[a] = hidden(cs::agg_kind::first, agg.column, -1, true); break;
+      case cs::agg_kind::max: agg_hidden[a] = hidden(cs::agg_kind::last, agg.column, -1, true); break;
+      case cs::agg_kind::first:
+      case cs::agg_kind::last: agg_hidden[a] = hidden(agg.kind, agg.column, agg.time_column, false); break;
+      default: break;
+    }
+  }
+  std::vector<cs::column_def> defs(schema.columns.begin() + static_cast<std::ptrdiff_t>(fetched),
+                                   schema.columns.end());
+  cs::column_batch values{cs::table_schema{defs}};
+  values.reserve(n);
+  std::vector<std::vector<int>> reads(c.exprs.size());
+  for (size_t e = 0; e < c.exprs.size(); ++e)
+    columns_of(c.exprs[e], reads[e]);
+  std::vector<datum> slots(fetched);
+  for (size_t row = 0; row < n; ++row) {
+    for (size_t e = 0; e < c.exprs.size(); ++e) {
+      for (int col : reads[e])
+        slots[static_cast<size_t>(col)] =
+          datum_at(r.rows, row, static_cast<size_t>(col), types[static_cast<size_t>(col)]);
+      datum v = eval(c.exprs[e], slots);
+      if (scale_col[e] >= 0) {
+        size_t sc = static_cast<size_t>(scale_col[e]) - fetched;
+        if (v.null)
+          values.append_null(sc);
+        else
+          values.append_int(sc, std::max(numeric_scale(v), 0));
+      }
+      if (order_col[e] >= 0) {
+        size_t oc = static_cast<size_t>(order_col[e]) - fetched;
+        if (v.null)
+          values.append_null(oc);
+        else
+          values.append_int(oc, ordered_bits(v.f));
+      }
+      append_datum(values, e, v);
+    }
+  }
+  values.set_rows(n);
+  cs::batch_view all = r.rows.view();
+  for (auto& v : values.view().columns)
+    all.columns.push_back(std::move(v));
+  computed_result out;
+  out.r = execute_over(f, schema, all);
+  out.r.stats = r.stats;
+  auto scales_of = [&](int a) {
+    std::vector<int> s;
+    for (size_t g = 0; a >= 0 && g < out.r.groups(); ++g) {
+      cs::value v = out.r.final_value(static_cast<size_t>(a), g);
+      s.push_back(v.is_null ? -1 : static_cast<int>(v.i));
+    }
+    return s;
+  };
+  for (int a : key_hidden)
+    out.key_scales.push_back(scales_of(a));
+  for (int a : agg_hidden)
+    out.agg_scales.push_back(scales_of(a));
+  out.r.kinds.resize(aggs);
+  out.r.input_types.resize(aggs);
+  out.r.states.resize(aggs);
+  if (out.r.texts.size() > aggs)
+    out.r.texts.resize(aggs);
+  return out;
+}
+
+} // namespace
+
 std::variant<statement_result, positioned_error>
 finish_select(const select_plan& plan, cs::partial_result r) {
   if (auto fast = finish_plain_rows(plan, r))
     return std::move(*fast);
   try {
+    computed_result computed;
+    if (plan.computed) {
+      computed = aggregate_computed(*plan.computed, std::move(r));
+      r = std::move(computed.r);
+    }
+    const cs::fragment& fragment = plan.computed ? plan.computed->fragment : plan.fragment;
+    // A numeric key or aggregate of a computed expression: at its scale in
+    // the group.
+    auto scaled = [](datum d, const std::vector<std::vector<int>>& scales, size_t i, size_t g) {
+      if (i >= scales.size() || scales[i].empty() || d.null || scales[i][g] < 0)
+        return d;
+      return numeric_at_scale(d.type == oid::numeric || is_float(d.type) ? d.f
+                                                                         : static_cast<double>(d.i),
+                              scales[i][g]);
+    };
     // Slots of each input row.
     std::vector<std::vector<datum>> rows;
     if (plan.aggregate) {
-      size_t nk = plan.fragment.keys.size();
+      size_t nk = fragment.keys.size();
       for (size_t g = 0; g < r.groups(); ++g) {
         std::vector<datum> slots;
         for (size_t k = 0; k < nk; ++k)
-          slots.push_back(from_value(r.keys.at(g, k)));
+          slots.push_back(scaled(from_value(r.keys.at(g, k)), computed.key_scales, k, g));
         rows.push_back(std::move(slots));
       }
       // Keys first, then aggregates: agg refs index past the keys.
       for (size_t g = 0; g < rows.size(); ++g)
         for (size_t a = 0; a < r.states.size(); ++a)
-          rows[g].push_back(from_agg(r, a, g));
+          rows[g].push_back(scaled(from_agg(r, a, g), computed.agg_scales, a, g));
     } else {
       for (size_t i = 0; i < r.rows.rows(); ++i) {
         std::vector<datum> slots;
@@ -884,7 +1182,7 @@ finish_select(const select_plan& plan, cs::partial_result r) {
       bexpr c = e;
       std::function<void(bexpr&)> go = [&](bexpr& x) {
         if (x.k == bexpr::kind::agg)
-          x.index += static_cast<int>(plan.fragment.keys.size());
+          x.index += static_cast<int>(fragment.keys.size());
         for (auto& a : x.args)
           go(a);
       };

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "chunkstore/column_batch.hpp"
 #include "planner/insert_builder.hpp"
 #include "planner/select_planner.hpp"
 
@@ -80,7 +81,31 @@ bool has_columns(const bexpr& e);
 /// Structural equality of bound expressions (GROUP BY matching).
 bool same(const bexpr& a, const bexpr& b);
 
+/// SQL text of a bound expression over the columns of `schema` (for
+/// EXPLAIN).
+std::string describe(const bexpr& e, const chunkstore::table_schema& schema);
+
+/// Adds the columns `e` reads to `out` (each once).
+void columns_of(const bexpr& e, std::vector<int>& out);
+
 /// Evaluates a bound expression over one row of slots.
 datum eval(const bexpr& e, const std::vector<datum>& slots);
+
+/// The storage of a column holding values of type OID `t` (smallint and
+/// real keep their SQL type; numeric is stored as double precision).
+chunkstore::column_def column_of_type(const std::string& name, int32_t t);
+
+/// Row `r` of column `c` of `b` as a datum of type OID `type`.
+datum datum_at(const chunkstore::column_batch& b, size_t r, size_t c, int32_t type);
+
+/// Runs `f` over rows the access node holds (with the chunk kernels, on a
+/// temporary chunk of them): the fragment's merged result.
+chunkstore::partial_result execute_over(const chunkstore::fragment& f,
+                                        const chunkstore::table_schema& schema,
+                                        const chunkstore::batch_view& rows);
+
+/// Appends `d` to column `c` of `b` (of the storage column_of_type() gives
+/// `d`'s type).
+void append_datum(chunkstore::column_batch& b, size_t c, const datum& d);
 
 } // namespace hypertide::planner::detail

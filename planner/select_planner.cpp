@@ -191,7 +191,10 @@ bool is_star(const node* v) {
 const node* target_ref(const node* n, const PgQuery__SelectStmt* s, bool prefer_input,
                        const cs::table_schema& schema, const binder& b, int* star_col) {
   if (n->node_case == PG_QUERY__NODE__NODE_A_CONST
-      && n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+      && n->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)
+    fail("42601", std::string{"non-integer constant in "} + (prefer_input ? "GROUP BY" : "ORDER BY"),
+         n->a_const->location);
+  if (n->node_case == PG_QUERY__NODE__NODE_A_CONST) {
     int k = n->a_const->ival->ival;
     int pos = 0;
     for (size_t i = 0; k >= 1 && i < s->n_target_list; ++i) {
@@ -318,6 +321,66 @@ bool rewrite_distinct_on(const PgQuery__SelectStmt* s, const cs::table_schema& s
   return true;
 }
 
+/// Moves the grouping and aggregation of `plan` to the access node, over
+/// the `computed` expressions (bound over `schema`'s columns; fragment
+/// column `schema.columns.size() + i` is expression i): the fragment then
+/// fetches the rows its filter selects -- only the columns the keys,
+/// aggregates and expressions read -- and plan.computed says the rest.
+void compute_on_access_node(select_plan& plan, const cs::table_schema& schema,
+                            std::vector<bexpr> computed) {
+  const size_t width = schema.columns.size();
+  std::vector<int> reads;
+  for (const auto& k : plan.fragment.keys)
+    reads.push_back(k.column);
+  for (const auto& a : plan.fragment.aggregates) {
+    reads.push_back(a.column);
+    reads.push_back(a.time_column);
+  }
+  for (const auto& e : computed)
+    columns_of(e, reads);
+  auto stage = std::make_shared<computed_columns>();
+  std::vector<int> slot(width + computed.size(), -1);
+  auto& fetch = plan.fragment.projection;
+  fetch.clear();
+  for (size_t c = 0; c < width; ++c)
+    if (std::find(reads.begin(), reads.end(), static_cast<int>(c)) != reads.end()) {
+      slot[c] = static_cast<int>(fetch.size());
+      fetch.push_back(static_cast<int>(c));
+      stage->schema.columns.push_back(schema.columns[c]);
+    }
+  if (fetch.empty()) {
+    // count(*) ... GROUP BY a constant: one column still gives the rows.
+    fetch.push_back(0);
+    stage->schema.columns.push_back(schema.columns[0]);
+  }
+  for (size_t i = 0; i < computed.size(); ++i) {
+    slot[width + i] = static_cast<int>(stage->schema.columns.size());
+    stage->schema.columns.push_back(column_of_type(describe(computed[i], schema), computed[i].type));
+  }
+  std::function<void(bexpr&)> to_slot = [&](bexpr& e) {
+    if (e.k == bexpr::kind::column)
+      e.index = slot[static_cast<size_t>(e.index)];
+    for (auto& a : e.args)
+      to_slot(a);
+  };
+  for (auto& e : computed)
+    to_slot(e);
+  stage->exprs = std::move(computed);
+  auto at = [&](int c) { return c < 0 ? c : slot[static_cast<size_t>(c)]; };
+  stage->fragment.table = plan.fragment.table;
+  stage->fragment.keys = std::move(plan.fragment.keys);
+  for (auto& k : stage->fragment.keys)
+    k.column = at(k.column);
+  stage->fragment.aggregates = std::move(plan.fragment.aggregates);
+  for (auto& a : stage->fragment.aggregates) {
+    a.column = at(a.column);
+    a.time_column = at(a.time_column);
+  }
+  plan.fragment.keys.clear();
+  plan.fragment.aggregates.clear();
+  plan.computed = std::move(stage);
+}
+
 } // namespace detail
 
 std::variant<select_plan, positioned_error>
@@ -392,10 +455,11 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
       if (has_agg(s->sort_clause[i]->sort_by->node))
         plan.aggregate = true;
 
-    // Adds a GROUP BY key (or a DISTINCT column) bound from `g`.
-    auto add_key = [&](const node* g) {
+    // Adds a GROUP BY key (`by`: an ordinal or output name may stand for
+    // a select-list item) or a DISTINCT column bound from `g`.
+    auto add_key = [&](const node* g, bool by) {
         int star_col = -1;
-        const node* t = target_ref(g, s, true, schema, b, &star_col);
+        const node* t = by ? target_ref(g, s, true, schema, b, &star_col) : nullptr;
         bexpr k = star_col >= 0 ? b.column_at(star_col, "", "", -1) : b.fold(b.bind(t ? t : g));
         cs::group_key key;
         if (k.k == bexpr::kind::column) {
@@ -423,7 +487,9 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
               key.bucket.offset = k.args[2].value.i;
           }
         } else {
-          fail("0A000", "GROUP BY supports columns and time_bucket() of a column for now");
+          // Any other expression: computed per row on the access node.
+          key.k = cs::group_key::kind::column;
+          key.column = b.computed_column(k, -1);
         }
         plan.fragment.keys.push_back(key);
         b.key_exprs.push_back(std::move(k));
@@ -445,7 +511,7 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
         }
       else
         for (size_t i = 0; i < s->n_target_list; ++i)
-          add_key(s->target_list[i]->res_target->val);
+          add_key(s->target_list[i]->res_target->val, false);
       star = false;
     }
     if (distinct_on && rewrite_distinct_on(s, schema, b, plan))
@@ -456,7 +522,7 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
                         + ".*\" must appear in the GROUP BY clause or be used in an aggregate "
                           "function");
       for (size_t i = 0; i < s->n_group_clause; ++i)
-        add_key(s->group_clause[i]);
+        add_key(s->group_clause[i], true);
       b.agg_context = true;
       for (size_t i = 0; i < s->n_target_list; ++i) {
         const auto* rt = s->target_list[i]->res_target;
@@ -584,6 +650,13 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
         plan.fragment.projection = {0};
       }
     }
+    if (!b.computed.empty())
+      compute_on_access_node(plan, schema, std::move(b.computed));
+    // Checked here, so that rows computed here meet the checks the
+    // node's would.
+    const auto& checked = plan.computed ? plan.computed->fragment : plan.fragment;
+    if (auto e = cs::validate(checked, plan.computed ? plan.computed->schema : schema))
+      fail(e->sqlstate, e->message);
   } catch (const bind_failure& f) {
     return f.err;
   }

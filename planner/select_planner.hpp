@@ -46,6 +46,17 @@ struct bexpr {
   bool in_has_null = false;
 };
 
+/// GROUP BY expressions and aggregate arguments that are neither columns
+/// nor time_bucket() of one (`GROUP BY v * 2`, `sum(a - b)`): the chunks
+/// do not compute them, so the plan's fragment only filters and fetches
+/// the columns they read, and the access node computes each one as an
+/// extra column of those rows, then groups and aggregates them.
+struct computed_columns {
+  std::vector<bexpr> exprs;          ///< over the fetched columns
+  chunkstore::table_schema schema;   ///< the fetched columns, then one per expression
+  chunkstore::fragment fragment;     ///< keys and aggregates over `schema`
+};
+
 /// A SELECT over one table, split into the fragment that runs next to the
 /// data and the access node's final step (HAVING, projection, ORDER BY,
 /// OFFSET/LIMIT).
@@ -67,6 +78,8 @@ struct select_plan {
   std::vector<int> slot_columns;
   /// DISTINCT ON over raw rows: after sorting, the first row of each value.
   std::vector<bexpr> distinct_on;
+  /// Set when the aggregation runs on the access node over fetched rows.
+  std::shared_ptr<const computed_columns> computed;
 };
 
 /// The columns of a join's rows: the relation (alias) each comes from, and
@@ -131,7 +144,9 @@ std::variant<select_plan, positioned_error>
 plan_table_scan(const chunkstore::table_schema& schema, const std::string& table,
                 const std::vector<std::string>& columns);
 
-/// Runs the final step over the merged partial result of the fragment.
+/// Runs the final step over the merged partial result of the fragment;
+/// with `plan.computed`, first computes its columns over the fetched rows
+/// and groups and aggregates them.
 std::variant<statement_result, positioned_error>
 finish_select(const select_plan& plan, chunkstore::partial_result r);
 
