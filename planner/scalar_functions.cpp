@@ -354,7 +354,7 @@ std::optional<int32_t> scalar_type(const std::string& name, const std::vector<in
   return std::nullopt;
 }
 
-datum apply_scalar(const std::string& name, int32_t type, const std::vector<datum>& a) {
+datum apply_scalar(std::string_view name, int32_t type, const std::vector<datum>& a) {
   // Strict functions: NULL in, NULL out (concat and concat_ws are not).
   if (name != "concat" && name != "concat_ws")
     for (const auto& x : a)
@@ -569,7 +569,7 @@ datum apply_scalar(const std::string& name, int32_t type, const std::vector<datu
       fail("22008", "timestamp out of range: \"" + format_float8(x) + "\"");
     return make_int(oid::timestamptz, static_cast<int64_t>(std::llround(x * 1e6)));
   }
-  fail("0A000", "function " + name + "() is not supported yet");
+  fail("0A000", "function " + std::string{name} + "() is not supported yet");
 }
 
 } // namespace hypertide::planner::detail

@@ -385,7 +385,7 @@ datum numeric_at_scale(double x, int scale) {
 }
 
 datum apply_op(const bexpr& e, const std::vector<datum>& a) {
-  const std::string& op = e.name;
+  const std::string_view op = e.name; // compares by length first: no memcmp per name
   if (e.k == bexpr::kind::func) {
     if (op == "::")
       return cut_varchar(cast_datum(a[0], e.type, -1), e.index);
@@ -455,7 +455,7 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
         fail("22023", "period must be greater than 0");
       return make_int(a[1].type, cs::int_bucket(w, a[1].i, a.size() > 2 ? a[2].i : 0));
     }
-    fail("0A000", "function " + op + "() is not supported yet");
+    fail("0A000", "function " + e.name + "() is not supported yet");
   }
   // Operators: NULL in, NULL out.
   for (const auto& x : a)
@@ -548,7 +548,7 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
           fail("22012", "division by zero");
         r = op == "/" ? x.i / y.i : x.i % y.i;
       } else
-        fail("0A000", "operator " + op + " is not supported yet");
+        fail("0A000", "operator " + e.name + " is not supported yet");
       if (overflow || (e.type == oid::int4 && (r > INT32_MAX || r < INT32_MIN)))
         fail("22003", std::string{type_name(e.type)} + " out of range");
       return narrowed(make_int(e.type, r), e.type, -1);
@@ -565,7 +565,7 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
         fail("22012", "division by zero");
       r = op == "/" ? p / q : std::fmod(p, q); // numeric % keeps the dividend's sign
     } else
-      fail("0A000", "operator " + op + " is not supported yet");
+      fail("0A000", "operator " + e.name + " is not supported yet");
     datum d = make_float(r);
     d.type = e.type;
     if (e.type == oid::numeric) {
@@ -585,7 +585,7 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
     }
     return e.type == oid::float4 ? narrowed(d, e.type, -1) : d;
   }
-  fail("42883", "operator does not exist: " + std::string{type_name(x.type)} + " " + op + " "
+  fail("42883", "operator does not exist: " + std::string{type_name(x.type)} + " " + e.name + " "
                   + type_name(y.type));
 }
 
@@ -650,11 +650,12 @@ datum eval(const bexpr& e, const std::vector<datum>& slots) {
     }
     case bexpr::kind::op:
     case bexpr::kind::func: {
-      if (e.k == bexpr::kind::func && (e.name == "case" || e.name == "coalesce")) {
+      const std::string_view name = e.name;
+      if (e.k == bexpr::kind::func && (name == "case" || name == "coalesce")) {
         // Lazy: a branch not taken is not evaluated (CASE WHEN x = 0 THEN 0
         // ELSE 1 / x END).
         auto as_result = [&](datum d) { return d.type == e.type ? d : cast_datum(d, e.type, -1); };
-        if (e.name == "coalesce") {
+        if (name == "coalesce") {
           for (const auto& c : e.args) {
             datum v = eval(c, slots);
             if (!v.null)
@@ -671,6 +672,7 @@ datum eval(const bexpr& e, const std::vector<datum>& slots) {
         return i < e.args.size() ? as_result(eval(e.args[i], slots)) : null_of(e.type);
       }
       std::vector<datum> a;
+      a.reserve(e.args.size());
       for (const auto& c : e.args)
         a.push_back(eval(c, slots));
       return apply_op(e, a);

@@ -73,7 +73,7 @@ std::optional<int32_t> scalar_type(const std::string& name, const std::vector<in
                                    int32_t location);
 
 /// Scalar function `name` (result type `type`) over evaluated arguments.
-datum apply_scalar(const std::string& name, int32_t type, const std::vector<datum>& args);
+datum apply_scalar(std::string_view name, int32_t type, const std::vector<datum>& args);
 
 /// True when `e` reads a column, key or aggregate.
 bool has_columns(const bexpr& e);
