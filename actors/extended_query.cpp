@@ -93,7 +93,7 @@ int16_t format_of(const std::vector<int16_t>& formats, size_t i) {
 void run_sql(self_ptr self, const std::string& sql,
              std::function<void(const planner::statement_result&)> then) {
   auto& st = self->state;
-  st.query = std::make_unique<planner::parsed_query>(sql);
+  st.query = st.parses.parse(sql);
   st.next_statement = 0;
   st.busy = true;
   if (st.query->error()) {

@@ -170,8 +170,11 @@ void release_sink(session_state& st) {
   st.busy = false;
 }
 
-void fail_query(self_ptr self, const planner::statement_error& e) {
+void fail_query(self_ptr self, const planner::statement_error& error) {
   auto& st = self->state;
+  auto e = error;
+  if (st.query) // a cached tree's positions are those of the text it came from
+    e.position = st.query->position(e.position);
   if (st.sink_error) {
     // Extended protocol: the error goes to the caller, which skips to Sync.
     auto f = std::move(st.sink_error);
@@ -769,7 +772,7 @@ void handle_message(self_ptr self, char type, std::vector<char> body) {
         fatal(self, {"08P01", "invalid message format", {}});
         return;
       }
-      st.query = std::make_unique<planner::parsed_query>(std::string_view{body.data(), body.size() - 1});
+      st.query = st.parses.parse(std::string_view{body.data(), body.size() - 1});
       st.next_statement = 0;
       st.busy = true;
       if (st.query->error()) {

@@ -17,6 +17,7 @@
 #include "actors/interfaces.hpp"
 #include "messages/codec.hpp"
 #include "planner/extended_query.hpp"
+#include "planner/parse_cache.hpp"
 #include "planner/sql_session.hpp"
 
 namespace hypertide::actors {
@@ -43,6 +44,8 @@ struct session_state {
   int32_t secret = 0;
   /// Messages that arrived while a query was still running.
   std::deque<std::pair<char, std::vector<char>>> waiting;
+  /// Parse trees of the query shapes this session sent before.
+  planner::parse_cache parses;
   /// The query being run, statement by statement.
   std::unique_ptr<planner::parsed_query> query;
   size_t next_statement = 0;

@@ -65,6 +65,30 @@ bound_pred bind(const predicate& p, const chunk& ch) {
     const text_dictionary& dict = b.on_series
                                     ? ch.series_dictionary()
                                     : ch.dictionary(static_cast<size_t>(p.column));
+    const bool null_in_list =
+      p.k == K::in_list
+      && std::any_of(p.list.begin(), p.list.end(), [](const value& v) { return v.is_null; });
+    if ((p.k == K::compare && p.op == cmp_op::eq && !p.constant.is_null) || p.k == K::in_list) {
+      // Equality and IN: the dictionary finds the matching codes (no pass
+      // over every string of the dictionary).
+      b.truth.assign(dict.size(), null_in_list ? 2 : 0);
+      auto match = [&](const std::string& s) {
+        int64_t code = dict.find(s);
+        if (code >= 0 && b.truth[static_cast<size_t>(code)] != 1) {
+          b.truth[static_cast<size_t>(code)] = 1;
+          b.true_codes.push_back(static_cast<uint32_t>(code));
+        }
+      };
+      if (p.k == K::compare)
+        match(p.constant.s);
+      else
+        for (const auto& v : p.list)
+          if (!v.is_null)
+            match(v.s);
+      std::sort(b.true_codes.begin(), b.true_codes.end());
+      b.exact_codes = true;
+      return b;
+    }
     b.truth.resize(dict.size());
     for (uint32_t code = 0; code < dict.size(); ++code) {
       std::string_view s = dict.at(code);
@@ -178,6 +202,18 @@ tri time_range_test(const bound_pred& p, timestamp lo, timestamp hi) noexcept {
 }
 
 /// What a predicate says of a whole series (`b` null) or of one block.
+std::optional<std::vector<uint32_t>> series_candidates(const bound_pred& p) {
+  if (p.on_series && p.exact_codes)
+    return p.true_codes;
+  if (p.k != predicate::kind::and_)
+    return std::nullopt;
+  std::optional<std::vector<uint32_t>> best;
+  for (const auto& c : p.children)
+    if (auto codes = series_candidates(c); codes && (!best || codes->size() < best->size()))
+      best = std::move(codes);
+  return best;
+}
+
 tri eval_coarse(const bound_pred& p, const series& s, const block* b) {
   using K = predicate::kind;
   switch (p.k) {

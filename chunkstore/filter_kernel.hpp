@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "chunkstore/chunk.hpp"
@@ -44,12 +45,21 @@ struct bound_pred {
   std::vector<double> in_f;
   bool in_null = false;
   std::vector<uint8_t> truth; ///< text leaves, per dictionary code: 0 f, 1 t, 2 n
+  /// `= 'x'` and `IN (...)` over text: the codes whose truth is 1 (the only
+  /// ones that can pass), when `exact_codes` is set.
+  std::vector<uint32_t> true_codes;
+  bool exact_codes = false;
   tri constant = tri::t;
   std::vector<bound_pred> children;
 };
 
 /// Binds `p` to chunk `ch` (text constants become per-code truth tables).
 bound_pred bind(const predicate& p, const chunk& ch);
+
+/// The series dictionary codes outside which `p` is never TRUE (an
+/// equality or IN list on the series column, alone or ANDed with other
+/// conditions), sorted; nullopt when `p` does not name them.
+std::optional<std::vector<uint32_t>> series_candidates(const bound_pred& p);
 
 /// What a predicate says of a whole series (`b` null) or of one block.
 tri eval_coarse(const bound_pred& p, const series& s, const block* b);

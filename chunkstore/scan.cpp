@@ -160,7 +160,22 @@ partial_result chunk::execute(const fragment& f, lsn snapshot) const {
   std::array<uint64_t, max_keys> key_buf{};
   const bool limit_only = !aggregate && f.order.empty() && f.limit >= 0;
 
-  for (const series& s : series_) {
+  // A filter naming series values (`hostname = 'x'`, `IN (...)`) visits
+  // only theirs, in the order the others would be visited.
+  std::optional<std::vector<uint32_t>> picked;
+  if (filter)
+    picked = series_candidates(*filter);
+  if (picked) {
+    std::vector<uint32_t> indexes;
+    for (uint32_t code : *picked)
+      if (code < series_by_code_.size())
+        indexes.push_back(series_by_code_[code]);
+    std::sort(indexes.begin(), indexes.end());
+    picked = std::move(indexes);
+  }
+  const size_t visits = picked ? picked->size() : series_.size();
+  for (size_t visit = 0; visit < visits; ++visit) {
+    const series& s = series_[picked ? (*picked)[visit] : visit];
     const mark* mk = visible(s, snapshot);
     if (mk == nullptr || mk->rows == 0)
       continue;

@@ -1,4 +1,5 @@
 #include "planner/sql_session.hpp"
+#include "planner/parsed_query_internal.hpp"
 #include "planner/pg_format.hpp"
 #include "planner/sublinks.hpp"
 
@@ -602,16 +603,7 @@ std::string sql_session::hypertable_record(int32_t id, std::string_view table, b
          + ")";
 }
 
-struct parsed_query::impl {
-  std::string text;
-  PgQueryProtobufParseResult parsed{};
-  PgQuery__ParseResult* tree = nullptr;
-  ~impl() {
-    if (tree)
-      pg_query__parse_result__free_unpacked(tree, nullptr);
-    pg_query_free_protobuf_parse_result(parsed);
-  }
-};
+parsed_query::parsed_query() : impl_(std::make_unique<impl>()) {}
 
 parsed_query::parsed_query(std::string_view sql) : impl_(std::make_unique<impl>()) {
   impl_->text = std::string{sql};
@@ -638,6 +630,23 @@ parsed_query& parsed_query::operator=(parsed_query&&) noexcept = default;
 
 size_t parsed_query::size() const noexcept {
   return impl_->tree ? impl_->tree->n_stmts : 0;
+}
+
+int32_t parsed_query::position(int32_t pos) const noexcept {
+  if (pos <= 0 || impl_->shifts.empty())
+    return pos;
+  // Literals of the cached text before the position moved it by the
+  // difference in their lengths.
+  const auto x = static_cast<uint32_t>(pos - 1);
+  int64_t moved = 0;
+  for (const auto& sh : impl_->shifts) {
+    if (x < sh.cached_start)
+      break;
+    if (x < sh.cached_start + sh.cached_length)
+      return static_cast<int32_t>(sh.start + std::min(x - sh.cached_start, sh.length)) + 1;
+    moved = static_cast<int64_t>(sh.start + sh.length) - (sh.cached_start + sh.cached_length);
+  }
+  return static_cast<int32_t>(x + moved) + 1;
 }
 
 std::vector<planned_statement> sql_session::plan(std::string_view sql) {

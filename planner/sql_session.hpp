@@ -148,9 +148,15 @@ public:
   const std::optional<statement_error>& error() const noexcept { return error_; }
   /// Number of statements (0 for an empty query).
   size_t size() const noexcept;
+  /// Position `pos` (1-based, 0 = none) of an error in this query's text:
+  /// a tree taken from the parse cache carries the positions of the text it
+  /// was parsed from, whose literals may have had other lengths.
+  int32_t position(int32_t pos) const noexcept;
 
 private:
   friend class sql_session;
+  friend class parse_cache;
+  parsed_query();
   struct impl;
   std::unique_ptr<impl> impl_;
   std::optional<statement_error> error_;
