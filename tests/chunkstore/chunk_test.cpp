@@ -418,6 +418,18 @@ BOOST_AUTO_TEST_CASE(series_filter_touches_only_its_series) {
   in.aggregates = {aggregate{agg_kind::count_star, -1, -1}};
   BOOST_TEST(ds.whole.execute(in, snap).stats.rows_scanned
              <= per_series["host_1"] + per_series["host_6"]);
+  // Its rows come in the order a scan of every series gives them (an OR is
+  // not pruned), whatever the list's order; a NULL in the list adds none.
+  fragment in_raw;
+  in_raw.filter = predicate::in(c_host, {value::of_text("host_6"), value::null(column_type::text),
+                                         value::of_text("host_1")});
+  in_raw.projection = {c_time, c_host, c_user};
+  fragment or_raw = in_raw;
+  or_raw.filter = predicate::any_of({predicate::compare(c_host, cmp_op::eq, value::of_text("host_1")),
+                                     predicate::compare(c_host, cmp_op::eq, value::of_text("host_6"))});
+  auto in_rows = rows_of(ds.whole.execute(in_raw, snap).rows);
+  BOOST_TEST(in_rows.size() == per_series["host_1"] + per_series["host_6"]);
+  BOOST_TEST((in_rows == rows_of(ds.whole.execute(or_raw, snap).rows)));
   // A name no row has reads nothing.
   fragment none;
   none.filter = predicate::compare(c_host, cmp_op::eq, value::of_text("nope"));
