@@ -9,7 +9,8 @@
 # HOSTS x HOURS at 10 s is the data set (4,000 x 24 h = 34.56 M rows).
 # LOAD_WORKERS connections load each server with binary COPY in batches of
 # BATCH rows; hypertide gets a hypertable with 12-hour chunks, PostgreSQL
-# TSBS's plain table and its two indexes, then VACUUM ANALYZE. Each query
+# TSBS's plain table and its two indexes, then VACUUM ANALYZE and a
+# CHECKPOINT (so that its writes are over before any query). Each query
 # type runs COUNT times (HEAVY_COUNT for the ones that scan everything) on
 # QUERY_WORKERS connections; PostgreSQL gets the date_trunc dialect. Last,
 # CHECK_COUNT queries of every type run on both servers and are compared
@@ -61,6 +62,9 @@ echo "# data: $HOSTS hosts x $HOURS h at 10 s ($((HOSTS * HOURS * 360)) rows), $
 "$bench" load --port "$PG_PORT" "${data[@]}" --workers "$LOAD_WORKERS" --batch-size "$BATCH" \
   --schema table --indexes --progress-every 30 --json "$work/load_pg.json"
 psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "VACUUM ANALYZE" > /dev/null
+# PostgreSQL's steady state: the load's dirty buffers written out now, not
+# by its checkpointer while either server answers queries.
+psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CHECKPOINT" > /dev/null
 
 # The types that fit the data (a type needs data longer than its window).
 types=()

@@ -118,7 +118,7 @@ std::vector<std::string> explain_lines(const select_plan& plan, const cs::table_
     out.push_back("  Filter (pushed down to chunks): " + deparse(*f.filter, schema));
   // Keys and aggregates of fragment `g` over `sch`, done `where`.
   auto grouping = [&](const cs::fragment& g, const cs::table_schema& sch, const char* keys_where,
-                      const char* aggs_where) {
+                      const char* aggs_where, const std::vector<bool>& distinct) {
     std::string keys;
     for (size_t i = 0; i < g.keys.size(); ++i) {
       const auto& k = g.keys[i];
@@ -144,6 +144,8 @@ std::vector<std::string> explain_lines(const select_plan& plan, const cs::table_
                           : sch.columns[static_cast<size_t>(a.column)].name;
       if (a.time_column >= 0)
         arg += ", " + sch.columns[static_cast<size_t>(a.time_column)].name;
+      if (i < distinct.size() && distinct[i])
+        arg = "DISTINCT " + arg;
       aggs += (i > 0 ? ", " : "") + std::string{agg_name(a.kind)} + "(" + arg + ")";
     }
     if (!aggs.empty())
@@ -161,10 +163,11 @@ std::vector<std::string> explain_lines(const select_plan& plan, const cs::table_
     const auto& c = *plan.computed;
     for (size_t i = c.schema.columns.size() - c.exprs.size(); i < c.schema.columns.size(); ++i)
       exprs += (exprs.empty() ? "" : ", ") + c.schema.columns[i].name;
-    out.push_back("  Computed per row on the node: " + exprs);
-    grouping(c.fragment, c.schema, "(on the node)", "Aggregates (on the node)");
+    if (!exprs.empty())
+      out.push_back("  Computed per row on the node: " + exprs);
+    grouping(c.fragment, c.schema, "(on the node)", "Aggregates (on the node)", c.distinct);
   } else if (plan.aggregate) {
-    grouping(f, schema, "(pushed down)", "Partial Aggregates (per chunk, merged on the node)");
+    grouping(f, schema, "(pushed down)", "Partial Aggregates (per chunk, merged on the node)", {});
   } else {
     fetched();
     if (f.limit >= 0)

@@ -33,6 +33,19 @@ inline bool is_aggregate_name(const std::string& n) {
          || n == "last";
 }
 
+/// PostgreSQL's aggregates that hypertide does not have (0A000, not
+/// "function does not exist").
+inline bool is_unsupported_aggregate(const std::string& n) {
+  static const char* const names[] = {
+    "string_agg", "array_agg", "stddev", "stddev_samp", "stddev_pop", "variance", "var_samp",
+    "var_pop", "bool_and", "bool_or", "every", "bit_and", "bit_or", "bit_xor", "json_agg",
+    "jsonb_agg", "json_object_agg", "jsonb_object_agg", "xmlagg", "corr", "covar_pop",
+    "covar_samp", "regr_avgx", "regr_avgy", "regr_count", "regr_intercept", "regr_r2",
+    "regr_slope", "regr_sxx", "regr_sxy", "regr_syy", "percentile_cont", "percentile_disc",
+    "mode", "rank", "dense_rank", "percent_rank", "cume_dist", "range_agg"};
+  return std::find(std::begin(names), std::end(names), n) != std::end(names);
+}
+
 /// `x::t` of a column whose values `t` keeps as they are (a wider integer,
 /// double precision of real, timestamp of timestamptz in UTC): the column,
 /// so that WHERE and aggregates read it directly; else `e` itself.
@@ -73,6 +86,9 @@ struct binder {
   /// compute (bound over table columns): column `schema.columns.size() + i`
   /// of the fragment is `computed[i]` (see computed_columns).
   std::vector<bexpr> computed{};
+  /// Per aggregate of the fragment: over distinct values (count(DISTINCT
+  /// x), sum(DISTINCT x)): computed on the access node.
+  std::vector<bool> distinct_aggregates{};
 
   /// The fragment's column for `e`, an expression over the table's columns
   /// that is not one of them: a computed column, one per distinct
@@ -714,8 +730,14 @@ struct binder {
       e.args.push_back(std::move(ts));
       return e;
     }
-    if (f->agg_star || f->agg_distinct || f->n_agg_order > 0)
+    if (is_unsupported_aggregate(name))
+      fail("0A000", "aggregate function " + name + "() is not supported yet", f->location);
+    if (f->agg_star)
       fail("42809", name + "(*) specified, but " + name + " is not an aggregate function",
+           f->location);
+    if (f->agg_distinct || f->n_agg_order > 0 || f->agg_filter)
+      fail("42809", std::string{f->agg_distinct ? "DISTINCT" : f->agg_filter ? "FILTER" : "ORDER BY"}
+                      + " specified, but " + name + " is not an aggregate function",
            f->location);
     std::vector<bexpr> args;
     std::vector<int32_t> types;
@@ -895,13 +917,16 @@ struct binder {
   }
 
   bexpr bind_aggregate(const std::string& name, const PgQuery__FuncCall* f) {
-    if (f->agg_distinct || f->agg_filter || f->n_agg_order > 0)
-      fail("0A000", "DISTINCT, FILTER and ORDER BY in aggregates are not supported yet",
-           f->location);
+    if (f->n_agg_order > 0)
+      fail("0A000", "ORDER BY in aggregates is not supported yet", f->location);
+    const bool distinct = f->agg_distinct;
+    if (distinct && name != "count" && name != "sum" && name != "avg" && name != "min"
+        && name != "max")
+      fail("0A000", "DISTINCT is supported in count, sum, avg, min and max only", f->location);
     cs::aggregate a;
     int32_t input = oid::int8;
-    // An argument: a column, else an expression computed per row.
-    auto column_arg = [&](const node* n) {
+    // Binds an argument over the table's columns.
+    auto raw_arg = [&](const node* n) {
       bool saved = agg_context;
       agg_context = false;
       bexpr c;
@@ -914,6 +939,31 @@ struct binder {
         throw;
       }
       agg_context = saved;
+      return c;
+    };
+    // FILTER (WHERE c): the argument is CASE WHEN c THEN x END, which is
+    // NULL (skipped by every aggregate) where c is not TRUE.
+    std::optional<bexpr> filter;
+    if (f->agg_filter) {
+      bexpr c = raw_arg(f->agg_filter);
+      if (c.type != oid::bool_ && !(c.k == bexpr::kind::constant && c.value.null))
+        fail("42804", std::string{"argument of FILTER must be type boolean, not type "}
+                        + type_name(c.type), f->location);
+      filter = std::move(c);
+    }
+    auto filtered = [&](bexpr x) {
+      if (!filter)
+        return x;
+      bexpr e;
+      e.k = bexpr::kind::func;
+      e.name = "case";
+      e.type = x.type == oid::unknown ? oid::text : x.type;
+      e.args = {*filter, std::move(x)};
+      return e;
+    };
+    // The argument as a column: a column, else an expression computed per
+    // row.
+    auto as_column = [&](bexpr c) {
       if (c.k != bexpr::kind::column) {
         bexpr ref;
         ref.k = bexpr::kind::column;
@@ -923,8 +973,12 @@ struct binder {
       }
       return c;
     };
-    if (name == "count" && f->agg_star) {
+    auto column_arg = [&](const node* n) { return as_column(filtered(raw_arg(n))); };
+    if (name == "count" && f->agg_star && !filter) {
       a.kind = cs::agg_kind::count_star;
+    } else if (name == "count" && f->agg_star) {
+      a.kind = cs::agg_kind::count; // count(*) FILTER: count(CASE WHEN c THEN 1 END)
+      a.column = as_column(filtered(constant(make_int(oid::int4, 1)))).index;
     } else {
       size_t want = (name == "first" || name == "last") ? 2 : 1;
       if (f->n_args != want)
@@ -945,14 +999,18 @@ struct binder {
       if ((a.kind == cs::agg_kind::min || a.kind == cs::agg_kind::max) && input == oid::bool_)
         fail("42883", "function " + name + "(boolean) does not exist", f->location);
     }
+    // min and max are the same over distinct values.
+    const bool counted_once = distinct && a.kind != cs::agg_kind::min && a.kind != cs::agg_kind::max;
     auto& aggs = plan->fragment.aggregates;
+    distinct_aggregates.resize(aggs.size(), false);
     int index = -1;
     for (size_t i = 0; i < aggs.size(); ++i)
       if (aggs[i].kind == a.kind && aggs[i].column == a.column
-          && aggs[i].time_column == a.time_column)
+          && aggs[i].time_column == a.time_column && distinct_aggregates[i] == counted_once)
         index = static_cast<int>(i);
     if (index < 0) {
       aggs.push_back(a);
+      distinct_aggregates.push_back(counted_once);
       index = static_cast<int>(aggs.size() - 1);
     }
     bexpr e;

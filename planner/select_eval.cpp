@@ -9,6 +9,7 @@
 #include <functional>
 #include <limits>
 #include <set>
+#include <unordered_map>
 
 #include "chunkstore/chunk.hpp"
 #include "chunkstore/time_bucket.hpp"
@@ -1023,6 +1024,61 @@ struct computed_result {
   std::vector<std::vector<int>> key_scales, agg_scales;
 };
 
+/// The keys of group `g` of `r` as bytes (equal keys, equal bytes).
+std::string group_key_bytes(const cs::partial_result& r, size_t g) {
+  std::string k;
+  for (size_t i = 0; i < r.keys.num_columns(); ++i) {
+    cs::value v = r.keys.at(g, i);
+    k += v.is_null ? 'N' : 'V';
+    if (v.is_null)
+      continue;
+    if (v.type == cs::column_type::float8) {
+      k.append(reinterpret_cast<const char*>(&v.f), sizeof v.f);
+    } else if (v.type == cs::column_type::text) {
+      auto n = static_cast<uint32_t>(v.s.size());
+      k.append(reinterpret_cast<const char*>(&n), sizeof n);
+      k += v.s;
+    } else {
+      k.append(reinterpret_cast<const char*>(&v.i), sizeof v.i);
+    }
+  }
+  return k;
+}
+
+/// Aggregate `a` of `f` over the distinct values of its argument in each
+/// group, into `out` (the result of `f` over `rows`): the rows grouped by
+/// the keys and the argument, then those groups aggregated by the keys.
+void aggregate_distinct(const cs::fragment& f, const cs::table_schema& schema,
+                        const cs::batch_view& rows, size_t a, cs::partial_result& out) {
+  const cs::aggregate& agg = f.aggregates[a];
+  cs::fragment pairs_of;
+  pairs_of.table = f.table;
+  pairs_of.keys = f.keys;
+  pairs_of.keys.push_back(cs::group_key{cs::group_key::kind::column, agg.column, {}});
+  cs::partial_result pairs = execute_over(pairs_of, schema, rows);
+  const size_t nk = f.keys.size();
+  cs::table_schema keyed;
+  for (const auto& k : pairs_of.keys)
+    keyed.columns.push_back(cs::column_def{"k", cs::key_type(schema, k), false});
+  cs::fragment per_group;
+  per_group.table = f.table;
+  for (size_t k = 0; k < nk; ++k)
+    per_group.keys.push_back(cs::group_key{cs::group_key::kind::column, static_cast<int>(k), {}});
+  per_group.aggregates.push_back(cs::aggregate{agg.kind, static_cast<int>(nk), -1});
+  cs::partial_result once = execute_over(per_group, keyed, pairs.keys.view());
+  std::unordered_map<std::string, size_t> group_of;
+  for (size_t g = 0; g < once.groups(); ++g)
+    group_of.emplace(group_key_bytes(once, g), g);
+  const bool text = a < out.texts.size() && !out.texts[a].empty() && !once.texts.empty()
+                    && !once.texts[0].empty();
+  for (size_t g = 0; g < out.groups(); ++g) {
+    auto it = group_of.find(group_key_bytes(out, g));
+    out.states[a][g] = it == group_of.end() ? cs::agg_state{} : once.states[0][it->second];
+    if (text && it != group_of.end())
+      out.texts[a][g] = once.texts[0][it->second];
+  }
+}
+
 /// A double as an integer of the same order (for first/last's ordering).
 int64_t ordered_bits(double x) {
   auto bits = std::bit_cast<int64_t>(x == 0 ? 0.0 : x);
@@ -1115,6 +1171,9 @@ computed_result aggregate_computed(const computed_columns& c, cs::partial_result
   computed_result out;
   out.r = execute_over(f, schema, all);
   out.r.stats = r.stats;
+  for (size_t a = 0; a < aggs; ++a)
+    if (a < c.distinct.size() && c.distinct[a])
+      aggregate_distinct(f, schema, all, a, out.r);
   auto scales_of = [&](int a) {
     std::vector<int> s;
     for (size_t g = 0; a >= 0 && g < out.r.groups(); ++g) {

@@ -327,7 +327,7 @@ bool rewrite_distinct_on(const PgQuery__SelectStmt* s, const cs::table_schema& s
 /// fetches the rows its filter selects -- only the columns the keys,
 /// aggregates and expressions read -- and plan.computed says the rest.
 void compute_on_access_node(select_plan& plan, const cs::table_schema& schema,
-                            std::vector<bexpr> computed) {
+                            std::vector<bexpr> computed, std::vector<bool> distinct) {
   const size_t width = schema.columns.size();
   std::vector<int> reads;
   for (const auto& k : plan.fragment.keys)
@@ -376,6 +376,8 @@ void compute_on_access_node(select_plan& plan, const cs::table_schema& schema,
     a.column = at(a.column);
     a.time_column = at(a.time_column);
   }
+  distinct.resize(stage->fragment.aggregates.size(), false);
+  stage->distinct = std::move(distinct);
   plan.fragment.keys.clear();
   plan.fragment.aggregates.clear();
   plan.computed = std::move(stage);
@@ -650,8 +652,11 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
         plan.fragment.projection = {0};
       }
     }
-    if (!b.computed.empty())
-      compute_on_access_node(plan, schema, std::move(b.computed));
+    if (!b.computed.empty()
+        || std::find(b.distinct_aggregates.begin(), b.distinct_aggregates.end(), true)
+             != b.distinct_aggregates.end())
+      compute_on_access_node(plan, schema, std::move(b.computed),
+                             std::move(b.distinct_aggregates));
     // Checked here, so that rows computed here meet the checks the
     // node's would.
     const auto& checked = plan.computed ? plan.computed->fragment : plan.fragment;

@@ -47,14 +47,18 @@ struct bexpr {
 };
 
 /// GROUP BY expressions and aggregate arguments that are neither columns
-/// nor time_bucket() of one (`GROUP BY v * 2`, `sum(a - b)`): the chunks
-/// do not compute them, so the plan's fragment only filters and fetches
-/// the columns they read, and the access node computes each one as an
-/// extra column of those rows, then groups and aggregates them.
+/// nor time_bucket() of one (`GROUP BY v * 2`, `sum(a - b)`, FILTER's
+/// CASE), and aggregates over distinct values: the chunks do not compute
+/// them, so the plan's fragment only filters and fetches the columns they
+/// read, and the access node computes each expression as an extra column
+/// of those rows, then groups and aggregates them.
 struct computed_columns {
   std::vector<bexpr> exprs;          ///< over the fetched columns
   chunkstore::table_schema schema;   ///< the fetched columns, then one per expression
   chunkstore::fragment fragment;     ///< keys and aggregates over `schema`
+  /// Per aggregate of `fragment`: over the distinct values of its argument
+  /// in each group.
+  std::vector<bool> distinct;
 };
 
 /// A SELECT over one table, split into the fragment that runs next to the
