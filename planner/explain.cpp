@@ -157,7 +157,12 @@ std::vector<std::string> explain_lines(const select_plan& plan, const cs::table_
       cols += (i > 0 ? ", " : "") + schema.columns[static_cast<size_t>(f.projection[i])].name;
     out.push_back("  Output (pushed down): " + cols);
   };
-  if (plan.computed) {
+  if (plan.computed && plan.computed->pregrouped) {
+    grouping(f, schema, "(pushed down)", "Partial Aggregates (per chunk, merged on the node)", {});
+    const auto& c = *plan.computed;
+    grouping(c.fragment, c.schema, "(on the node, over those groups)", "Aggregates (on the node)",
+             {});
+  } else if (plan.computed) {
     fetched();
     std::string exprs;
     const auto& c = *plan.computed;

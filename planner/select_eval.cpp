@@ -1088,6 +1088,8 @@ int64_t ordered_bits(double x) {
 /// The computed columns of `c` over the fetched rows `r`, then its keys
 /// and aggregates over those rows.
 computed_result aggregate_computed(const computed_columns& c, cs::partial_result r) {
+  if (c.pregrouped)
+    r.rows = std::move(r.keys); // the distinct (keys, argument) pairs
   const size_t fetched = c.schema.columns.size() - c.exprs.size();
   const size_t n = r.rows.rows();
   std::vector<int32_t> types;

@@ -326,8 +326,47 @@ bool rewrite_distinct_on(const PgQuery__SelectStmt* s, const cs::table_schema& s
 /// column `schema.columns.size() + i` is expression i): the fragment then
 /// fetches the rows its filter selects -- only the columns the keys,
 /// aggregates and expressions read -- and plan.computed says the rest.
+/// count(DISTINCT x) and kin when they are the only aggregates, all over
+/// the same column, with no computed expressions: the chunks group by the
+/// keys and x (the distinct pairs, far fewer than the rows), and the
+/// access node aggregates those pairs by the keys.
+bool pregroup_distinct(select_plan& plan, const cs::table_schema& schema,
+                       const std::vector<bexpr>& computed, const std::vector<bool>& distinct) {
+  const auto& aggs = plan.fragment.aggregates;
+  if (!computed.empty() || aggs.empty() || distinct.size() != aggs.size())
+    return false;
+  for (size_t a = 0; a < aggs.size(); ++a)
+    if (!distinct[a] || aggs[a].column != aggs[0].column || aggs[a].time_column >= 0)
+      return false;
+  auto stage = std::make_shared<computed_columns>();
+  stage->pregrouped = true;
+  const int x = aggs[0].column;
+  const size_t nk = plan.fragment.keys.size();
+  for (size_t k = 0; k < nk; ++k) {
+    const auto& key = plan.fragment.keys[k];
+    cs::column_def d = schema.columns[static_cast<size_t>(key.column)];
+    d.type = cs::key_type(schema, key);
+    if (key.k == cs::group_key::kind::time_bucket)
+      d.name = "time_bucket(" + d.name + ")";
+    stage->schema.columns.push_back(std::move(d));
+    stage->fragment.keys.push_back(
+      cs::group_key{cs::group_key::kind::column, static_cast<int>(k), {}});
+  }
+  stage->schema.columns.push_back(schema.columns[static_cast<size_t>(x)]);
+  for (const auto& a : aggs)
+    stage->fragment.aggregates.push_back(cs::aggregate{a.kind, static_cast<int>(nk), -1});
+  stage->fragment.table = plan.fragment.table;
+  stage->distinct.assign(aggs.size(), false); // the pairs are distinct already
+  plan.fragment.keys.push_back(cs::group_key{cs::group_key::kind::column, x, {}});
+  plan.fragment.aggregates.clear();
+  plan.computed = std::move(stage);
+  return true;
+}
+
 void compute_on_access_node(select_plan& plan, const cs::table_schema& schema,
                             std::vector<bexpr> computed, std::vector<bool> distinct) {
+  if (pregroup_distinct(plan, schema, computed, distinct))
+    return;
   const size_t width = schema.columns.size();
   std::vector<int> reads;
   for (const auto& k : plan.fragment.keys)

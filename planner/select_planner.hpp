@@ -59,6 +59,10 @@ struct computed_columns {
   /// Per aggregate of `fragment`: over the distinct values of its argument
   /// in each group.
   std::vector<bool> distinct;
+  /// The plan's fragment groups instead of fetching rows (its keys, then
+  /// the argument of the DISTINCT aggregates): `schema` is its key columns,
+  /// and the groups are the rows aggregated here.
+  bool pregrouped = false;
 };
 
 /// A SELECT over one table, split into the fragment that runs next to the
