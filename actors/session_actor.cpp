@@ -257,13 +257,20 @@ std::vector<buffer> copy_batches(const std::string& table, const chunkstore::col
 }
 
 /// CopyData, CopyDone and CopyFail of a COPY ... FROM STDIN.
+/// CopyData: its rows parsed into the COPY's batch (an error is kept for
+/// CopyDone).
+void copy_data(self_ptr self, std::string_view data) {
+  auto& st = self->state;
+  if (!st.copy_error)
+    if (auto e = st.copy->feed(data))
+      st.copy_error = planner::statement_error{e->error, 0};
+}
+
 void handle_copy(self_ptr self, char type, const std::vector<char>& body) {
   auto& st = self->state;
   switch (type) {
     case 'd':
-      if (!st.copy_error)
-        if (auto e = st.copy->feed(std::string_view{body.data(), body.size()}))
-          st.copy_error = planner::statement_error{e->error, 0};
+      copy_data(self, std::string_view{body.data(), body.size()});
       return;
     case 'c': {
       if (!st.copy_error)
@@ -894,6 +901,12 @@ void on_bytes(self_ptr self) {
     }
     if (avail < static_cast<size_t>(len) + 1)
       break;
+    if (p[0] == 'd' && st.copy) {
+      // CopyData, the bulk of a COPY: parsed where it lies, not copied.
+      pos += static_cast<size_t>(len) + 1;
+      copy_data(self, std::string_view{p + 5, static_cast<size_t>(len) - 4});
+      continue;
+    }
     std::vector<char> body(p + 5, p + 1 + len);
     pos += static_cast<size_t>(len) + 1;
     handle_message(self, p[0], std::move(body));

@@ -157,10 +157,22 @@ std::optional<positioned_error> copy_parser::row(const std::vector<std::string>&
 std::optional<positioned_error> copy_parser::feed(std::string_view data) {
   if (ended_)
     return std::nullopt;
-  pending_.append(data);
-  if (opts_.fmt == copy_options::format::binary)
-    return binary_tuples();
-  return text_lines(false);
+  // Parsed where it lies; only a part row left at the end is kept.
+  if (pending_.empty()) {
+    in_ = data;
+  } else {
+    pending_.append(data);
+    in_ = pending_;
+  }
+  size_t used = 0;
+  auto e = opts_.fmt == copy_options::format::binary ? binary_tuples(used)
+                                                     : text_lines(false, used);
+  if (in_.data() == pending_.data())
+    pending_.erase(0, used);
+  else
+    pending_.assign(in_.substr(used));
+  in_ = {};
+  return e;
 }
 
 std::optional<positioned_error> copy_parser::finish() {
@@ -173,12 +185,17 @@ std::optional<positioned_error> copy_parser::finish() {
   }
   if (!pending_.empty()) {
     pending_.push_back('\n');
-    return text_lines(true);
+    in_ = pending_;
+    size_t used = 0;
+    auto e = text_lines(true, used);
+    pending_.erase(0, used);
+    in_ = {};
+    return e;
   }
   return std::nullopt;
 }
 
-std::optional<positioned_error> copy_parser::text_lines(bool /*at_end*/) {
+std::optional<positioned_error> copy_parser::text_lines(bool /*at_end*/, size_t& used) {
   const bool csv = opts_.fmt == copy_options::format::csv;
   const size_t nf = fields_.size();
   size_t pos = 0;
@@ -187,11 +204,11 @@ std::optional<positioned_error> copy_parser::text_lines(bool /*at_end*/) {
     size_t end = std::string::npos;
     if (csv) {
       bool in_quotes = false;
-      for (size_t i = pos; i < pending_.size(); ++i) {
-        char ch = pending_[i];
+      for (size_t i = pos; i < in_.size(); ++i) {
+        char ch = in_[i];
         if (in_quotes) {
-          if (ch == opts_.escape && opts_.escape != opts_.quote && i + 1 < pending_.size()
-              && (pending_[i + 1] == opts_.quote || pending_[i + 1] == opts_.escape))
+          if (ch == opts_.escape && opts_.escape != opts_.quote && i + 1 < in_.size()
+              && (in_[i + 1] == opts_.quote || in_[i + 1] == opts_.escape))
             ++i;
           else if (ch == opts_.quote)
             in_quotes = false;
@@ -203,11 +220,11 @@ std::optional<positioned_error> copy_parser::text_lines(bool /*at_end*/) {
         }
       }
     } else {
-      end = pending_.find('\n', pos);
+      end = in_.find('\n', pos);
     }
     if (end == std::string::npos)
       break;
-    std::string_view line{pending_.data() + pos, end - pos};
+    std::string_view line{in_.data() + pos, end - pos};
     pos = end + 1;
     ++line_;
     if (!line.empty() && line.back() == '\r')
@@ -291,21 +308,21 @@ std::optional<positioned_error> copy_parser::text_lines(bool /*at_end*/) {
     if (auto e = row(cells_, nulls_))
       return e;
   }
-  pending_.erase(0, pos);
+  used = pos;
   return std::nullopt;
 }
 
-std::optional<positioned_error> copy_parser::binary_tuples() {
+std::optional<positioned_error> copy_parser::binary_tuples(size_t& used) {
   size_t pos = 0;
   if (!binary_header_) {
-    if (pending_.size() < 19)
+    if (in_.size() < 19)
       return std::nullopt;
-    if (std::memcmp(pending_.data(), binary_signature, 11) != 0)
+    if (std::memcmp(in_.data(), binary_signature, 11) != 0)
       return bad("22P04", "COPY file signature not recognized");
-    int32_t ext = be32(pending_.data() + 15);
+    int32_t ext = be32(in_.data() + 15);
     if (ext < 0)
       return bad("22P04", "invalid COPY file header (missing length)");
-    if (pending_.size() < 19 + static_cast<size_t>(ext))
+    if (in_.size() < 19 + static_cast<size_t>(ext))
       return std::nullopt;
     pos = 19 + static_cast<size_t>(ext);
     binary_header_ = true;
@@ -313,9 +330,9 @@ std::optional<positioned_error> copy_parser::binary_tuples() {
   const size_t nf = fields_.size();
   std::vector<std::pair<int32_t, size_t>> spans(nf);
   while (!ended_) {
-    if (pending_.size() - pos < 2)
+    if (in_.size() - pos < 2)
       break;
-    int16_t count = be16(pending_.data() + pos);
+    int16_t count = be16(in_.data() + pos);
     if (count == -1) {
       ended_ = true;
       pos += 2;
@@ -328,17 +345,17 @@ std::optional<positioned_error> copy_parser::binary_tuples() {
     size_t p = pos + 2;
     bool complete = true;
     for (size_t f = 0; f < nf; ++f) {
-      if (pending_.size() - p < 4) {
+      if (in_.size() - p < 4) {
         complete = false;
         break;
       }
-      int32_t len = be32(pending_.data() + p);
+      int32_t len = be32(in_.data() + p);
       p += 4;
       if (len < -1)
         return bad("22P04", "invalid field size");
       spans[f] = {len, p};
       if (len > 0) {
-        if (pending_.size() - p < static_cast<size_t>(len)) {
+        if (in_.size() - p < static_cast<size_t>(len)) {
           complete = false;
           break;
         }
@@ -359,7 +376,7 @@ std::optional<positioned_error> copy_parser::binary_tuples() {
         continue;
       }
       auto [len, at] = spans[static_cast<size_t>(f)];
-      const char* d = pending_.data() + at;
+      const char* d = in_.data() + at;
       auto size_is = [&](int32_t want) { return len == want; };
       switch (col.type) {
         case cs::column_type::timestamptz:
@@ -419,7 +436,7 @@ std::optional<positioned_error> copy_parser::binary_tuples() {
     batch_.finish_row();
     pos = p;
   }
-  pending_.erase(0, pos);
+  used = pos;
   return std::nullopt;
 }
 

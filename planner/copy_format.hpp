@@ -43,8 +43,9 @@ public:
   size_t rows() const noexcept { return batch_.rows(); }
 
 private:
-  std::optional<positioned_error> text_lines(bool at_end);
-  std::optional<positioned_error> binary_tuples();
+  // Parse rows from `in_`; `used` gets the bytes of the whole rows read.
+  std::optional<positioned_error> text_lines(bool at_end, size_t& used);
+  std::optional<positioned_error> binary_tuples(size_t& used);
   std::optional<positioned_error> row(const std::vector<std::string>& cells,
                                       const std::vector<bool>& nulls);
   positioned_error bad(std::string sqlstate, std::string message) const;
@@ -55,7 +56,8 @@ private:
   copy_options opts_;
   std::string table_;
   chunkstore::column_batch batch_;
-  std::string pending_;
+  std::string pending_;  ///< a part row from the last feed()
+  std::string_view in_;  ///< what is being parsed: the new data, or pending_ with it
   size_t line_ = 0;
   bool header_skipped_ = false;
   bool ended_ = false;   ///< `\.` seen, or the binary trailer
