@@ -4,6 +4,7 @@
 #include <pg_query/pg_query.pb-c.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -117,20 +118,32 @@ void put_be(std::string& out, uint64_t x, size_t n) {
 
 } // namespace
 
-std::variant<prepared_shape, positioned_error> inspect_statement(std::string_view sql) {
+namespace {
+
+/// What a statement's text says, found once per text: its shape (or its
+/// parse error) and where its parameters are.
+struct text_facts {
+  std::variant<prepared_shape, positioned_error> shape;
+  std::vector<std::pair<int32_t, int32_t>> params; ///< ($n, location)
+};
+
+text_facts learn_facts(std::string_view sql) {
+  text_facts facts;
   auto p = parse(sql);
-  if (auto* e = std::get_if<positioned_error>(&p))
-    return *e;
+  if (auto* e = std::get_if<positioned_error>(&p)) {
+    facts.shape = *e;
+    return facts;
+  }
   const auto& tree = std::get<std::unique_ptr<parsed>>(p)->tree;
   prepared_shape shape;
   if (tree->n_stmts == 0) {
     shape.empty = true;
-    return shape;
+    facts.shape = shape;
+    return facts;
   }
   const node* st = tree->stmts[0]->stmt;
-  std::vector<std::pair<int32_t, int32_t>> params;
-  find_params(&st->base, params);
-  for (const auto& [n, _] : params)
+  find_params(&st->base, facts.params);
+  for (const auto& [n, _] : facts.params)
     shape.params = std::max(shape.params, n);
   if (st->node_case == PG_QUERY__NODE__NODE_SELECT_STMT) {
     shape.returns_rows = true;
@@ -150,19 +163,42 @@ std::variant<prepared_shape, positioned_error> inspect_statement(std::string_vie
   } else if (st->node_case == PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT) {
     shape.fixed_columns = {{{st->variable_show_stmt->name, 25}}};
   }
-  return shape;
+  facts.shape = shape;
+  return facts;
+}
+
+/// The facts of `sql`: parsed the first time this thread sees the text (a
+/// driver sends the same statements again and again: Parse and Bind of
+/// each execution would otherwise parse it twice more).
+const text_facts& facts_of(std::string_view sql) {
+  constexpr size_t max_texts = 512;
+  constexpr size_t max_text = 16 * 1024;
+  thread_local std::unordered_map<std::string, text_facts> known;
+  thread_local text_facts scratch;
+  if (auto it = known.find(std::string{sql}); it != known.end())
+    return it->second;
+  if (sql.size() > max_text) {
+    scratch = learn_facts(sql);
+    return scratch;
+  }
+  if (known.size() >= max_texts)
+    known.clear();
+  return known.emplace(std::string{sql}, learn_facts(sql)).first->second;
+}
+
+} // namespace
+
+std::variant<prepared_shape, positioned_error> inspect_statement(std::string_view sql) {
+  return facts_of(sql).shape;
 }
 
 std::variant<std::string, positioned_error>
 bind_parameters(std::string_view sql, const std::vector<std::optional<std::string>>& values,
                 const std::vector<int32_t>& types) {
-  auto p = parse(sql);
-  if (auto* e = std::get_if<positioned_error>(&p))
+  const text_facts& facts = facts_of(sql);
+  if (auto* e = std::get_if<positioned_error>(&facts.shape))
     return *e;
-  const auto& tree = std::get<std::unique_ptr<parsed>>(p)->tree;
-  std::vector<std::pair<int32_t, int32_t>> params;
-  for (size_t i = 0; i < tree->n_stmts; ++i)
-    find_params(&tree->stmts[i]->stmt->base, params);
+  auto params = facts.params;
   // Replace from the end so earlier locations stay valid.
   std::sort(params.begin(), params.end(),
             [](const auto& a, const auto& b) { return a.second > b.second; });
