@@ -33,6 +33,13 @@ inline bool is_aggregate_name(const std::string& n) {
          || n == "last";
 }
 
+/// Functions PostgreSQL has only as window functions.
+inline bool is_window_only(const std::string& n) {
+  return n == "row_number" || n == "rank" || n == "dense_rank" || n == "lag" || n == "lead"
+         || n == "first_value" || n == "last_value" || n == "ntile" || n == "nth_value"
+         || n == "percent_rank" || n == "cume_dist";
+}
+
 /// PostgreSQL's aggregates that hypertide does not have (0A000, not
 /// "function does not exist").
 inline bool is_unsupported_aggregate(const std::string& n) {
@@ -42,7 +49,7 @@ inline bool is_unsupported_aggregate(const std::string& n) {
     "jsonb_agg", "json_object_agg", "jsonb_object_agg", "xmlagg", "corr", "covar_pop",
     "covar_samp", "regr_avgx", "regr_avgy", "regr_count", "regr_intercept", "regr_r2",
     "regr_slope", "regr_sxx", "regr_sxy", "regr_syy", "percentile_cont", "percentile_disc",
-    "mode", "rank", "dense_rank", "percent_rank", "cume_dist", "range_agg"};
+    "mode", "range_agg"};
   return std::find(std::begin(names), std::end(names), n) != std::end(names);
 }
 
@@ -89,6 +96,98 @@ struct binder {
   /// Per aggregate of the fragment: over distinct values (count(DISTINCT
   /// x), sum(DISTINCT x)): computed on the access node.
   std::vector<bool> distinct_aggregates{};
+  /// True while binding the select list and ORDER BY: where window
+  /// functions may stand.
+  bool window_context = false;
+
+  /// A window function call: bound in the current context (its arguments
+  /// over group keys and aggregates in an aggregate query), registered in
+  /// the plan.
+  bexpr bind_window(const std::string& name, const PgQuery__FuncCall* f) {
+    if (!window_context)
+      fail("42P20", "window functions are not allowed here", f->location);
+    const auto* w = f->over;
+    if (has(w->name) || has(w->refname))
+      fail("0A000", "named windows (OVER w) are not supported yet", w->location);
+    if ((w->frame_options & 1) != 0) // FRAMEOPTION_NONDEFAULT: a frame clause
+      fail("0A000", "window frame clauses are not supported yet", w->location);
+    if (f->agg_distinct || f->agg_filter || f->n_agg_order > 0)
+      fail("0A000", "DISTINCT, FILTER and ORDER BY in window functions are not supported yet",
+           f->location);
+    window_call c;
+    c.name = name;
+    c.star = f->agg_star;
+    window_context = false; // window calls do not nest
+    struct restore {
+      bool& flag;
+      ~restore() { flag = true; }
+    } back{window_context};
+    for (size_t i = 0; i < f->n_args; ++i)
+      c.args.push_back(fold(bind(f->args[i])));
+    for (size_t i = 0; i < w->n_partition_clause; ++i)
+      c.partition.push_back(fold(bind(w->partition_clause[i])));
+    for (size_t i = 0; i < w->n_order_clause; ++i) {
+      const auto* sb = w->order_clause[i]->sort_by;
+      if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING)
+        fail("0A000", "ORDER BY USING is not supported", f->location);
+      window_call::order_key k;
+      k.e = fold(bind(sb->node));
+      k.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+      k.nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST
+                      || (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST
+                          && k.descending);
+      c.order.push_back(std::move(k));
+    }
+    const size_t n = c.args.size();
+    auto arity = [&](size_t lo, size_t hi) {
+      if (c.star || n < lo || n > hi)
+        fail("42883", "function " + name + "() with " + std::to_string(n) + " argument"
+                        + (n == 1 ? "" : "s") + " does not exist", f->location);
+    };
+    auto arg_type = [&] { return c.args[0].type == oid::unknown ? oid::text : c.args[0].type; };
+    if (name == "row_number" || name == "rank" || name == "dense_rank") {
+      arity(0, 0);
+      c.type = oid::int8;
+    } else if (name == "lag" || name == "lead") {
+      arity(1, 3);
+      c.type = arg_type();
+      if (n > 1 && (c.args[1].k != bexpr::kind::constant || !is_int(c.args[1].type)))
+        fail("0A000", name + "() with an offset that is not an integer constant is not supported yet",
+             f->location);
+      if (n > 2 && c.args[2].k == bexpr::kind::constant)
+        c.args[2] = constant(c.args[2].value.null ? null_of(c.type)
+                                                  : cast_datum(c.args[2].value, c.type, f->location));
+      else if (n > 2 && c.args[2].type != c.type)
+        fail("42804", std::string{"the default of "} + name + "() must have the type of its value ("
+                        + type_name(c.type) + ")", f->location);
+    } else if (name == "first_value" || name == "last_value") {
+      arity(1, 1);
+      c.type = arg_type();
+    } else if (name == "count") {
+      if (!c.star)
+        arity(1, 1);
+      c.type = oid::int8;
+    } else if (name == "sum" || name == "avg" || name == "min" || name == "max") {
+      arity(1, 1);
+      int32_t in = arg_type();
+      bool number = is_number(in);
+      if ((name == "sum" || name == "avg") && !number)
+        fail("42883", "function " + name + "(" + type_name(in) + ") does not exist", f->location);
+      if ((name == "min" || name == "max") && in == oid::bool_)
+        fail("42883", "function " + name + "(boolean) does not exist", f->location);
+      c.type = name == "sum"   ? (is_float(in) ? in : in == oid::int4 || in == oid::int2 ? oid::int8 : oid::numeric)
+               : name == "avg" ? (is_float(in) ? oid::float8 : oid::numeric)
+                               : in;
+    } else {
+      fail("0A000", "window function " + name + "() is not supported yet", f->location);
+    }
+    plan->windows.push_back(std::move(c));
+    bexpr e;
+    e.k = bexpr::kind::window;
+    e.index = static_cast<int>(plan->windows.size() - 1);
+    e.type = plan->windows.back().type;
+    return e;
+  }
 
   /// The fragment's column for `e`, an expression over the table's columns
   /// that is not one of them: a computed column, one per distinct
@@ -264,21 +363,25 @@ struct binder {
   /// group keys and aggregates (agg_context == true).
   bexpr bind(const node* n) {
     if (agg_context) {
-      // A GROUP BY expression is a key wherever it appears.
+      // A GROUP BY expression is a key wherever it appears (a window call
+      // is not one).
       if (n->node_case != PG_QUERY__NODE__NODE_FUNC_CALL
-          || !is_aggregate_name(last_name(n->func_call->n_funcname, n->func_call->funcname))) {
+          || (!is_aggregate_name(last_name(n->func_call->n_funcname, n->func_call->funcname))
+              && n->func_call->over == nullptr)) {
         const bool ref_or_call = n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF
                                  || n->node_case == PG_QUERY__NODE__NODE_FUNC_CALL;
         if (ref_or_call
             || (n->node_case != PG_QUERY__NODE__NODE_A_CONST && expression_keys())) {
-          bool saved = agg_context;
+          bool saved = agg_context, saved_window = window_context;
           agg_context = false;
+          window_context = false; // a window call is never a key
           bexpr raw;
           bool bound = true;
           try {
             raw = fold(bind(n));
           } catch (const bind_failure& f) {
             agg_context = saved;
+            window_context = saved_window;
             bound = false;
             // (v + 1) * count(*): not a key itself, its parts may be (bound
             // below). round(avg(x), 2): a function of aggregates, not a key
@@ -291,6 +394,7 @@ struct binder {
               return bind_func(n->func_call);
           }
           agg_context = saved;
+          window_context = saved_window;
           for (size_t k = 0; bound && k < key_exprs.size(); ++k)
             if (same(raw, key_exprs[k])) {
               bexpr e;
@@ -625,7 +729,9 @@ struct binder {
   bexpr bind_func(const PgQuery__FuncCall* f) {
     std::string name = last_name(f->n_funcname, f->funcname);
     if (f->over)
-      fail("0A000", "window functions are not supported yet", f->location);
+      return bind_window(name, f);
+    if (is_window_only(name))
+      fail("42809", "window function " + name + " requires an OVER clause", f->location);
     if (is_aggregate_name(name)) {
       if (!agg_context)
         fail("42803", "aggregate functions are not allowed here", f->location);

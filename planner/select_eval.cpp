@@ -606,6 +606,8 @@ datum eval(const bexpr& e, const std::vector<datum>& slots) {
         return d;
       return narrowed(d, e.type, -1);
     }
+    case bexpr::kind::window: // finish_select turns these into slots first
+      fail("XX000", "a window function's value was read before it was computed");
     case bexpr::kind::and_:
     case bexpr::kind::or_: {
       bool is_and = e.k == bexpr::kind::and_;
@@ -689,7 +691,8 @@ bool is_volatile(const bexpr& e) {
 }
 
 bool has_columns(const bexpr& e) {
-  if (e.k == bexpr::kind::column || e.k == bexpr::kind::key || e.k == bexpr::kind::agg)
+  if (e.k == bexpr::kind::column || e.k == bexpr::kind::key || e.k == bexpr::kind::agg
+      || e.k == bexpr::kind::window)
     return true;
   return std::any_of(e.args.begin(), e.args.end(), has_columns);
 }
@@ -821,6 +824,7 @@ std::string describe(const bexpr& e, const cs::table_schema& schema) {
       return "(" + arg(0) + " IN (" + (e.in_sorted ? std::to_string(e.in_sorted->size()) + " values" : list(1)) + "))";
     case bexpr::kind::key:
     case bexpr::kind::agg:
+    case bexpr::kind::window:
       break;
   }
   return "?";
@@ -1198,6 +1202,201 @@ computed_result aggregate_computed(const computed_columns& c, cs::partial_result
 
 } // namespace
 
+namespace {
+
+/// -1, 0, 1 ordering two values of a sort key (NULLs where `nulls_first`
+/// puts them).
+int sort_compare(const datum& x, const datum& y, bool descending, bool nulls_first) {
+  if (x.null || y.null) {
+    if (x.null && y.null)
+      return 0;
+    return x.null == nulls_first ? -1 : 1;
+  }
+  int c = compare(x, y);
+  return descending ? -c : c;
+}
+
+/// The running sum, count, min and max of a window aggregate's frame.
+struct window_accumulator {
+  int64_t count = 0;
+  __int128 isum = 0;
+  double fsum = 0;
+  int scale = -1;
+  std::optional<datum> best; ///< min or max
+
+  void add(const window_call& w, const datum& v) {
+    if (w.star) {
+      ++count;
+      return;
+    }
+    if (v.null)
+      return;
+    ++count;
+    if (w.name == "min" || w.name == "max") {
+      int c = best ? compare(v, *best) : 0;
+      if (!best || (w.name == "min" ? c < 0 : c > 0))
+        best = v;
+    } else if (is_int(v.type)) {
+      isum += v.i;
+      fsum += static_cast<double>(v.i);
+    } else {
+      fsum += v.f;
+      scale = std::max(scale, numeric_scale(v));
+    }
+  }
+
+  datum value(const window_call& w, int32_t input) const {
+    if (w.name == "count")
+      return make_int(oid::int8, count);
+    if (count == 0)
+      return null_of(w.type);
+    if (w.name == "min" || w.name == "max") {
+      datum d = *best;
+      d.type = w.type;
+      return d;
+    }
+    if (is_int(input)) {
+      if (w.name == "avg") {
+        datum d = numeric_at_scale(static_cast<double>(isum) / static_cast<double>(count), 0);
+        d.s = format_numeric_avg(isum, count);
+        return d;
+      }
+      if (w.type == oid::int8) {
+        if (isum > INT64_MAX || isum < INT64_MIN)
+          fail("22003", "bigint out of range");
+        return make_int(oid::int8, static_cast<int64_t>(isum));
+      }
+      datum d = numeric_at_scale(static_cast<double>(isum), 0);
+      d.s = format_int128(isum);
+      return d;
+    }
+    double x = w.name == "avg" ? fsum / static_cast<double>(count) : fsum;
+    if (w.type == oid::numeric)
+      return w.name == "sum" && scale >= 0 ? numeric_at_scale(x, scale)
+                                           : numeric_at_scale(x, 16); // PostgreSQL: 16 digits or more
+    datum d = make_float(x);
+    d.type = w.type;
+    return w.type == oid::float4 ? narrowed(d, w.type, -1) : d;
+  }
+};
+
+/// The rows in a window's order: by partition, then by its ORDER BY.
+struct window_order {
+  std::vector<std::vector<datum>> part, ord; ///< per row
+  std::vector<size_t> idx;                   ///< rows, sorted
+};
+
+/// True when two window calls partition and order their rows alike (one
+/// sort serves both).
+bool same_window(const window_call& a, const window_call& b) {
+  if (a.partition.size() != b.partition.size() || a.order.size() != b.order.size())
+    return false;
+  for (size_t i = 0; i < a.partition.size(); ++i)
+    if (!same(a.partition[i], b.partition[i]))
+      return false;
+  for (size_t i = 0; i < a.order.size(); ++i)
+    if (!same(a.order[i].e, b.order[i].e) || a.order[i].descending != b.order[i].descending
+        || a.order[i].nulls_first != b.order[i].nulls_first)
+      return false;
+  return true;
+}
+
+/// The values of window function `w` for `rows`, in their order; `sorted`
+/// is the rows' window order, computed here when empty.
+std::vector<datum> window_values(const window_call& w, const std::vector<std::vector<datum>>& rows,
+                                 window_order& sorted) {
+  const size_t n = rows.size();
+  auto& part = sorted.part;
+  auto& ord = sorted.ord;
+  const bool fresh = sorted.idx.size() != n || n == 0;
+  if (fresh) {
+    part.assign(n, {});
+    ord.assign(n, {});
+    for (size_t i = 0; i < n; ++i) {
+      for (const auto& p : w.partition)
+        part[i].push_back(eval(p, rows[i]));
+      for (const auto& o : w.order)
+        ord[i].push_back(eval(o.e, rows[i]));
+    }
+  }
+  auto part_cmp = [&](size_t a, size_t b) {
+    for (size_t k = 0; k < w.partition.size(); ++k)
+      if (int c = sort_compare(part[a][k], part[b][k], false, false))
+        return c;
+    return 0;
+  };
+  auto ord_cmp = [&](size_t a, size_t b) {
+    for (size_t k = 0; k < w.order.size(); ++k)
+      if (int c = sort_compare(ord[a][k], ord[b][k], w.order[k].descending, w.order[k].nulls_first))
+        return c;
+    return 0;
+  };
+  auto& idx = sorted.idx;
+  if (fresh) {
+    idx.resize(n);
+    for (size_t i = 0; i < n; ++i)
+      idx[i] = i;
+    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+      int c = part_cmp(a, b);
+      return c != 0 ? c < 0 : ord_cmp(a, b) < 0;
+    });
+  }
+  const int32_t input = w.args.empty() ? oid::int8 : w.args[0].type;
+  auto arg_at = [&](size_t j) { return eval(w.args[0], rows[idx[j]]); };
+  std::vector<datum> out(n);
+  for (size_t ps = 0; ps < n;) {
+    size_t pe = ps + 1;
+    while (pe < n && part_cmp(idx[ps], idx[pe]) == 0)
+      ++pe;
+    window_accumulator acc;
+    int64_t dense = 0;
+    for (size_t gs = ps; gs < pe;) {
+      size_t ge = gs + 1; // the current row's peers: equal in every ORDER BY key
+      while (ge < pe && ord_cmp(idx[gs], idx[ge]) == 0)
+        ++ge;
+      ++dense;
+      const bool aggregate = w.name == "count" || w.name == "sum" || w.name == "avg"
+                             || w.name == "min" || w.name == "max";
+      if (aggregate)
+        for (size_t j = gs; j < ge; ++j)
+          acc.add(w, w.star ? datum{} : arg_at(j));
+      for (size_t j = gs; j < ge; ++j) {
+        datum& d = out[idx[j]];
+        if (w.name == "row_number") {
+          d = make_int(oid::int8, static_cast<int64_t>(j - ps + 1));
+        } else if (w.name == "rank") {
+          d = make_int(oid::int8, static_cast<int64_t>(gs - ps + 1));
+        } else if (w.name == "dense_rank") {
+          d = make_int(oid::int8, dense);
+        } else if (w.name == "lag" || w.name == "lead") {
+          int64_t off = w.args.size() > 1 ? w.args[1].value.i : 1;
+          if (w.args.size() > 1 && w.args[1].value.null) {
+            d = null_of(w.type);
+            continue;
+          }
+          int64_t at = static_cast<int64_t>(j) + (w.name == "lag" ? -off : off);
+          if (at >= static_cast<int64_t>(ps) && at < static_cast<int64_t>(pe))
+            d = arg_at(static_cast<size_t>(at));
+          else
+            d = w.args.size() > 2 ? eval(w.args[2], rows[idx[j]]) : null_of(w.type);
+          d.type = d.null ? w.type : d.type;
+        } else if (w.name == "first_value") {
+          d = arg_at(ps);
+        } else if (w.name == "last_value") {
+          d = arg_at(ge - 1); // the frame ends at the current row's last peer
+        } else {
+          d = acc.value(w, input);
+        }
+      }
+      gs = ge;
+    }
+    ps = pe;
+  }
+  return out;
+}
+
+} // namespace
+
 std::variant<statement_result, positioned_error>
 finish_select(const select_plan& plan, cs::partial_result r) {
   if (auto fast = finish_plain_rows(plan, r))
@@ -1252,29 +1451,76 @@ finish_select(const select_plan& plan, cs::partial_result r) {
       go(c);
       return c;
     };
-    std::vector<bexpr> outputs;
-    for (const auto& o : plan.outputs)
-      outputs.push_back(shift(o));
     std::optional<bexpr> having;
     if (plan.having)
       having = shift(*plan.having);
+    if (having) {
+      std::vector<std::vector<datum>> kept;
+      for (auto& slots : rows) {
+        datum h = eval(*having, slots);
+        if (!h.null && h.i != 0)
+          kept.push_back(std::move(slots));
+      }
+      rows = std::move(kept);
+    }
+    // Window functions over the rows HAVING kept: each row gets their values
+    // as slots after its own, and window refs read those slots.
+    const size_t width = plan.aggregate ? fragment.keys.size() + r.states.size()
+                                        : r.rows.num_columns();
+    if (!plan.windows.empty()) {
+      std::vector<std::vector<datum>> values;
+      std::vector<std::shared_ptr<window_order>> orders(plan.windows.size());
+      for (size_t i = 0; i < plan.windows.size(); ++i) {
+        const auto& w = plan.windows[i];
+        window_call shifted = w;
+        for (auto& a : shifted.args)
+          a = shift(a);
+        for (auto& p : shifted.partition)
+          p = shift(p);
+        for (auto& o : shifted.order)
+          o.e = shift(o.e);
+        // Windows partitioned and ordered alike share one sort.
+        size_t like = i;
+        for (size_t j = 0; j < i && like == i; ++j)
+          if (same_window(plan.windows[j], w))
+            like = j;
+        orders[i] = like != i ? orders[like] : std::make_shared<window_order>();
+        values.push_back(window_values(shifted, rows, *orders[i]));
+      }
+      for (size_t i = 0; i < rows.size(); ++i)
+        for (const auto& v : values)
+          rows[i].push_back(v[i]);
+    }
+    auto with_windows = [&](const bexpr& e) {
+      bexpr c = shift(e);
+      std::function<void(bexpr&)> go = [&](bexpr& x) {
+        if (x.k == bexpr::kind::window) {
+          x.k = bexpr::kind::key;
+          x.index += static_cast<int>(width);
+        }
+        for (auto& a : x.args)
+          go(a);
+      };
+      go(c);
+      return c;
+    };
+    std::vector<bexpr> outputs;
+    for (const auto& o : plan.outputs)
+      outputs.push_back(with_windows(o));
     std::vector<bexpr> sort_exprs;
     for (const auto& k : plan.order)
-      sort_exprs.push_back(shift(k.e));
+      sort_exprs.push_back(with_windows(k.e));
 
     struct out_row {
       std::vector<datum> cells;
       std::vector<datum> sort;
       std::vector<datum> distinct;
+      size_t pos = 0; ///< the row's place before sorting
     };
     std::vector<out_row> out;
     for (const auto& slots : rows) {
-      if (having) {
-        datum h = eval(*having, slots);
-        if (h.null || h.i == 0)
-          continue;
-      }
       out_row o;
+      o.pos = out.size();
       for (const auto& e : outputs)
         o.cells.push_back(eval(e, slots));
       for (const auto& e : sort_exprs)
@@ -1283,8 +1529,10 @@ finish_select(const select_plan& plan, cs::partial_result r) {
         o.distinct.push_back(eval(e, slots));
       out.push_back(std::move(o));
     }
-    if (!plan.order.empty())
-      std::stable_sort(out.begin(), out.end(), [&](const out_row& a, const out_row& b) {
+    if (!plan.order.empty()) {
+      // Ties keep the rows' order (`pos`), as a stable sort would: with a
+      // LIMIT, only the first rows are sorted.
+      auto before = [&](const out_row& a, const out_row& b) {
         for (size_t k = 0; k < plan.order.size(); ++k) {
           const datum& x = a.sort[k];
           const datum& y = b.sort[k];
@@ -1297,8 +1545,17 @@ finish_select(const select_plan& plan, cs::partial_result r) {
           if (c != 0)
             return plan.order[k].descending ? c > 0 : c < 0;
         }
-        return false;
-      });
+        return a.pos < b.pos;
+      };
+      const size_t wanted = plan.limit < 0 || !plan.distinct_on.empty()
+                              ? out.size()
+                              : static_cast<size_t>(plan.offset) + static_cast<size_t>(plan.limit);
+      if (wanted < out.size() / 2)
+        std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(wanted), out.end(),
+                          before);
+      else
+        std::sort(out.begin(), out.end(), before);
+    }
     if (!plan.distinct_on.empty()) {
       // The first row (in ORDER BY order) of each DISTINCT ON value.
       std::set<std::string> seen;

@@ -469,7 +469,8 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
         return false;
       if (m->descriptor == &pg_query__func_call__descriptor) {
         const auto* f = reinterpret_cast<const PgQuery__FuncCall*>(m);
-        if (is_aggregate_name(last_name(f->n_funcname, f->funcname)))
+        // sum(v) OVER (...) is a window call; sum(sum(v)) OVER () holds one.
+        if (f->over == nullptr && is_aggregate_name(last_name(f->n_funcname, f->funcname)))
           return true;
       }
       bool found = false;
@@ -538,6 +539,22 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
 
     if ((distinct_plain || distinct_on) && plan.aggregate)
       fail("0A000", "DISTINCT together with aggregates or GROUP BY is not supported yet");
+    if (distinct_plain || distinct_on) {
+      std::function<bool(const ProtobufCMessage*)> has_window = [&](const ProtobufCMessage* m) {
+        if (m->descriptor == &pg_query__select_stmt__descriptor)
+          return false;
+        if (m->descriptor == &pg_query__func_call__descriptor
+            && reinterpret_cast<const PgQuery__FuncCall*>(m)->over != nullptr)
+          return true;
+        bool found = false;
+        each_child(const_cast<ProtobufCMessage*>(m),
+                   [&](ProtobufCMessage* child) { found = found || has_window(child); });
+        return found;
+      };
+      for (size_t i = 0; i < s->n_target_list; ++i)
+        if (has_window(reinterpret_cast<const ProtobufCMessage*>(s->target_list[i]->res_target->val)))
+          fail("0A000", "DISTINCT together with window functions is not supported yet");
+    }
     if (distinct_plain) {
       // SELECT DISTINCT a, b  is  SELECT a, b ... GROUP BY a, b.
       plan.aggregate = true;
@@ -565,11 +582,13 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
       for (size_t i = 0; i < s->n_group_clause; ++i)
         add_key(s->group_clause[i], true);
       b.agg_context = true;
+      b.window_context = true;
       for (size_t i = 0; i < s->n_target_list; ++i) {
         const auto* rt = s->target_list[i]->res_target;
         plan.outputs.push_back(b.bind(rt->val));
         plan.names.push_back(has(rt->name) ? rt->name : output_name(rt->val));
       }
+      b.window_context = false;
       if (s->having_clause)
         plan.having = b.bind(s->having_clause);
     } else if (!plan.aggregate) {
@@ -591,7 +610,9 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
           }
           continue;
         }
+        b.window_context = true;
         plan.outputs.push_back(b.bind(v));
+        b.window_context = false;
         plan.names.push_back(has(rt->name) ? rt->name : output_name(v));
       }
     }
@@ -602,7 +623,9 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
       int star_col = -1;
       const node* t = target_ref(sb->node, s, false, schema, b, &star_col);
       select_plan::sort_key k;
+      b.window_context = true;
       k.e = star_col >= 0 ? b.column_at(star_col, "", "", -1) : b.fold(b.bind(t ? t : sb->node));
+      b.window_context = false;
       k.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
       k.nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST
                       || (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST
@@ -656,6 +679,17 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
         mark(k.e);
       for (const auto& d : plan.distinct_on)
         mark(d);
+      auto each_window_expr = [&](auto&& f) {
+        for (auto& w : plan.windows) {
+          for (auto& a : w.args)
+            f(a);
+          for (auto& p : w.partition)
+            f(p);
+          for (auto& o : w.order)
+            f(o.e);
+        }
+      };
+      each_window_expr(mark);
       std::vector<int> slot(schema.columns.size(), -1);
       for (size_t c = 0; c < used.size(); ++c)
         if (used[c]) {
@@ -676,11 +710,13 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
         to_slot(k.e);
       for (auto& d : plan.distinct_on)
         to_slot(d);
-      // Top-N next to the data when every sort key is a column.
+      each_window_expr(to_slot);
+      // Top-N next to the data when every sort key is a column (and no
+      // window function needs the rows the limit would cut).
       bool simple = std::all_of(plan.order.begin(), plan.order.end(), [](const auto& k) {
         return k.e.k == bexpr::kind::column;
       });
-      if (plan.limit >= 0 && simple && plan.distinct_on.empty()) {
+      if (plan.limit >= 0 && simple && plan.distinct_on.empty() && plan.windows.empty()) {
         for (const auto& k : plan.order)
           plan.fragment.order.push_back(cs::order_key{k.e.index, k.descending, k.nulls_first});
         plan.fragment.limit = plan.limit + plan.offset;

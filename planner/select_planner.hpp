@@ -33,6 +33,7 @@ struct datum {
 struct bexpr {
   enum class kind : uint8_t {
     constant, column, key, agg, op, func, and_, or_, not_, is_null, is_not_null, in_list,
+    window, ///< a window function's value for the row: select_plan::windows[index]
   };
   kind k = kind::constant;
   int32_t type = 705;
@@ -65,6 +66,25 @@ struct computed_columns {
   bool pregrouped = false;
 };
 
+/// A window function call (`lag(v) OVER (PARTITION BY host ORDER BY time)`),
+/// computed on the access node over the rows the query has before its ORDER
+/// BY and LIMIT (after GROUP BY and HAVING), with PostgreSQL's default frame:
+/// the partition's rows up to the current row's last peer.
+struct window_call {
+  std::string name;          ///< row_number, rank, dense_rank, lag, lead,
+                             ///< first_value, last_value, count, sum, avg, min, max
+  std::vector<bexpr> args;   ///< lag/lead: value, offset (a constant), default
+  bool star = false;         ///< count(*)
+  std::vector<bexpr> partition;
+  struct order_key {
+    bexpr e;
+    bool descending = false;
+    bool nulls_first = false;
+  };
+  std::vector<order_key> order;
+  int32_t type = 20;         ///< the result's type OID
+};
+
 /// A SELECT over one table, split into the fragment that runs next to the
 /// data and the access node's final step (HAVING, projection, ORDER BY,
 /// OFFSET/LIMIT).
@@ -88,6 +108,8 @@ struct select_plan {
   std::vector<bexpr> distinct_on;
   /// Set when the aggregation runs on the access node over fetched rows.
   std::shared_ptr<const computed_columns> computed;
+  /// Window functions of the select list and ORDER BY (kind::window).
+  std::vector<window_call> windows;
 };
 
 /// The columns of a join's rows: the relation (alias) each comes from, and
