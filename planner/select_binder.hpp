@@ -130,7 +130,7 @@ struct binder {
       const auto* sb = w->order_clause[i]->sort_by;
       if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING)
         fail("0A000", "ORDER BY USING is not supported", f->location);
-      window_call::order_key k;
+      sort_spec k;
       k.e = fold(bind(sb->node));
       k.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
       k.nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST

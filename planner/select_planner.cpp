@@ -673,13 +673,15 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
         for (const auto& c : e.args)
           mark(c);
       };
-      for (const auto& o : plan.outputs)
-        mark(o);
-      for (const auto& k : plan.order)
-        mark(k.e);
-      for (const auto& d : plan.distinct_on)
-        mark(d);
-      auto each_window_expr = [&](auto&& f) {
+      // Every expression over the rows: outputs, sort keys, DISTINCT ON,
+      // window calls.
+      auto each_expr = [&](auto&& f) {
+        for (auto& o : plan.outputs)
+          f(o);
+        for (auto& k : plan.order)
+          f(k.e);
+        for (auto& d : plan.distinct_on)
+          f(d);
         for (auto& w : plan.windows) {
           for (auto& a : w.args)
             f(a);
@@ -689,7 +691,7 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
             f(o.e);
         }
       };
-      each_window_expr(mark);
+      each_expr(mark);
       std::vector<int> slot(schema.columns.size(), -1);
       for (size_t c = 0; c < used.size(); ++c)
         if (used[c]) {
@@ -704,13 +706,7 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
         for (auto& c : e.args)
           to_slot(c);
       };
-      for (auto& o : plan.outputs)
-        to_slot(o);
-      for (auto& k : plan.order)
-        to_slot(k.e);
-      for (auto& d : plan.distinct_on)
-        to_slot(d);
-      each_window_expr(to_slot);
+      each_expr(to_slot);
       // Top-N next to the data when every sort key is a column (and no
       // window function needs the rows the limit would cut).
       bool simple = std::all_of(plan.order.begin(), plan.order.end(), [](const auto& k) {

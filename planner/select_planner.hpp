@@ -66,6 +66,13 @@ struct computed_columns {
   bool pregrouped = false;
 };
 
+/// An ORDER BY key: of the query, or of a window.
+struct sort_spec {
+  bexpr e;
+  bool descending = false;
+  bool nulls_first = false;
+};
+
 /// A window function call (`lag(v) OVER (PARTITION BY host ORDER BY time)`),
 /// computed on the access node over the rows the query has before its ORDER
 /// BY and LIMIT (after GROUP BY and HAVING), with PostgreSQL's default frame:
@@ -76,12 +83,7 @@ struct window_call {
   std::vector<bexpr> args;   ///< lag/lead: value, offset (a constant), default
   bool star = false;         ///< count(*)
   std::vector<bexpr> partition;
-  struct order_key {
-    bexpr e;
-    bool descending = false;
-    bool nulls_first = false;
-  };
-  std::vector<order_key> order;
+  std::vector<sort_spec> order;
   int32_t type = 20;         ///< the result's type OID
 };
 
@@ -94,11 +96,7 @@ struct select_plan {
   std::vector<std::string> names;      ///< output column names
   std::vector<bexpr> outputs;
   std::optional<bexpr> having;
-  struct sort_key {
-    bexpr e;
-    bool descending = false;
-    bool nulls_first = false;
-  };
+  using sort_key = sort_spec;
   std::vector<sort_key> order;
   int64_t offset = 0;
   int64_t limit = -1;
