@@ -30,7 +30,7 @@ using namespace pg_nodes;
 
 inline bool is_aggregate_name(const std::string& n) {
   return n == "count" || n == "sum" || n == "min" || n == "max" || n == "avg" || n == "first"
-         || n == "last";
+         || n == "last" || n == "percentile_cont" || n == "percentile_disc";
 }
 
 /// Functions PostgreSQL has only as window functions.
@@ -48,8 +48,7 @@ inline bool is_unsupported_aggregate(const std::string& n) {
     "var_pop", "bool_and", "bool_or", "every", "bit_and", "bit_or", "bit_xor", "json_agg",
     "jsonb_agg", "json_object_agg", "jsonb_object_agg", "xmlagg", "corr", "covar_pop",
     "covar_samp", "regr_avgx", "regr_avgy", "regr_count", "regr_intercept", "regr_r2",
-    "regr_slope", "regr_sxx", "regr_sxy", "regr_syy", "percentile_cont", "percentile_disc",
-    "mode", "range_agg"};
+    "regr_slope", "regr_sxx", "regr_sxy", "regr_syy", "mode", "range_agg"};
   return std::find(std::begin(names), std::end(names), n) != std::end(names);
 }
 
@@ -96,6 +95,9 @@ struct binder {
   /// Per aggregate of the fragment: over distinct values (count(DISTINCT
   /// x), sum(DISTINCT x)): computed on the access node.
   std::vector<bool> distinct_aggregates{};
+  /// Per aggregate of the fragment: a percentile's spec (the aggregate
+  /// itself is a placeholder computed on the access node).
+  std::vector<std::optional<percentile_spec>> percentiles{};
   /// True while binding the select list and ORDER BY: where window
   /// functions may stand.
   bool window_context = false;
@@ -1023,7 +1025,14 @@ struct binder {
   }
 
   bexpr bind_aggregate(const std::string& name, const PgQuery__FuncCall* f) {
-    if (f->n_agg_order > 0)
+    const bool percentile = name == "percentile_cont" || name == "percentile_disc";
+    if (percentile && !f->agg_within_group)
+      fail("42883", "function " + name + "() does not exist without WITHIN GROUP (ORDER BY ...)",
+           f->location);
+    if (!percentile && f->agg_within_group)
+      fail("0A000", "WITHIN GROUP is supported for percentile_cont and percentile_disc only",
+           f->location);
+    if (f->n_agg_order > 0 && !percentile)
       fail("0A000", "ORDER BY in aggregates is not supported yet", f->location);
     const bool distinct = f->agg_distinct;
     if (distinct && name != "count" && name != "sum" && name != "avg" && name != "min"
@@ -1080,7 +1089,39 @@ struct binder {
       return c;
     };
     auto column_arg = [&](const node* n) { return as_column(filtered(raw_arg(n))); };
-    if (name == "count" && f->agg_star && !filter) {
+    std::optional<percentile_spec> spec;
+    if (percentile) {
+      // percentile_cont(f) WITHIN GROUP (ORDER BY x): the fraction a
+      // constant, x any column or expression (a number for _cont).
+      if (f->n_args != 1 || f->n_agg_order != 1)
+        fail("42883", "function " + name + "() takes one fraction and one ORDER BY expression",
+             f->location);
+      bexpr fr = raw_arg(f->args[0]);
+      if (fr.k != bexpr::kind::constant || !(is_number(fr.type) || fr.type == oid::unknown))
+        fail("0A000", name + "() with a fraction that is not a number constant is not supported yet",
+             f->location);
+      percentile_spec ps;
+      ps.continuous = name == "percentile_cont";
+      if (!fr.value.null) {
+        datum d = cast_datum(fr.value, oid::float8, f->location);
+        if (!(d.f >= 0 && d.f <= 1))
+          fail("22003", "percentile value " + format_float8(d.f) + " is not between 0 and 1");
+        ps.fraction = d.f;
+      }
+      const auto* sb = f->agg_order[0]->sort_by;
+      if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING)
+        fail("0A000", "ORDER BY USING is not supported", f->location);
+      ps.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+      bexpr c = as_column(filtered(raw_arg(sb->node)));
+      if (ps.continuous && !is_number(c.type))
+        fail("42883", std::string{"function percentile_cont("}
+                        + type_name(fr.type == oid::unknown ? oid::numeric : fr.type) + ", "
+                        + type_name(c.type) + ") does not exist", f->location);
+      a.kind = cs::agg_kind::count; // a placeholder: the access node computes it
+      a.column = c.index;
+      input = c.type;
+      spec = ps;
+    } else if (name == "count" && f->agg_star && !filter) {
       a.kind = cs::agg_kind::count_star;
     } else if (name == "count" && f->agg_star) {
       a.kind = cs::agg_kind::count; // count(*) FILTER: count(CASE WHEN c THEN 1 END)
@@ -1109,19 +1150,26 @@ struct binder {
     const bool counted_once = distinct && a.kind != cs::agg_kind::min && a.kind != cs::agg_kind::max;
     auto& aggs = plan->fragment.aggregates;
     distinct_aggregates.resize(aggs.size(), false);
+    percentiles.resize(aggs.size());
     int index = -1;
     for (size_t i = 0; i < aggs.size(); ++i)
       if (aggs[i].kind == a.kind && aggs[i].column == a.column
-          && aggs[i].time_column == a.time_column && distinct_aggregates[i] == counted_once)
+          && aggs[i].time_column == a.time_column && distinct_aggregates[i] == counted_once
+          && percentiles[i] == spec)
         index = static_cast<int>(i);
     if (index < 0) {
       aggs.push_back(a);
       distinct_aggregates.push_back(counted_once);
+      percentiles.push_back(spec);
       index = static_cast<int>(aggs.size() - 1);
     }
     bexpr e;
     e.k = bexpr::kind::agg;
     e.index = index;
+    if (spec) {
+      e.type = spec->continuous ? oid::float8 : input;
+      return e;
+    }
     switch (a.kind) {
       case cs::agg_kind::count_star:
       case cs::agg_kind::count:

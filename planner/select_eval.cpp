@@ -1026,12 +1026,15 @@ struct computed_result {
   /// the largest of the group's values, min's, max's, first's and last's
   /// that of the value they picked. Empty for the others.
   std::vector<std::vector<int>> key_scales, agg_scales;
+  /// Per aggregate: a percentile's value in each group; else empty.
+  std::vector<std::vector<datum>> agg_values;
 };
 
 /// The keys of group `g` of `r` as bytes (equal keys, equal bytes).
-std::string group_key_bytes(const cs::partial_result& r, size_t g) {
+std::string group_key_bytes(const cs::partial_result& r, size_t g,
+                            size_t n = std::numeric_limits<size_t>::max()) {
   std::string k;
-  for (size_t i = 0; i < r.keys.num_columns(); ++i) {
+  for (size_t i = 0; i < std::min(n, r.keys.num_columns()); ++i) {
     cs::value v = r.keys.at(g, i);
     k += v.is_null ? 'N' : 'V';
     if (v.is_null)
@@ -1081,6 +1084,77 @@ void aggregate_distinct(const cs::fragment& f, const cs::table_schema& schema,
     if (text && it != group_of.end())
       out.texts[a][g] = once.texts[0][it->second];
   }
+}
+
+/// percentile_cont / percentile_disc `ps` of column `a`'s argument in each
+/// group of `out` (the result of `f` over `rows`): the rows grouped by the
+/// keys and the value with their counts, then each group's values walked
+/// in order, as PostgreSQL's percentile functions walk the sorted rows.
+std::vector<datum> percentile_values(const cs::fragment& f, const cs::table_schema& schema,
+                                     const cs::batch_view& rows, size_t a,
+                                     const percentile_spec& ps, const cs::partial_result& out) {
+  const cs::aggregate& agg = f.aggregates[a];
+  const int32_t type = oid_of(schema.columns[static_cast<size_t>(agg.column)]);
+  cs::fragment counted;
+  counted.table = f.table;
+  counted.keys = f.keys;
+  counted.keys.push_back(cs::group_key{cs::group_key::kind::column, agg.column, {}});
+  counted.aggregates.push_back(cs::aggregate{cs::agg_kind::count_star, -1, -1});
+  cs::partial_result pairs = execute_over(counted, schema, rows);
+  const size_t nk = f.keys.size();
+  std::unordered_map<std::string, std::vector<std::pair<datum, int64_t>>> values_of;
+  for (size_t g = 0; g < pairs.groups(); ++g) {
+    cs::value v = pairs.keys.at(g, nk);
+    if (v.is_null)
+      continue; // percentiles skip NULLs
+    datum d = from_value(v);
+    d.type = type;
+    values_of[group_key_bytes(pairs, g, nk)].emplace_back(std::move(d), pairs.states[0][g].count);
+  }
+  std::vector<datum> result;
+  for (size_t g = 0; g < out.groups(); ++g) {
+    const int32_t result_type = ps.continuous ? oid::float8 : type;
+    auto it = values_of.find(group_key_bytes(out, g));
+    if (it == values_of.end() || !ps.fraction) {
+      result.push_back(null_of(result_type));
+      continue;
+    }
+    auto& vs = it->second;
+    std::sort(vs.begin(), vs.end(), [&](const auto& x, const auto& y) {
+      int c = compare(x.first, y.first);
+      return ps.descending ? c > 0 : c < 0;
+    });
+    int64_t n = 0;
+    for (const auto& [_, count] : vs)
+      n += count;
+    // The value of 0-based row `row` of the group in order.
+    auto at = [&](int64_t row) -> const datum& {
+      for (const auto& [v, count] : vs) {
+        if (row < count)
+          return v;
+        row -= count;
+      }
+      return vs.back().first;
+    };
+    const double fr = *ps.fraction;
+    if (!ps.continuous) {
+      auto row = static_cast<int64_t>(std::ceil(fr * static_cast<double>(n)));
+      result.push_back(at(std::max<int64_t>(row, 1) - 1));
+      continue;
+    }
+    const double pos = fr * static_cast<double>(n - 1);
+    const auto first_row = static_cast<int64_t>(std::floor(pos));
+    const auto second_row = static_cast<int64_t>(std::ceil(pos));
+    auto as_double = [](const datum& d) { return is_int(d.type) ? static_cast<double>(d.i) : d.f; };
+    double lo = as_double(at(first_row));
+    if (second_row == first_row) {
+      result.push_back(make_float(lo));
+      continue;
+    }
+    double hi = as_double(at(second_row));
+    result.push_back(make_float(lo + (hi - lo) * (pos - static_cast<double>(first_row))));
+  }
+  return result;
 }
 
 /// A double as an integer of the same order (for first/last's ordering).
@@ -1180,6 +1254,10 @@ computed_result aggregate_computed(const computed_columns& c, cs::partial_result
   for (size_t a = 0; a < aggs; ++a)
     if (a < c.distinct.size() && c.distinct[a])
       aggregate_distinct(f, schema, all, a, out.r);
+  out.agg_values.resize(aggs);
+  for (size_t a = 0; a < aggs; ++a)
+    if (a < c.percentiles.size() && c.percentiles[a])
+      out.agg_values[a] = percentile_values(f, schema, all, a, *c.percentiles[a], out.r);
   auto scales_of = [&](int a) {
     std::vector<int> s;
     for (size_t g = 0; a >= 0 && g < out.r.groups(); ++g) {
@@ -1430,7 +1508,9 @@ finish_select(const select_plan& plan, cs::partial_result r) {
       // Keys first, then aggregates: agg refs index past the keys.
       for (size_t g = 0; g < rows.size(); ++g)
         for (size_t a = 0; a < r.states.size(); ++a)
-          rows[g].push_back(scaled(from_agg(r, a, g), computed.agg_scales, a, g));
+          rows[g].push_back(a < computed.agg_values.size() && !computed.agg_values[a].empty()
+                              ? computed.agg_values[a][g]
+                              : scaled(from_agg(r, a, g), computed.agg_scales, a, g));
     } else {
       for (size_t i = 0; i < r.rows.rows(); ++i) {
         std::vector<datum> slots;

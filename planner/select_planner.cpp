@@ -364,8 +364,11 @@ bool pregroup_distinct(select_plan& plan, const cs::table_schema& schema,
 }
 
 void compute_on_access_node(select_plan& plan, const cs::table_schema& schema,
-                            std::vector<bexpr> computed, std::vector<bool> distinct) {
-  if (pregroup_distinct(plan, schema, computed, distinct))
+                            std::vector<bexpr> computed, std::vector<bool> distinct,
+                            std::vector<std::optional<percentile_spec>> percentiles) {
+  const bool any_percentile = std::any_of(percentiles.begin(), percentiles.end(),
+                                          [](const auto& p) { return p.has_value(); });
+  if (!any_percentile && pregroup_distinct(plan, schema, computed, distinct))
     return;
   const size_t width = schema.columns.size();
   std::vector<int> reads;
@@ -417,6 +420,8 @@ void compute_on_access_node(select_plan& plan, const cs::table_schema& schema,
   }
   distinct.resize(stage->fragment.aggregates.size(), false);
   stage->distinct = std::move(distinct);
+  percentiles.resize(stage->fragment.aggregates.size());
+  stage->percentiles = std::move(percentiles);
   plan.fragment.keys.clear();
   plan.fragment.aggregates.clear();
   plan.computed = std::move(stage);
@@ -725,9 +730,11 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
     }
     if (!b.computed.empty()
         || std::find(b.distinct_aggregates.begin(), b.distinct_aggregates.end(), true)
-             != b.distinct_aggregates.end())
+             != b.distinct_aggregates.end()
+        || std::any_of(b.percentiles.begin(), b.percentiles.end(),
+                       [](const auto& p) { return p.has_value(); }))
       compute_on_access_node(plan, schema, std::move(b.computed),
-                             std::move(b.distinct_aggregates));
+                             std::move(b.distinct_aggregates), std::move(b.percentiles));
     // Checked here, so that rows computed here meet the checks the
     // node's would.
     const auto& checked = plan.computed ? plan.computed->fragment : plan.fragment;

@@ -47,6 +47,15 @@ struct bexpr {
   bool in_has_null = false;
 };
 
+/// percentile_cont(fraction) / percentile_disc(fraction) WITHIN GROUP
+/// (ORDER BY x [DESC]).
+struct percentile_spec {
+  bool continuous = true;
+  std::optional<double> fraction; ///< nullopt: NULL, whose answer is NULL
+  bool descending = false;
+  friend bool operator==(const percentile_spec&, const percentile_spec&) = default;
+};
+
 /// GROUP BY expressions and aggregate arguments that are neither columns
 /// nor time_bucket() of one (`GROUP BY v * 2`, `sum(a - b)`, FILTER's
 /// CASE), and aggregates over distinct values: the chunks do not compute
@@ -60,6 +69,9 @@ struct computed_columns {
   /// Per aggregate of `fragment`: over the distinct values of its argument
   /// in each group.
   std::vector<bool> distinct;
+  /// Per aggregate of `fragment`: a percentile, whose aggregate there is a
+  /// placeholder.
+  std::vector<std::optional<percentile_spec>> percentiles;
   /// The plan's fragment groups instead of fetching rows (its keys, then
   /// the argument of the DISTINCT aggregates): `schema` is its key columns,
   /// and the groups are the rows aggregated here.
