@@ -82,6 +82,9 @@ bool parse_cache::scan(std::string_view sql, std::string& key, std::vector<liter
         }
       }
       if (c == '"') {
+        for (size_t k = i; k <= j; ++k)
+          if (at(k) < 0x20)
+            return false; // a quoted name with control bytes: kept out of the key
         key.append(sql.substr(i, j + 1 - i));
       } else {
         literals.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(j + 1 - i), 'S'});
@@ -97,6 +100,8 @@ bool parse_cache::scan(std::string_view sql, std::string& key, std::vector<liter
     }
     if (c == '$' || c == '\\')
       return false; // dollar quotes, parameters, psql's backslash commands
+    if (c < 0x20 && std::isspace(c) == 0)
+      return false; // control bytes: the lexer's error, and the key's markers
     if ((c == '-' && i + 1 < n && at(i + 1) == '-') || (c == '/' && i + 1 < n && at(i + 1) == '*'))
       return false; // comments
     if (ident_start(c)) {
@@ -235,7 +240,10 @@ std::unique_ptr<parsed_query> parse_cache::parse(std::string_view sql) {
     return std::make_unique<parsed_query>(sql);
   if (auto it = entries_.find(key); it != entries_.end()) {
     entry& e = *it->second;
-    if (e.tree.use_count() == 1) { // not in use by a running query
+    bool fits = e.literals.size() == literals.size();
+    for (size_t i = 0; fits && i < literals.size(); ++i)
+      fits = e.literals[i].kind == literals[i].kind;
+    if (fits && e.tree.use_count() == 1) { // not in use by a running query
       std::unique_ptr<parsed_query> q{new parsed_query()};
       q->impl_->text = std::string{sql};
       auto& shifts = q->impl_->shifts;

@@ -7,7 +7,9 @@
 #include <pg_query/pg_query.pb-c.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <vector>
@@ -30,7 +32,47 @@ using namespace pg_nodes;
 
 inline bool is_aggregate_name(const std::string& n) {
   return n == "count" || n == "sum" || n == "min" || n == "max" || n == "avg" || n == "first"
-         || n == "last" || n == "percentile_cont" || n == "percentile_disc";
+         || n == "last" || n == "percentile_cont" || n == "percentile_disc" || n == "bool_and"
+         || n == "bool_or" || n == "every";
+}
+
+/// A numeric literal as PostgreSQL's numeric prints it: `1e3` is 1000,
+/// `2.5e-1` 0.25, `.5` 0.5, `007.50` 7.50 (the scale is the digits after
+/// the point less the exponent, never below 0).
+inline std::string numeric_literal_text(const std::string& lit) {
+  size_t i = 0;
+  bool negative = false;
+  if (i < lit.size() && (lit[i] == '-' || lit[i] == '+'))
+    negative = lit[i++] == '-';
+  std::string digits, frac;
+  while (i < lit.size() && std::isdigit(static_cast<unsigned char>(lit[i])))
+    digits += lit[i++];
+  const size_t int_len = digits.size();
+  if (i < lit.size() && lit[i] == '.')
+    for (++i; i < lit.size() && std::isdigit(static_cast<unsigned char>(lit[i]));)
+      frac += lit[i++];
+  long exp = 0;
+  if (i < lit.size() && (lit[i] == 'e' || lit[i] == 'E'))
+    exp = std::strtol(lit.c_str() + i + 1, nullptr, 10);
+  if (exp > 1000 || exp < -1000)
+    return lit; // beyond what a double holds anyway
+  digits += frac;
+  long point = static_cast<long>(int_len) + exp; // where the point goes in `digits`
+  if (point < 0) {
+    digits.insert(0, static_cast<size_t>(-point), '0');
+    point = 0;
+  }
+  if (point > static_cast<long>(digits.size()))
+    digits.append(static_cast<size_t>(point) - digits.size(), '0');
+  std::string whole = digits.substr(0, static_cast<size_t>(point));
+  whole.erase(0, std::min(whole.find_first_not_of('0'), whole.size()));
+  std::string out = (whole.empty() ? "0" : whole);
+  std::string fraction = digits.substr(static_cast<size_t>(point));
+  if (!fraction.empty())
+    out += "." + fraction;
+  if (negative && out.find_first_not_of("0.") != std::string::npos)
+    out.insert(0, "-"); // numeric has no negative zero
+  return out;
 }
 
 /// Functions PostgreSQL has only as window functions.
@@ -45,7 +87,7 @@ inline bool is_window_only(const std::string& n) {
 inline bool is_unsupported_aggregate(const std::string& n) {
   static const char* const names[] = {
     "string_agg", "array_agg", "stddev", "stddev_samp", "stddev_pop", "variance", "var_samp",
-    "var_pop", "bool_and", "bool_or", "every", "bit_and", "bit_or", "bit_xor", "json_agg",
+    "var_pop", "bit_and", "bit_or", "bit_xor", "json_agg",
     "jsonb_agg", "json_object_agg", "jsonb_object_agg", "xmlagg", "corr", "covar_pop",
     "covar_samp", "regr_avgx", "regr_avgy", "regr_count", "regr_intercept", "regr_r2",
     "regr_slope", "regr_sxx", "regr_sxy", "regr_syy", "mode", "range_agg"};
@@ -97,15 +139,21 @@ struct binder {
   std::vector<bool> distinct_aggregates{};
   /// Per aggregate of the fragment: a percentile's spec (the aggregate
   /// itself is a placeholder computed on the access node).
-  std::vector<std::optional<percentile_spec>> percentiles{};
+  std::vector<std::optional<node_aggregate>> node_aggregates{};
   /// True while binding the select list and ORDER BY: where window
   /// functions may stand.
   bool window_context = false;
+  /// A SELECT without FROM (constant_select): its window calls are not
+  /// supported yet rather than misplaced.
+  bool no_from = false;
 
   /// A window function call: bound in the current context (its arguments
   /// over group keys and aggregates in an aggregate query), registered in
   /// the plan.
   bexpr bind_window(const std::string& name, const PgQuery__FuncCall* f) {
+    if (!window_context && no_from)
+      fail("0A000", "window functions in a SELECT without FROM are not supported yet",
+           f->location);
     if (!window_context)
       fail("42P20", "window functions are not allowed here", f->location);
     const auto* w = f->over;
@@ -152,18 +200,53 @@ struct binder {
       c.type = oid::int8;
     } else if (name == "lag" || name == "lead") {
       arity(1, 3);
-      c.type = arg_type();
-      if (n > 1 && (c.args[1].k != bexpr::kind::constant || !is_int(c.args[1].type)))
-        fail("0A000", name + "() with an offset that is not an integer constant is not supported yet",
+      if (c.args[0].type == oid::unknown)
+        fail("42804", "could not determine polymorphic type because input has type unknown",
              f->location);
-      if (n > 2 && c.args[2].k == bexpr::kind::constant)
+      c.type = c.args[0].type;
+      auto signature = [&] {
+        std::string sig;
+        for (size_t i = 0; i < n; ++i)
+          sig += (i > 0 ? ", " : "") + std::string{type_name(c.args[i].type)};
+        return "function " + name + "(" + sig + ") does not exist";
+      };
+      if (n > 1 && c.args[1].type != oid::int4 && c.args[1].type != oid::int2
+          && c.args[1].type != oid::unknown)
+        fail("42883", signature(), f->location);
+      if (n > 1 && c.args[1].k != bexpr::kind::constant)
+        fail("0A000", name + "() with an offset that is not a constant is not supported yet",
+             f->location);
+      if (n > 1 && c.args[1].type == oid::unknown)
+        c.args[1] = constant(cast_datum(c.args[1].value, oid::int4, f->location));
+      if (n > 2 && c.args[2].type == oid::unknown) {
+        // An untyped literal or NULL takes the value's type.
         c.args[2] = constant(c.args[2].value.null ? null_of(c.type)
                                                   : cast_datum(c.args[2].value, c.type, f->location));
-      else if (n > 2 && c.args[2].type != c.type)
-        fail("42804", std::string{"the default of "} + name + "() must have the type of its value ("
-                        + type_name(c.type) + ")", f->location);
+      } else if (n > 2 && c.args[2].type != c.type) {
+        // The value and the default resolve to their common type, as
+        // PostgreSQL's anycompatible does (lag(int, 1, bigint) is bigint).
+        auto kind = [](int32_t t) {
+          return is_number(t) ? 1 : is_time(t) ? 2 : t == oid::bool_ ? 3 : t == oid::interval ? 4 : 0;
+        };
+        if (kind(c.args[0].type) != kind(c.args[2].type))
+          fail("42883", signature(), f->location);
+        int32_t t = common_type(c.args[0].type, c.args[2].type, name.c_str(), f->location);
+        for (size_t i : {size_t{0}, size_t{2}})
+          if (c.args[i].type != t) {
+            bexpr cast;
+            cast.k = bexpr::kind::func;
+            cast.name = "::";
+            cast.type = t;
+            cast.args = {std::move(c.args[i])};
+            c.args[i] = fold(std::move(cast));
+          }
+        c.type = t;
+      }
     } else if (name == "first_value" || name == "last_value") {
       arity(1, 1);
+      if (c.args[0].type == oid::unknown)
+        fail("42804", "could not determine polymorphic type because input has type unknown",
+             f->location);
       c.type = arg_type();
     } else if (name == "count") {
       if (!c.star)
@@ -308,7 +391,7 @@ struct binder {
         }
         datum d = make_float(std::strtod(s.c_str(), nullptr));
         d.type = oid::numeric;
-        d.s = s;
+        d.s = numeric_literal_text(s);
         return d;
       }
       case PG_QUERY__A__CONST__VAL_BOOLVAL:
@@ -1040,27 +1123,39 @@ struct binder {
       fail("0A000", "DISTINCT is supported in count, sum, avg, min and max only", f->location);
     cs::aggregate a;
     int32_t input = oid::int8;
-    // Binds an argument over the table's columns.
-    auto raw_arg = [&](const node* n) {
-      bool saved = agg_context;
+    // Binds an argument (or FILTER's condition) over the table's columns:
+    // no aggregate and no window call inside.
+    auto raw_arg = [&](const node* n, bool in_filter = false) {
+      bool saved = agg_context, saved_window = window_context;
       agg_context = false;
+      window_context = false;
       bexpr c;
       try {
         c = value_preserving_column(fold(bind(n)));
       } catch (const bind_failure& e) {
         agg_context = saved;
-        if (e.err.error.sqlstate == "42803" && e.err.error.message.find("not allowed here") != std::string::npos)
-          fail("42803", "aggregate function calls cannot be nested", e.err.position);
+        window_context = saved_window;
+        const auto& err = e.err.error;
+        const int32_t at = e.err.position - 1; // fail() counts from 0
+        if (err.sqlstate == "42803" && err.message.find("not allowed here") != std::string::npos)
+          fail("42803", in_filter ? "aggregate functions are not allowed in FILTER"
+                                  : "aggregate function calls cannot be nested", at);
+        if (err.sqlstate == "42P20")
+          fail(in_filter ? "42P20" : "42803",
+               in_filter ? "window functions are not allowed in FILTER"
+                         : "aggregate function calls cannot contain window function calls",
+               at);
         throw;
       }
       agg_context = saved;
+      window_context = saved_window;
       return c;
     };
     // FILTER (WHERE c): the argument is CASE WHEN c THEN x END, which is
     // NULL (skipped by every aggregate) where c is not TRUE.
     std::optional<bexpr> filter;
     if (f->agg_filter) {
-      bexpr c = raw_arg(f->agg_filter);
+      bexpr c = raw_arg(f->agg_filter, true);
       if (c.type != oid::bool_ && !(c.k == bexpr::kind::constant && c.value.null))
         fail("42804", std::string{"argument of FILTER must be type boolean, not type "}
                         + type_name(c.type), f->location);
@@ -1089,7 +1184,7 @@ struct binder {
       return c;
     };
     auto column_arg = [&](const node* n) { return as_column(filtered(raw_arg(n))); };
-    std::optional<percentile_spec> spec;
+    std::optional<node_aggregate> spec;
     if (percentile) {
       // percentile_cont(f) WITHIN GROUP (ORDER BY x): the fraction a
       // constant, x any column or expression (a number for _cont).
@@ -1100,7 +1195,7 @@ struct binder {
       if (fr.k != bexpr::kind::constant || !(is_number(fr.type) || fr.type == oid::unknown))
         fail("0A000", name + "() with a fraction that is not a number constant is not supported yet",
              f->location);
-      percentile_spec ps;
+      node_aggregate ps;
       ps.continuous = name == "percentile_cont";
       if (!fr.value.null) {
         datum d = cast_datum(fr.value, oid::float8, f->location);
@@ -1121,6 +1216,28 @@ struct binder {
       a.column = c.index;
       input = c.type;
       spec = ps;
+    } else if (name == "bool_and" || name == "bool_or" || name == "every") {
+      // The min (bool_and, every) or max (bool_or) of CASE WHEN x THEN 1
+      // ELSE 0 END, turned back into a boolean on the access node.
+      if (f->n_args != 1 || f->agg_star)
+        fail("42883", "function " + name + "() takes one argument", f->location);
+      bexpr x = raw_arg(f->args[0]);
+      if (x.k == bexpr::kind::constant && x.type == oid::unknown)
+        x = constant(cast_datum(x.value, oid::bool_, f->location));
+      if (x.type != oid::bool_)
+        fail("42883", "function " + name + "(" + type_name(x.type) + ") does not exist",
+             f->location);
+      bexpr as_int;
+      as_int.k = bexpr::kind::func;
+      as_int.name = "::";
+      as_int.type = oid::int4;
+      as_int.args = {std::move(x)};
+      a.kind = name == "bool_or" ? cs::agg_kind::max : cs::agg_kind::min;
+      a.column = as_column(filtered(std::move(as_int))).index;
+      input = oid::bool_;
+      node_aggregate na;
+      na.kind = name == "bool_or" ? node_aggregate::what::bool_or : node_aggregate::what::bool_and;
+      spec = na;
     } else if (name == "count" && f->agg_star && !filter) {
       a.kind = cs::agg_kind::count_star;
     } else if (name == "count" && f->agg_star) {
@@ -1150,24 +1267,26 @@ struct binder {
     const bool counted_once = distinct && a.kind != cs::agg_kind::min && a.kind != cs::agg_kind::max;
     auto& aggs = plan->fragment.aggregates;
     distinct_aggregates.resize(aggs.size(), false);
-    percentiles.resize(aggs.size());
+    node_aggregates.resize(aggs.size());
     int index = -1;
     for (size_t i = 0; i < aggs.size(); ++i)
       if (aggs[i].kind == a.kind && aggs[i].column == a.column
           && aggs[i].time_column == a.time_column && distinct_aggregates[i] == counted_once
-          && percentiles[i] == spec)
+          && node_aggregates[i] == spec)
         index = static_cast<int>(i);
     if (index < 0) {
       aggs.push_back(a);
       distinct_aggregates.push_back(counted_once);
-      percentiles.push_back(spec);
+      node_aggregates.push_back(spec);
       index = static_cast<int>(aggs.size() - 1);
     }
     bexpr e;
     e.k = bexpr::kind::agg;
     e.index = index;
     if (spec) {
-      e.type = spec->continuous ? oid::float8 : input;
+      e.type = spec->kind != node_aggregate::what::percentile ? oid::bool_
+               : spec->continuous                             ? oid::float8
+                                                              : input;
       return e;
     }
     switch (a.kind) {

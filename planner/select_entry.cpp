@@ -14,6 +14,7 @@ constant_select(const void* raw, cs::timestamp now, const setting_lookup& settin
   select_plan plan;
   try {
     binder b{no_columns, now, "", "", &plan, false, {}, {}, &setting};
+    b.no_from = true;
     statement_result r;
     if (s->n_values_lists > 0) {
       // VALUES (...), (...): constants, columns column1.. typed as UNION's.
@@ -79,6 +80,7 @@ std::variant<datum, positioned_error> evaluate_constant(const void* raw, cs::tim
   select_plan plan;
   try {
     binder b{no_columns, now, "", "", &plan, false, {}, {}, nullptr};
+    b.no_from = true;
     bexpr e = b.fold(b.bind(static_cast<const node*>(raw)));
     if (e.k != bexpr::kind::constant && !has_columns(e))
       return eval(e, {}); // random(): drawn here, once per value

@@ -1092,7 +1092,7 @@ void aggregate_distinct(const cs::fragment& f, const cs::table_schema& schema,
 /// in order, as PostgreSQL's percentile functions walk the sorted rows.
 std::vector<datum> percentile_values(const cs::fragment& f, const cs::table_schema& schema,
                                      const cs::batch_view& rows, size_t a,
-                                     const percentile_spec& ps, const cs::partial_result& out) {
+                                     const node_aggregate& ps, const cs::partial_result& out) {
   const cs::aggregate& agg = f.aggregates[a];
   const int32_t type = oid_of(schema.columns[static_cast<size_t>(agg.column)]);
   cs::fragment counted;
@@ -1256,8 +1256,19 @@ computed_result aggregate_computed(const computed_columns& c, cs::partial_result
       aggregate_distinct(f, schema, all, a, out.r);
   out.agg_values.resize(aggs);
   for (size_t a = 0; a < aggs; ++a)
-    if (a < c.percentiles.size() && c.percentiles[a])
-      out.agg_values[a] = percentile_values(f, schema, all, a, *c.percentiles[a], out.r);
+    if (a < c.node_aggregates.size() && c.node_aggregates[a]) {
+      const auto& na = *c.node_aggregates[a];
+      if (na.kind == node_aggregate::what::percentile) {
+        out.agg_values[a] = percentile_values(f, schema, all, a, na, out.r);
+        continue;
+      }
+      // bool_and / bool_or: the min / max of the argument as 0 or 1.
+      for (size_t g = 0; g < out.r.groups(); ++g) {
+        cs::value v = out.r.final_value(a, g);
+        out.agg_values[a].push_back(v.is_null ? null_of(oid::bool_)
+                                              : make_int(oid::bool_, v.i != 0 ? 1 : 0));
+      }
+    }
   auto scales_of = [&](int a) {
     std::vector<int> s;
     for (size_t g = 0; a >= 0 && g < out.r.groups(); ++g) {

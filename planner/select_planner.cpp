@@ -365,8 +365,8 @@ bool pregroup_distinct(select_plan& plan, const cs::table_schema& schema,
 
 void compute_on_access_node(select_plan& plan, const cs::table_schema& schema,
                             std::vector<bexpr> computed, std::vector<bool> distinct,
-                            std::vector<std::optional<percentile_spec>> percentiles) {
-  const bool any_percentile = std::any_of(percentiles.begin(), percentiles.end(),
+                            std::vector<std::optional<node_aggregate>> node_aggregates) {
+  const bool any_percentile = std::any_of(node_aggregates.begin(), node_aggregates.end(),
                                           [](const auto& p) { return p.has_value(); });
   if (!any_percentile && pregroup_distinct(plan, schema, computed, distinct))
     return;
@@ -420,8 +420,8 @@ void compute_on_access_node(select_plan& plan, const cs::table_schema& schema,
   }
   distinct.resize(stage->fragment.aggregates.size(), false);
   stage->distinct = std::move(distinct);
-  percentiles.resize(stage->fragment.aggregates.size());
-  stage->percentiles = std::move(percentiles);
+  node_aggregates.resize(stage->fragment.aggregates.size());
+  stage->node_aggregates = std::move(node_aggregates);
   plan.fragment.keys.clear();
   plan.fragment.aggregates.clear();
   plan.computed = std::move(stage);
@@ -731,10 +731,10 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
     if (!b.computed.empty()
         || std::find(b.distinct_aggregates.begin(), b.distinct_aggregates.end(), true)
              != b.distinct_aggregates.end()
-        || std::any_of(b.percentiles.begin(), b.percentiles.end(),
+        || std::any_of(b.node_aggregates.begin(), b.node_aggregates.end(),
                        [](const auto& p) { return p.has_value(); }))
       compute_on_access_node(plan, schema, std::move(b.computed),
-                             std::move(b.distinct_aggregates), std::move(b.percentiles));
+                             std::move(b.distinct_aggregates), std::move(b.node_aggregates));
     // Checked here, so that rows computed here meet the checks the
     // node's would.
     const auto& checked = plan.computed ? plan.computed->fragment : plan.fragment;

@@ -47,13 +47,17 @@ struct bexpr {
   bool in_has_null = false;
 };
 
-/// percentile_cont(fraction) / percentile_disc(fraction) WITHIN GROUP
-/// (ORDER BY x [DESC]).
-struct percentile_spec {
-  bool continuous = true;
+/// An aggregate only the access node computes: percentile_cont(fraction) /
+/// percentile_disc(fraction) WITHIN GROUP (ORDER BY x [DESC]), or
+/// bool_and / bool_or (every) -- in the fragment a placeholder aggregate
+/// over x (min/max of x as 0/1 for the boolean ones).
+struct node_aggregate {
+  enum class what : uint8_t { percentile, bool_and, bool_or };
+  what kind = what::percentile;
+  bool continuous = true;         ///< percentile_cont
   std::optional<double> fraction; ///< nullopt: NULL, whose answer is NULL
   bool descending = false;
-  friend bool operator==(const percentile_spec&, const percentile_spec&) = default;
+  friend bool operator==(const node_aggregate&, const node_aggregate&) = default;
 };
 
 /// GROUP BY expressions and aggregate arguments that are neither columns
@@ -71,7 +75,7 @@ struct computed_columns {
   std::vector<bool> distinct;
   /// Per aggregate of `fragment`: a percentile, whose aggregate there is a
   /// placeholder.
-  std::vector<std::optional<percentile_spec>> percentiles;
+  std::vector<std::optional<node_aggregate>> node_aggregates;
   /// The plan's fragment groups instead of fetching rows (its keys, then
   /// the argument of the DISTINCT aggregates): `schema` is its key columns,
   /// and the groups are the rows aggregated here.

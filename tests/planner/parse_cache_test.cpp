@@ -44,7 +44,8 @@ BOOST_AUTO_TEST_CASE(shapes_differ_only_in_literals) {
   // What the scanner does not follow is left to the parser.
   for (const char* sql : {"SELECT 1 -- comment", "SELECT /* c */ 1", "SELECT E'a\\n'",
                           "SELECT $1", "SELECT $$a$$", "SELECT 'a'\n'b'", "SELECT 'open",
-                          "SELECT 1abc", "SELECT x'ff'", "SELECT 1e"})
+                          "SELECT 1abc", "SELECT x'ff'", "SELECT 1e", "SELECT \x01S",
+                          "SELECT \"a\x01Sb\""})
     BOOST_CHECK_MESSAGE(key_of(sql) == "<none>", sql);
 }
 
@@ -67,6 +68,20 @@ BOOST_AUTO_TEST_CASE(a_cached_shape_answers_with_the_new_literals) {
   std::vector<std::string> third{"3", "-3", "", "3.5", "5000000000", "-3.5", "z"};
   BOOST_CHECK(row_of(s, *q3) == third);
   BOOST_CHECK(row_of(s, *q2) == second);
+}
+
+BOOST_AUTO_TEST_CASE(a_text_shaped_like_a_key_is_parsed_afresh) {
+  // The key marks a literal with a control byte: a text holding that byte
+  // must not meet the shape of one with a literal there (review finding:
+  // it paired the literals with the wrong constants and crashed the node).
+  parse_cache cache;
+  planner::sql_session s;
+  auto q1 = cache.parse("select 'abc' as x, 1 as y");
+  q1.reset();
+  auto q2 = cache.parse("select \x01S as x, 5 as y");
+  BOOST_CHECK_EQUAL(cache.hits(), 0u);
+  BOOST_REQUIRE(q2->error().has_value());
+  BOOST_CHECK_EQUAL(q2->error()->error.sqlstate, "42601");
 }
 
 BOOST_AUTO_TEST_CASE(error_positions_follow_the_new_text) {
