@@ -307,6 +307,23 @@ struct binder {
   }
 
   /// A folded constant when `e` has no columns.
+  /// LIMIT's or OFFSET's count (-1 for none or NULL): a constant, made a
+  /// bigint as PostgreSQL assigns it ('5' from a driver's parameter, 1.5
+  /// rounded).
+  int64_t count_of(const node* n, const char* what) {
+    if (n == nullptr)
+      return -1;
+    bexpr e = fold(bind(n));
+    if (e.k != bexpr::kind::constant || !(is_number(e.type) || e.type == oid::unknown))
+      fail("42804", std::string{"argument of "} + what + " must be an integer constant");
+    if (e.value.null)
+      return -1;
+    datum d = is_int(e.type) ? e.value : cast_datum(e.value, oid::int8, -1);
+    if (d.i < 0)
+      fail("2201W", std::string{what} + " must not be negative");
+    return d.i;
+  }
+
   bexpr fold(bexpr e) {
     if (e.k == bexpr::kind::constant || has_columns(e) || is_volatile(e))
       return e; // random() is drawn per row, not once
@@ -652,9 +669,18 @@ struct binder {
         bexpr e;
         e.k = bexpr::kind::op;
         e.name = op;
-        if (x->lexpr == nullptr) { // unary
+        if (x->lexpr == nullptr) { // prefix: - and + of a number or interval
           e.args.push_back(bind(x->rexpr));
           e.type = e.args[0].type;
+          if (op != "-" && op != "+")
+            fail("0A000", "prefix operator " + op + " is not supported yet", x->location);
+          if (e.type == oid::unknown && e.args[0].k == bexpr::kind::constant
+              && !e.args[0].value.null)
+            fail("42725", "operator is not unique: " + op + " unknown", x->location);
+          if (!is_number(e.type) && !(e.type == oid::interval && op == "-")
+              && e.type != oid::unknown)
+            fail("42883", "operator does not exist: " + op + " " + type_name(e.type),
+                 x->location);
           return fold(std::move(e));
         }
         bexpr l = bind(x->lexpr), r = bind(x->rexpr);

@@ -1,15 +1,53 @@
 // SELECT entry points besides plan_select: constant SELECTs, constant
 // expressions, plain table scans, and what a SELECT reads.
 
+#include "planner/local_table.hpp"
 #include "planner/select_binder.hpp"
 
 namespace hypertide::planner {
 
 using namespace detail;
 
+namespace {
+
+/// True when a SELECT without FROM aggregates (`SELECT count(*)`), groups
+/// or calls a window function: it runs over one row, as in PostgreSQL.
+bool aggregates_one_row(const PgQuery__SelectStmt* s) {
+  if (s->n_group_clause > 0 || s->having_clause)
+    return true;
+  std::function<bool(const ProtobufCMessage*)> has = [&](const ProtobufCMessage* m) {
+    if (m->descriptor == &pg_query__select_stmt__descriptor)
+      return false;
+    if (m->descriptor == &pg_query__func_call__descriptor) {
+      const auto* f = reinterpret_cast<const PgQuery__FuncCall*>(m);
+      if (f->over != nullptr || is_aggregate_name(last_name(f->n_funcname, f->funcname)))
+        return true;
+    }
+    bool found = false;
+    each_child(const_cast<ProtobufCMessage*>(m),
+               [&](ProtobufCMessage* child) { found = found || has(child); });
+    return found;
+  };
+  for (size_t i = 0; i < s->n_target_list; ++i)
+    if (has(reinterpret_cast<const ProtobufCMessage*>(s->target_list[i]->res_target->val)))
+      return true;
+  return false;
+}
+
+} // namespace
+
 std::variant<statement_result, positioned_error>
 constant_select(const void* raw, cs::timestamp now, const setting_lookup& setting) {
   const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
+  if (s->n_values_lists == 0 && aggregates_one_row(s)) {
+    // One row of one column no name can reach.
+    local_table one;
+    one.schema.columns.push_back(cs::column_def{std::string(1, '\0'), cs::column_type::int4});
+    one.rows = cs::column_batch{one.schema};
+    one.rows.append_null(0);
+    one.rows.finish_row();
+    return run_local(raw, one, now);
+  }
   static const cs::table_schema no_columns;
   select_plan plan;
   try {
@@ -67,8 +105,12 @@ constant_select(const void* raw, cs::timestamp now, const setting_lookup& settin
                                         e.type == oid::unknown ? oid::text : e.type});
       row.push_back(to_text(e.value));
     }
-    r.rows.push_back(std::move(row));
-    r.tag = "SELECT 1";
+    // LIMIT and OFFSET of the one row.
+    int64_t limit = b.count_of(s->limit_count, "LIMIT");
+    int64_t offset = b.count_of(s->limit_offset, "OFFSET");
+    if (limit != 0 && offset <= 0)
+      r.rows.push_back(std::move(row));
+    r.tag = "SELECT " + std::to_string(r.rows.size());
     return r;
   } catch (const bind_failure& f) {
     return f.err;

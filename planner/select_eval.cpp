@@ -474,9 +474,15 @@ datum apply_op(const bexpr& e, const std::vector<datum>& a) {
       if (is_float(a[0].type) || a[0].type == oid::numeric) {
         datum r = make_float(-a[0].f);
         r.type = a[0].type;
+        if (a[0].type == oid::numeric && !a[0].s.empty()) // keep its digits
+          r.s = a[0].s[0] == '-' ? a[0].s.substr(1)
+                : a[0].s.find_first_not_of("0.") == std::string::npos ? a[0].s
+                                                                      : "-" + a[0].s;
         return r;
       }
-      return make_int(a[0].type, -a[0].i);
+      if (a[0].i == INT64_MIN)
+        fail("22003", "bigint out of range");
+      return narrowed(make_int(a[0].type, -a[0].i), a[0].type, -1);
     }
     return a[0];
   }

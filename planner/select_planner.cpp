@@ -435,10 +435,11 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
   const auto* s = static_cast<const PgQuery__SelectStmt*>(raw);
   select_plan plan;
   try {
-    const node* from = s->from_clause[0];
+    const node* from = s->n_from_clause > 0 ? s->from_clause[0] : nullptr;
     std::string relname, alias;
-    if (joined != nullptr) {
-      // A join's rows: names resolve by the join's relations.
+    if (joined != nullptr || from == nullptr) {
+      // A join's rows: names resolve by the join's relations. No FROM
+      // (aggregates over the one row of a SELECT without FROM): no names.
     } else if (from->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT) {
       const auto* a = from->range_subselect->alias;
       relname = alias = a && has(a->aliasname) ? a->aliasname : "";
@@ -653,20 +654,8 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
       if (!leads && !plan.order.empty())
         fail("42P10", "SELECT DISTINCT ON expressions must match initial ORDER BY expressions");
     }
-    auto count_of = [&](const node* n, const char* what) -> int64_t {
-      if (n == nullptr)
-        return -1;
-      bexpr e = b.fold(b.bind(n));
-      if (e.k != bexpr::kind::constant || !is_int(e.type))
-        fail("42804", std::string{"argument of "} + what + " must be an integer constant");
-      if (e.value.null)
-        return -1;
-      if (e.value.i < 0)
-        fail("2201W", std::string{what} + " must not be negative");
-      return e.value.i;
-    };
-    plan.limit = count_of(s->limit_count, "LIMIT");
-    plan.offset = std::max<int64_t>(0, count_of(s->limit_offset, "OFFSET"));
+    plan.limit = b.count_of(s->limit_count, "LIMIT");
+    plan.offset = std::max<int64_t>(0, b.count_of(s->limit_offset, "OFFSET"));
 
     if (!plan.aggregate) {
       // Project every column an output or a sort key reads; slots are in
