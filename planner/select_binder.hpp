@@ -75,6 +75,33 @@ inline std::string numeric_literal_text(const std::string& lit) {
   return out;
 }
 
+/// True when the expression `n` (not its sub-selects) holds a function call
+/// that `pick` picks.
+template <class Pick>
+bool holds_call(const node* n, const Pick& pick) {
+  std::function<bool(const ProtobufCMessage*)> walk = [&](const ProtobufCMessage* m) {
+    if (m->descriptor == &pg_query__select_stmt__descriptor)
+      return false;
+    if (m->descriptor == &pg_query__func_call__descriptor
+        && pick(reinterpret_cast<const PgQuery__FuncCall*>(m)))
+      return true;
+    bool found = false;
+    pg_nodes::each_child(const_cast<ProtobufCMessage*>(m),
+                         [&](ProtobufCMessage* child) { found = found || walk(child); });
+    return found;
+  };
+  return n != nullptr && walk(reinterpret_cast<const ProtobufCMessage*>(n));
+}
+
+/// An aggregate call (sum(v) OVER (...) is a window call, not one).
+inline bool is_aggregate_call(const PgQuery__FuncCall* f) {
+  return f->over == nullptr && is_aggregate_name(last_name(f->n_funcname, f->funcname));
+}
+
+inline bool is_window_call(const PgQuery__FuncCall* f) {
+  return f->over != nullptr;
+}
+
 /// Functions PostgreSQL has only as window functions.
 inline bool is_window_only(const std::string& n) {
   return n == "row_number" || n == "rank" || n == "dense_rank" || n == "lag" || n == "lead"

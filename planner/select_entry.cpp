@@ -15,21 +15,9 @@ namespace {
 bool aggregates_one_row(const PgQuery__SelectStmt* s) {
   if (s->n_group_clause > 0 || s->having_clause)
     return true;
-  std::function<bool(const ProtobufCMessage*)> has = [&](const ProtobufCMessage* m) {
-    if (m->descriptor == &pg_query__select_stmt__descriptor)
-      return false;
-    if (m->descriptor == &pg_query__func_call__descriptor) {
-      const auto* f = reinterpret_cast<const PgQuery__FuncCall*>(m);
-      if (f->over != nullptr || is_aggregate_name(last_name(f->n_funcname, f->funcname)))
-        return true;
-    }
-    bool found = false;
-    each_child(const_cast<ProtobufCMessage*>(m),
-               [&](ProtobufCMessage* child) { found = found || has(child); });
-    return found;
-  };
   for (size_t i = 0; i < s->n_target_list; ++i)
-    if (has(reinterpret_cast<const ProtobufCMessage*>(s->target_list[i]->res_target->val)))
+    if (holds_call(s->target_list[i]->res_target->val,
+                   [](const PgQuery__FuncCall* f) { return is_window_call(f) || is_aggregate_call(f); }))
       return true;
   return false;
 }

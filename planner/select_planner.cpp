@@ -470,23 +470,7 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
     // Aggregate query?
     // An aggregate anywhere in an expression (CASE, COALESCE, casts, ...),
     // not inside a sub-query.
-    std::function<bool(const ProtobufCMessage*)> has_agg_in = [&](const ProtobufCMessage* m) {
-      if (m->descriptor == &pg_query__select_stmt__descriptor)
-        return false;
-      if (m->descriptor == &pg_query__func_call__descriptor) {
-        const auto* f = reinterpret_cast<const PgQuery__FuncCall*>(m);
-        // sum(v) OVER (...) is a window call; sum(sum(v)) OVER () holds one.
-        if (f->over == nullptr && is_aggregate_name(last_name(f->n_funcname, f->funcname)))
-          return true;
-      }
-      bool found = false;
-      each_child(const_cast<ProtobufCMessage*>(m),
-                 [&](ProtobufCMessage* child) { found = found || has_agg_in(child); });
-      return found;
-    };
-    auto has_agg = [&](const node* n) {
-      return n != nullptr && has_agg_in(reinterpret_cast<const ProtobufCMessage*>(n));
-    };
+    auto has_agg = [](const node* n) { return holds_call(n, is_aggregate_call); };
     bool star = false;
     for (size_t i = 0; i < s->n_target_list; ++i) {
       const node* v = s->target_list[i]->res_target->val;
@@ -546,19 +530,8 @@ plan_select(const void* raw, const cs::table_schema& schema, cs::timestamp now,
     if ((distinct_plain || distinct_on) && plan.aggregate)
       fail("0A000", "DISTINCT together with aggregates or GROUP BY is not supported yet");
     if (distinct_plain || distinct_on) {
-      std::function<bool(const ProtobufCMessage*)> has_window = [&](const ProtobufCMessage* m) {
-        if (m->descriptor == &pg_query__select_stmt__descriptor)
-          return false;
-        if (m->descriptor == &pg_query__func_call__descriptor
-            && reinterpret_cast<const PgQuery__FuncCall*>(m)->over != nullptr)
-          return true;
-        bool found = false;
-        each_child(const_cast<ProtobufCMessage*>(m),
-                   [&](ProtobufCMessage* child) { found = found || has_window(child); });
-        return found;
-      };
       for (size_t i = 0; i < s->n_target_list; ++i)
-        if (has_window(reinterpret_cast<const ProtobufCMessage*>(s->target_list[i]->res_target->val)))
+        if (holds_call(s->target_list[i]->res_target->val, is_window_call))
           fail("0A000", "DISTINCT together with window functions is not supported yet");
     }
     if (distinct_plain) {
