@@ -85,6 +85,16 @@ bool same(const bexpr& a, const bexpr& b);
 /// EXPLAIN).
 std::string describe(const bexpr& e, const chunkstore::table_schema& schema);
 
+/// The scale (digits after the point) of a numeric datum's text; -1 for
+/// other types and numerics without one (from a double).
+int numeric_scale(const datum& v);
+
+/// A numeric of value `x` printed with `scale` digits after the point.
+datum numeric_at_scale(double x, int scale);
+
+/// A chunk value as a datum of its storage type.
+datum from_value(const chunkstore::value& v);
+
 /// Adds the columns `e` reads to `out` (each once).
 void columns_of(const bexpr& e, std::vector<int>& out);
 
