@@ -5,12 +5,14 @@
 // in the portal so Execute can send it in pieces.
 
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include <caf/stateful_actor.hpp>
 
 #include "actors/pg_protocol.hpp"
 #include "actors/session_internal.hpp"
+#include "planner/extended_query.hpp"
 
 namespace hypertide::actors::session_detail {
 
@@ -116,6 +118,24 @@ void run_sql(self_ptr self, const std::string& sql,
   run_statements(self);
 }
 
+/// What PostgreSQL refuses in a portal's result formats: a count that is
+/// neither 0, 1 nor the column count, binary for a type without a binary
+/// output here. (Codes other than 0 and 1 are refused at Bind.)
+std::optional<chunkstore::pg_error> check_formats(const planner::statement_result& r,
+                                                  const std::vector<int16_t>& formats) {
+  if (formats.size() > 1 && formats.size() != r.columns.size())
+    return protocol_violation("bind message has " + std::to_string(formats.size())
+                              + " result formats but query has "
+                              + std::to_string(r.columns.size()) + " columns");
+  for (size_t c = 0; c < r.columns.size() && !formats.empty(); ++c)
+    if (format_of(formats, c) == 1 && !planner::has_binary_output(r.columns[c].type_oid))
+      return chunkstore::pg_error{"0A000", "binary output of type OID "
+                                               + std::to_string(r.columns[c].type_oid)
+                                               + " (column \"" + r.columns[c].name
+                                               + "\") is not supported", {}};
+  return std::nullopt;
+}
+
 /// Sends a portal's rows (up to `max_rows`, 0 = all) and its completion.
 void send_portal(self_ptr self, const std::string& name, int32_t max_rows) {
   auto& st = self->state;
@@ -131,13 +151,27 @@ void send_portal(self_ptr self, const std::string& name, int32_t max_rows) {
     send_bytes(self, out);
     return;
   }
-  for (const auto& [code, message] : r.warnings)
-    w.notice(message, code, "WARNING");
-  for (const auto& n : r.notices)
-    w.notice(n);
-  size_t end = r.rows.size();
+  if (auto e = check_formats(r, p.formats)) {
+    ext_error(self, *e);
+    return;
+  }
+  if (p.sent == 0) {
+    for (const auto& [code, message] : r.warnings)
+      w.notice(message, code, "WARNING");
+    for (const auto& n : r.notices)
+      w.notice(n);
+  }
+  size_t total = r.row_count();
+  size_t start = p.sent;
+  size_t end = total;
   if (max_rows > 0)
     end = std::min(end, p.sent + static_cast<size_t>(max_rows));
+  if (r.plain) {
+    // Rows still in columns: each cell written once, in its format.
+    write_column_rows(self, out, *r.plain, r.plain->begin + p.sent, r.plain->begin + end,
+                      p.formats);
+    p.sent = end;
+  }
   for (; p.sent < end; ++p.sent) {
     const auto& row = r.rows[p.sent];
     std::vector<std::optional<std::string>> cells;
@@ -147,12 +181,20 @@ void send_portal(self_ptr self, const std::string& name, int32_t max_rows) {
         continue;
       }
       auto bin = planner::text_to_binary_result(r.columns[c].type_oid, *row[c]);
-      cells.push_back(bin ? bin : row[c]);
+      if (!bin) {
+        send_bytes(self, std::move(out));
+        ext_error(self, {"XX000", "cannot write \"" + *row[c] + "\" in the binary format of type OID "
+                                     + std::to_string(r.columns[c].type_oid), {}});
+        return;
+      }
+      cells.push_back(std::move(bin));
     }
     w.data_row(cells);
   }
-  if (p.sent < r.rows.size())
+  if (p.sent < total)
     w.portal_suspended();
+  else if (start > 0 && r.tag.starts_with("SELECT "))
+    w.command_complete("SELECT " + std::to_string(end - start)); // this Execute's rows, as PostgreSQL counts
   else
     w.command_complete(r.tag);
   send_bytes(self, out);
@@ -232,6 +274,22 @@ void handle_extended(self_ptr self, char type,
         ext_error(self, protocol_violation("invalid Bind message"));
         return;
       }
+      if (pformats.size() > 1 && pformats.size() != raw.size()) {
+        ext_error(self, protocol_violation("bind message has " + std::to_string(pformats.size())
+                                           + " parameter formats but "
+                                           + std::to_string(raw.size()) + " parameters"));
+        return;
+      }
+      for (int16_t f : pformats)
+        if (f != 0 && f != 1) {
+          ext_error(self, {"22023", "unsupported format code: " + std::to_string(f), {}});
+          return;
+        }
+      for (int16_t f : rformats)
+        if (f != 0 && f != 1) {
+          ext_error(self, {"22023", "unsupported format code: " + std::to_string(f), {}});
+          return;
+        }
       auto it = st.prepared.find(stmt);
       if (it == st.prepared.end()) {
         ext_error(self, {"26000", "prepared statement \"" + stmt + "\" does not exist", {}});
@@ -332,7 +390,11 @@ void handle_extended(self_ptr self, char type,
         run_sql(self, p.sql, [self, name](const planner::statement_result& r) {
           auto& pt = self->state.portals[name];
           pt.result = r;
-          planner::materialize(*pt.result);
+          if (auto e = check_formats(r, pt.formats)) {
+            ext_error(self, *e);
+            drain(self);
+            return;
+          }
           std::vector<char> o;
           if (r.columns.empty())
             pg::writer{o}.no_data();
@@ -371,7 +433,6 @@ void handle_extended(self_ptr self, char type,
               [self, name, max_rows](const planner::statement_result& r) {
                 auto& result = self->state.portals[name].result;
                 result = r;
-                planner::materialize(*result);
                 send_portal(self, name, max_rows);
                 drain(self);
               });

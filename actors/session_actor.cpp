@@ -15,6 +15,7 @@
 #include "planner/catalog.hpp"
 #include "messages/codec.hpp"
 #include "planner/explain.hpp"
+#include "planner/extended_query.hpp"
 #include "planner/select_planner.hpp"
 #include "wal/lsn.hpp"
 
@@ -60,27 +61,29 @@ char* put_be32(char* p, uint32_t x) {
   return p + 4;
 }
 
-/// DataRows of rows still in columns, text format, sent in batches. Cells
-/// are written in place: at most 64 bytes each but text, whose length is
-/// known.
-void write_plain_rows(self_ptr self, std::vector<char>& out, const planner::column_rows& p) {
+void write_column_rows(self_ptr self, std::vector<char>& out, const planner::column_rows& p,
+                       size_t from, size_t to, const std::vector<int16_t>& formats) {
   using column = chunkstore::column_batch::column;
   std::vector<const column*> cols;
-  for (int ci : p.columns)
-    cols.push_back(&p.batch->col(static_cast<size_t>(ci)));
+  std::vector<bool> binary;
+  for (size_t j = 0; j < p.columns.size(); ++j) {
+    cols.push_back(&p.batch->col(static_cast<size_t>(p.columns[j])));
+    binary.push_back(!formats.empty() && formats[formats.size() == 1 ? 0 : j] == 1);
+  }
   const int32_t* oids = p.oids.data();
   auto ncols = static_cast<uint16_t>(cols.size());
   size_t used = out.size();
   char scratch[64];
-  for (size_t row = p.begin; row < p.end; ++row) {
+  std::string spill;
+  for (size_t row = from; row < to; ++row) {
     size_t need = 7 + cols.size() * 68;
     for (const auto* c : cols)
       if (c->type == chunkstore::column_type::text)
         need += c->dict[c->codes[row]].size();
     if (out.size() < used + need)
       out.resize(std::max(used + need, std::max(out.size() * 2, send_batch_bytes + 4096)));
-    char* start = out.data() + used;
-    char* w = start;
+    size_t start = used;
+    char* w = out.data() + used;
     *w++ = 'D';
     w += 4; // length, below
     *w++ = static_cast<char>(ncols >> 8);
@@ -91,12 +94,20 @@ void write_plain_rows(self_ptr self, std::vector<char>& out, const planner::colu
         w = put_be32(w, 0xffffffffu);
         continue;
       }
-      auto text = planner::text_cell(*c, row, scratch, oids[j]);
-      w = put_be32(w, static_cast<uint32_t>(text.size()));
-      std::memcpy(w, text.data(), text.size());
-      w += text.size();
+      auto cell = binary[j] ? planner::binary_cell(*c, row, oids[j], scratch, spill)
+                            : planner::text_cell(*c, row, scratch, oids[j]);
+      if (cell.size() > 64 && c->type != chunkstore::column_type::text) {
+        // A cell through `spill` (numeric's binary form of a long value):
+        // more than the row's estimate allowed for.
+        size_t at = static_cast<size_t>(w - out.data());
+        out.resize(std::max(out.size(), at + 4 + cell.size() + (cols.size() - j) * 68));
+        w = out.data() + at;
+      }
+      w = put_be32(w, static_cast<uint32_t>(cell.size()));
+      std::memcpy(w, cell.data(), cell.size());
+      w += cell.size();
     }
-    put_be32(start + 1, static_cast<uint32_t>(w - start - 1));
+    put_be32(out.data() + start + 1, static_cast<uint32_t>(w - out.data() - start - 1));
     used = static_cast<size_t>(w - out.data());
     if (used >= send_batch_bytes) {
       out.resize(used);
@@ -124,7 +135,7 @@ void write_result(self_ptr self, std::vector<char>& out, const planner::statemen
     for (const auto& row : r.rows)
       w.data_row(row);
     if (r.plain)
-      write_plain_rows(self, out, *r.plain);
+      write_column_rows(self, out, *r.plain, r.plain->begin, r.plain->end, {});
   }
   w.command_complete(r.tag);
 }

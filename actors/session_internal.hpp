@@ -25,6 +25,12 @@ void send_bytes(self_ptr self, std::vector<char> bytes);
 void row_description(std::vector<char>& out, const std::vector<planner::result_column>& cols,
                      const std::vector<int16_t>& formats = {});
 
+/// DataRows of rows [from, to) of `p`, each column in the format
+/// `formats` asks for (as Bind gives them: none = text, one for all, or
+/// one per column; 1 = binary), sent in batches as `out` fills.
+void write_column_rows(self_ptr self, std::vector<char>& out, const planner::column_rows& p,
+                       size_t from, size_t to, const std::vector<int16_t>& formats);
+
 /// Runs st.query statement by statement (results to the client, or to
 /// st.sink when set).
 void run_statements(self_ptr self);

@@ -13,7 +13,9 @@
 #include "chunkstore/types.hpp"
 #include "planner/datetime.hpp"
 #include "planner/pg_format.hpp"
+#include "planner/interval.hpp"
 #include "planner/pg_nodes.hpp"
+#include "planner/sql_session.hpp"
 
 namespace hypertide::planner {
 
@@ -282,22 +284,118 @@ std::optional<std::string> binary_param_to_text(int32_t oid, std::string_view b)
   }
 }
 
+namespace {
+
+/// numeric's binary form (numeric_send): digit count, weight, sign and
+/// display scale as int16, then base-10000 digits, from numeric text
+/// output (`-12.3400`, `NaN`, `Infinity`); nullopt for other text.
+std::optional<std::string> numeric_binary(std::string_view text) {
+  std::string out;
+  auto header = [&](int16_t ndigits, int16_t weight, uint16_t sign, int16_t dscale) {
+    put_be(out, static_cast<uint16_t>(ndigits), 2);
+    put_be(out, static_cast<uint16_t>(weight), 2);
+    put_be(out, sign, 2);
+    put_be(out, static_cast<uint16_t>(dscale), 2);
+  };
+  if (text == "NaN" || text == "Infinity" || text == "-Infinity") {
+    header(0, 0, text == "NaN" ? 0xC000 : text == "Infinity" ? 0xD000 : 0xF000, 0);
+    return out;
+  }
+  bool negative = !text.empty() && text[0] == '-';
+  if (!text.empty() && (text[0] == '-' || text[0] == '+'))
+    text.remove_prefix(1);
+  size_t dot = text.find('.');
+  std::string_view whole = text.substr(0, dot);
+  std::string_view frac = dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
+  if (whole.empty() && frac.empty())
+    return std::nullopt;
+  for (char ch : whole)
+    if (ch < '0' || ch > '9')
+      return std::nullopt;
+  for (char ch : frac)
+    if (ch < '0' || ch > '9')
+      return std::nullopt;
+  if (frac.size() > 0x3fff)
+    return std::nullopt;
+  // Whole digits padded on the left, fraction digits on the right, to
+  // groups of four.
+  std::string digits(static_cast<size_t>((4 - whole.size() % 4) % 4), '0');
+  digits.append(whole);
+  size_t whole_groups = digits.size() / 4;
+  digits.append(frac);
+  digits.append(static_cast<size_t>((4 - frac.size() % 4) % 4), '0');
+  std::vector<uint16_t> groups;
+  for (size_t i = 0; i < digits.size(); i += 4)
+    groups.push_back(static_cast<uint16_t>((digits[i] - '0') * 1000 + (digits[i + 1] - '0') * 100
+                                           + (digits[i + 2] - '0') * 10 + (digits[i + 3] - '0')));
+  auto weight = static_cast<int64_t>(whole_groups) - 1;
+  size_t first = 0;
+  while (first < groups.size() && groups[first] == 0) {
+    ++first;
+    --weight;
+  }
+  size_t last = groups.size();
+  while (last > first && groups[last - 1] == 0)
+    --last;
+  if (first == last) { // zero: no digits, weight 0, positive
+    header(0, 0, 0, static_cast<int16_t>(frac.size()));
+    return out;
+  }
+  if (last - first > 0x7fff || weight > 0x7fff || weight < -0x8000)
+    return std::nullopt;
+  header(static_cast<int16_t>(last - first), static_cast<int16_t>(weight), negative ? 0x4000 : 0,
+         static_cast<int16_t>(frac.size()));
+  for (size_t i = first; i < last; ++i)
+    put_be(out, groups[i], 2);
+  return out;
+}
+
+} // namespace
+
+bool has_binary_output(int32_t oid) noexcept {
+  switch (oid) {
+    case oid::bool_:
+    case oid::int2:
+    case oid::int4:
+    case oid::int8:
+    case 26: // oid
+    case oid::float4:
+    case oid::float8:
+    case oid::numeric:
+    case oid::text:
+    case oid::varchar:
+    case 18:   // "char"
+    case 19:   // name
+    case 1042: // bpchar
+    case oid::unknown:
+    case oid::timestamptz:
+    case oid::timestamp:
+    case oid::interval:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::optional<std::string> text_to_binary_result(int32_t oid, const std::string& text) {
   std::string out;
   switch (oid) {
-    case 16:
+    case oid::bool_:
       out.push_back(text == "t" ? 1 : 0);
       return out;
-    case 21:
-    case 23:
-    case 20: {
+    case oid::int2:
+    case oid::int4:
+    case oid::int8:
+    case 26: {
       int64_t x = 0;
-      std::from_chars(text.data(), text.data() + text.size(), x);
-      put_be(out, static_cast<uint64_t>(x), oid == 21 ? 2 : oid == 23 ? 4 : 8);
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+      if (ec != std::errc{} || end != text.data() + text.size())
+        return std::nullopt;
+      put_be(out, static_cast<uint64_t>(x), oid == oid::int2 ? 2 : oid == oid::int8 ? 8 : 4);
       return out;
     }
-    case 700:
-    case 701: {
+    case oid::float4:
+    case oid::float8: {
       double d = 0;
       if (text == "NaN")
         d = std::nan("");
@@ -305,9 +403,9 @@ std::optional<std::string> text_to_binary_result(int32_t oid, const std::string&
         d = HUGE_VAL;
       else if (text == "-Infinity")
         d = -HUGE_VAL;
-      else
-        std::from_chars(text.data(), text.data() + text.size(), d);
-      if (oid == 700) {
+      else if (std::from_chars(text.data(), text.data() + text.size(), d).ec != std::errc{})
+        return std::nullopt;
+      if (oid == oid::float4) {
         auto f = static_cast<float>(d);
         uint32_t u;
         std::memcpy(&u, &f, 4);
@@ -319,21 +417,96 @@ std::optional<std::string> text_to_binary_result(int32_t oid, const std::string&
       put_be(out, u, 8);
       return out;
     }
-    case 1184:
-    case 1114: {
-      auto t = oid == 1184 ? parse_timestamptz(text) : parse_timestamp(text);
+    case oid::numeric:
+      return numeric_binary(text);
+    case oid::timestamptz:
+    case oid::timestamp: {
+      if (text == "infinity" || text == "-infinity") {
+        put_be(out, text[0] == '-' ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1, 8);
+        return out;
+      }
+      auto t = oid == oid::timestamptz ? parse_timestamptz(text) : parse_timestamp(text);
       if (!t)
         return std::nullopt;
       put_be(out, static_cast<uint64_t>(to_pg_time(*t)), 8);
       return out;
     }
-    case 25:
-    case 1043:
-    case 2205:
+    case oid::interval: {
+      auto iv = parse_interval(text);
+      if (!iv)
+        return std::nullopt;
+      put_be(out, static_cast<uint64_t>(iv->micros), 8);
+      put_be(out, static_cast<uint32_t>(iv->days), 4);
+      put_be(out, static_cast<uint32_t>(iv->months), 4);
+      return out;
+    }
+    case oid::text:
+    case oid::varchar:
+    case 18:
+    case 19:
+    case 1042:
+    case oid::unknown:
       return text;
     default:
       return std::nullopt;
   }
+}
+
+namespace {
+
+char* put_be_to(char* p, uint64_t x, size_t n) {
+  for (size_t i = n; i-- > 0;)
+    *p++ = static_cast<char>((x >> (8 * i)) & 0xff);
+  return p;
+}
+
+} // namespace
+
+std::string_view binary_cell(const cs::column_batch::column& c, size_t row, int32_t type,
+                             char* scratch, std::string& spill) {
+  switch (c.type) {
+    case cs::column_type::int4:
+      if (type == oid::int4 || type == oid::int2)
+        return {scratch, put_be_to(scratch, static_cast<uint64_t>(static_cast<int64_t>(c.i32[row])),
+                                   type == oid::int2 ? 2 : 4)};
+      break;
+    case cs::column_type::int8:
+      if (type == oid::int8)
+        return {scratch, put_be_to(scratch, static_cast<uint64_t>(c.i64[row]), 8)};
+      break;
+    case cs::column_type::float8:
+      if (type == oid::float8) {
+        uint64_t u;
+        std::memcpy(&u, &c.f64[row], 8);
+        return {scratch, put_be_to(scratch, u, 8)};
+      }
+      if (type == oid::float4) {
+        auto f = static_cast<float>(c.f64[row]);
+        uint32_t u;
+        std::memcpy(&u, &f, 4);
+        return {scratch, put_be_to(scratch, u, 4)};
+      }
+      break;
+    case cs::column_type::boolean:
+      if (type == oid::bool_) {
+        scratch[0] = c.u8[row] ? 1 : 0;
+        return {scratch, 1};
+      }
+      break;
+    case cs::column_type::text:
+      if (type != oid::numeric && type != oid::interval && type != 26 && has_binary_output(type))
+        return c.dict[c.codes[row]];
+      break;
+    case cs::column_type::timestamptz:
+    case cs::column_type::timestamp:
+      if (type == oid::timestamptz || type == oid::timestamp)
+        return {scratch, put_be_to(scratch, static_cast<uint64_t>(to_pg_time(c.i64[row])), 8)};
+      break;
+  }
+  // Any other pairing goes through the value's text.
+  auto bin = text_to_binary_result(type, std::string{text_cell(c, row, scratch, type)});
+  spill = bin ? std::move(*bin) : std::string{};
+  return spill;
 }
 
 } // namespace hypertide::planner

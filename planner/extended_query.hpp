@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "chunkstore/column_batch.hpp"
 #include "planner/insert_builder.hpp"
 
 namespace hypertide::planner {
@@ -40,9 +41,21 @@ bind_parameters(std::string_view sql, const std::vector<std::optional<std::strin
 /// do not fit the type.
 std::optional<std::string> binary_param_to_text(int32_t oid, std::string_view bytes);
 
-/// A text result value as binary for type `oid` (int2/4/8, float4/8, bool,
-/// text/varchar, timestamptz, timestamp); nullopt when the type has no
-/// binary form here.
+/// Whether values of type `oid` have a binary output here (every type a
+/// result column can have but regclass and the other reg* types).
+bool has_binary_output(int32_t oid) noexcept;
+
+/// A text result value as PostgreSQL's binary output (its send function)
+/// of type `oid`; nullopt when the type has no binary output here
+/// (has_binary_output) or the text is not a value of it.
 std::optional<std::string> text_to_binary_result(int32_t oid, const std::string& text);
+
+/// The binary output of row `row` of `c` (not NULL) as type `oid`
+/// (has_binary_output): written to `scratch` (64 bytes), a view of the
+/// column's dictionary, or, for a pairing of column and type without a
+/// direct path (numeric from a float8 column), through the text into
+/// `spill`.
+std::string_view binary_cell(const chunkstore::column_batch::column& c, size_t row, int32_t oid,
+                             char* scratch, std::string& spill);
 
 } // namespace hypertide::planner

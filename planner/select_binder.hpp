@@ -758,6 +758,12 @@ struct binder {
     if (name == "version" && f->n_args == 0)
       return constant(make_text(std::string{"PostgreSQL "} + sql_session::server_version
                                 + " on x86_64-pc-linux-gnu, an in-memory time-series database"));
+    if (name == "pg_typeof" && f->n_args == 1) {
+      // The argument's type by name (PostgreSQL returns regtype, which
+      // prints the same; here it is text).
+      bexpr arg = bind(f->args[0]);
+      return constant(make_text(type_name(arg.type)));
+    }
     if (name == "current_setting" && f->n_args == 1 && setting != nullptr) {
       bexpr arg = fold(bind(f->args[0]));
       if (arg.k != bexpr::kind::constant)

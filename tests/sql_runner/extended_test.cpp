@@ -6,8 +6,15 @@
 
 #include <libpq-fe.h>
 
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "node_connection.hpp"
 
@@ -243,5 +250,210 @@ BOOST_AUTO_TEST_CASE(result_columns_are_named_as_postgresql_names_them) {
   BOOST_REQUIRE_EQUAL(PQnfields(r), 10);
   for (int i = 0; i < 10; ++i)
     BOOST_CHECK_EQUAL(std::string{PQfname(r, i)}, want[i]);
+  PQclear(r);
+}
+
+namespace {
+
+/// Messages of the raw exchange below: (type, body).
+using backend_messages = std::vector<std::pair<char, std::string>>;
+
+std::string frontend(char type, const std::string& body) {
+  std::string m(1, type);
+  auto len = static_cast<uint32_t>(body.size() + 4);
+  for (int shift = 24; shift >= 0; shift -= 8)
+    m += static_cast<char>((len >> shift) & 0xff);
+  return m + body;
+}
+
+std::string i16(int v) {
+  return {static_cast<char>((v >> 8) & 0xff), static_cast<char>(v & 0xff)};
+}
+
+std::string i32(int32_t v) {
+  std::string s;
+  for (int shift = 24; shift >= 0; shift -= 8)
+    s += static_cast<char>((static_cast<uint32_t>(v) >> shift) & 0xff);
+  return s;
+}
+
+/// Writes frontend messages on libpq's idle connection and reads the
+/// backend's answer up to ReadyForQuery (each wait bounded by 5 s); libpq
+/// is not used meanwhile, so it finds the connection idle after.
+backend_messages raw_exchange(PGconn* c, const std::string& out) {
+  int fd = PQsocket(c);
+  size_t sent = 0;
+  while (sent < out.size()) {
+    ssize_t n = send(fd, out.data() + sent, out.size() - sent, 0);
+    if (n <= 0) {
+      pollfd p{fd, POLLOUT, 0};
+      BOOST_REQUIRE(poll(&p, 1, 5000) == 1);
+      continue;
+    }
+    sent += static_cast<size_t>(n);
+  }
+  std::string in;
+  backend_messages msgs;
+  size_t at = 0;
+  for (;;) {
+    while (in.size() >= at + 5) {
+      uint32_t len = static_cast<uint32_t>(be(in.data() + at + 1, 4));
+      if (in.size() < at + 1 + len)
+        break;
+      msgs.emplace_back(in[at], in.substr(at + 5, len - 4));
+      at += 1 + len;
+      if (msgs.back().first == 'Z')
+        return msgs;
+    }
+    pollfd p{fd, POLLIN, 0};
+    BOOST_REQUIRE_MESSAGE(poll(&p, 1, 5000) == 1, "no answer in 5 s");
+    char buf[65536];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    BOOST_REQUIRE(n > 0);
+    in.append(buf, static_cast<size_t>(n));
+  }
+}
+
+/// A DataRow's cells (nullopt for NULL).
+std::vector<std::optional<std::string>> cells_of(const std::string& body) {
+  std::vector<std::optional<std::string>> out;
+  auto n = static_cast<size_t>(be(body.data(), 2));
+  size_t at = 2;
+  for (size_t i = 0; i < n; ++i) {
+    auto len = static_cast<int32_t>(be(body.data() + at, 4));
+    at += 4;
+    if (len < 0) {
+      out.emplace_back();
+      continue;
+    }
+    out.emplace_back(body.substr(at, static_cast<size_t>(len)));
+    at += static_cast<size_t>(len);
+  }
+  return out;
+}
+
+std::string sqlstate_of(const std::string& error_body) {
+  for (size_t at = 0; at < error_body.size() && error_body[at] != 0;) {
+    size_t end = error_body.find('\0', at + 1);
+    if (error_body[at] == 'C')
+      return error_body.substr(at + 1, end - at - 1);
+    at = end + 1;
+  }
+  return {};
+}
+
+double float8_of(const char* p) {
+  uint64_t u = be(p, 8);
+  double d;
+  std::memcpy(&d, &u, 8);
+  return d;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(rows_from_chunks_in_binary_and_in_pieces) {
+  test::node_connection node;
+  PGconn* c = node.conn;
+  exec_ok(c, "CREATE TABLE b (time timestamptz NOT NULL, host varchar(10), r real, s smallint, "
+             "n int, big bigint, v double precision, ok bool, ts timestamp)");
+  exec_ok(c, "SELECT create_hypertable('b', 'time', chunk_time_interval => INTERVAL '1 hour')");
+  // 6,000 rows over two chunks: more bytes than the node sends at once.
+  constexpr int rows = 6000;
+  std::string ins = "INSERT INTO b VALUES ";
+  for (int n = 0; n < rows; ++n) {
+    std::string t = "'2016-01-01 00:00:00+00'::timestamptz + interval '" + std::to_string(n) + " seconds'";
+    ins += (n ? ", (" : "(") + t + ", 'h" + std::to_string(n % 7) + "', " + std::to_string(n) + "/4.0, "
+           + std::to_string(n % 100 - 50) + ", " + std::to_string(n) + ", " + std::to_string(n) + "000000000000, "
+           + (n % 11 == 0 ? std::string{"NULL"} : std::to_string(n) + " * 0.1") + ", "
+           + (n % 3 == 0 ? "true" : "false") + ", " + t + ")";
+  }
+  exec_ok(c, ins.c_str());
+  PGresult* r = PQexecParams(c, "SELECT * FROM b", 0, nullptr, nullptr, nullptr, nullptr, 1);
+  BOOST_REQUIRE_EQUAL(PQresultStatus(r), PGRES_TUPLES_OK);
+  BOOST_REQUIRE_EQUAL(PQntuples(r), rows);
+  const int lengths[] = {8, -1, 4, 2, 4, 8, 8, 1, 8};
+  std::vector<bool> seen(rows);
+  for (int i = 0; i < rows; ++i) {
+    for (int col = 0; col < 9; ++col)
+      if (lengths[col] > 0 && !PQgetisnull(r, i, col))
+        BOOST_REQUIRE_EQUAL(PQgetlength(r, i, col), lengths[col]);
+    auto n = static_cast<int32_t>(be(PQgetvalue(r, i, 4), 4));
+    BOOST_REQUIRE(n >= 0 && n < rows && !seen[static_cast<size_t>(n)]);
+    seen[static_cast<size_t>(n)] = true;
+    // Microseconds since 2000-01-01 (PostgreSQL's epoch), both time types.
+    int64_t want_t = (1451606400LL - 946684800LL + n) * 1000000;
+    BOOST_CHECK_EQUAL(static_cast<int64_t>(be(PQgetvalue(r, i, 0), 8)), want_t);
+    BOOST_CHECK_EQUAL(static_cast<int64_t>(be(PQgetvalue(r, i, 8), 8)), want_t);
+    BOOST_CHECK_EQUAL(std::string(PQgetvalue(r, i, 1), PQgetlength(r, i, 1)), "h" + std::to_string(n % 7));
+    uint32_t ru = static_cast<uint32_t>(be(PQgetvalue(r, i, 2), 4));
+    float rf;
+    std::memcpy(&rf, &ru, 4);
+    BOOST_CHECK_EQUAL(rf, static_cast<float>(n) / 4.0f);
+    BOOST_CHECK_EQUAL(static_cast<int16_t>(be(PQgetvalue(r, i, 3), 2)), n % 100 - 50);
+    BOOST_CHECK_EQUAL(static_cast<int64_t>(be(PQgetvalue(r, i, 5), 8)), n * 1000000000000LL);
+    if (n % 11 == 0)
+      BOOST_CHECK(PQgetisnull(r, i, 6));
+    else
+      BOOST_CHECK_EQUAL(float8_of(PQgetvalue(r, i, 6)), n / 10.0); // the double nearest numeric n * 0.1
+    BOOST_CHECK_EQUAL(PQgetvalue(r, i, 7)[0], n % 3 == 0 ? 1 : 0);
+  }
+  PQclear(r);
+
+  // numeric and interval in binary, from expressions (PostgreSQL 15's bytes).
+  r = PQexecParams(c, "SELECT 12.3400, -0.001, 0.0, 10000::numeric, "
+                      "interval '1 day 02:03:04.5', interval '1 year 2 mons -3 days'",
+                   0, nullptr, nullptr, nullptr, nullptr, 1);
+  BOOST_REQUIRE_MESSAGE(PQresultStatus(r) == PGRES_TUPLES_OK, PQresultErrorMessage(r));
+  auto bytes = [&](int col) { return std::string(PQgetvalue(r, 0, col), PQgetlength(r, 0, col)); };
+  using namespace std::string_literals;
+  BOOST_CHECK(bytes(0) == "\0\2\0\0\0\0\0\4\0\x0c\x0d\x48"s);     // [12, 3400], weight 0, dscale 4
+  BOOST_CHECK(bytes(1) == "\0\1\xff\xff\x40\0\0\3\0\x0a"s);       // [10], weight -1, negative
+  BOOST_CHECK(bytes(2) == "\0\0\0\0\0\0\0\1"s);                   // no digits, dscale 1
+  BOOST_CHECK(bytes(3) == "\0\1\0\1\0\0\0\0\0\1"s);               // [1], weight 1
+  BOOST_CHECK(bytes(4) == "\0\0\0\1\xb8\x26\x87\x20\0\0\0\1\0\0\0\0"s); // 7384.5 s, 1 day
+  BOOST_CHECK(bytes(5) == "\0\0\0\0\0\0\0\0\xff\xff\xff\xfd\0\0\0\x0e"s); // -3 days, 14 months
+  PQclear(r);
+
+  // Per-column formats and Execute with a row limit, as JDBC's fetch size
+  // sends them: text n, binary big, two rows at a time.
+  std::string parse = frontend('P', std::string{"\0SELECT n, big FROM b WHERE n < 5\0\0\0", 37});
+  std::string bind = frontend('B', std::string{"\0\0", 2} + i16(0) + i16(0) + i16(2) + i16(0) + i16(1));
+  std::string exec2 = frontend('E', std::string{"\0", 1} + i32(2));
+  std::string exec_all = frontend('E', std::string{"\0", 1} + i32(0));
+  std::string sync = frontend('S', "");
+  auto got = raw_exchange(c, parse + bind + exec2 + exec2 + exec_all + sync);
+  std::string kinds;
+  std::vector<int32_t> ns;
+  for (const auto& [type, body] : got) {
+    kinds += type;
+    if (type == 'D') {
+      auto cells = cells_of(body);
+      BOOST_REQUIRE_EQUAL(cells.size(), 2u);
+      BOOST_REQUIRE_EQUAL(cells[1]->size(), 8u);
+      int32_t n = std::stoi(*cells[0]);
+      BOOST_CHECK_EQUAL(static_cast<int64_t>(be(cells[1]->data(), 8)), n * 1000000000000LL);
+      ns.push_back(n);
+    }
+    if (type == 'C')
+      BOOST_CHECK_EQUAL(body, std::string("SELECT 1\0", 9)); // the last Execute's row
+  }
+  BOOST_CHECK_EQUAL(kinds, "12DDsDDsDCZ");
+  std::sort(ns.begin(), ns.end());
+  BOOST_CHECK((ns == std::vector<int32_t>{0, 1, 2, 3, 4}));
+
+  // Result formats PostgreSQL refuses: a count that is not the column
+  // count, a code other than 0 and 1. Each skips to Sync; the session goes on.
+  std::string three = frontend('B', std::string{"\0\0", 2} + i16(0) + i16(0) + i16(3) + i16(1) + i16(1) + i16(1));
+  got = raw_exchange(c, parse + three + exec_all + sync);
+  BOOST_REQUIRE(got.size() >= 2);
+  BOOST_CHECK_EQUAL(got[got.size() - 2].first, 'E');
+  BOOST_CHECK_EQUAL(sqlstate_of(got[got.size() - 2].second), "08P01");
+  std::string code2 = frontend('B', std::string{"\0\0", 2} + i16(0) + i16(0) + i16(1) + i16(2));
+  got = raw_exchange(c, parse + code2 + exec_all + sync);
+  BOOST_REQUIRE(got.size() >= 2);
+  BOOST_CHECK_EQUAL(sqlstate_of(got[got.size() - 2].second), "22023");
+  r = PQexec(c, "SELECT count(*) FROM b");
+  BOOST_REQUIRE_EQUAL(PQresultStatus(r), PGRES_TUPLES_OK);
+  BOOST_CHECK_EQUAL(std::string{PQgetvalue(r, 0, 0)}, std::to_string(rows));
   PQclear(r);
 }
