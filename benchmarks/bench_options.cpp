@@ -234,6 +234,10 @@ const std::vector<flag>& flags() {
                                              {"postgres", sql_dialect::postgres}})},
     {"--protocol", run, true,
      choose<bool>(HT_FIELD(extended), {{"simple", false}, {"extended", true}})},
+    {"--client", run, true,
+     choose<bool>(HT_FIELD(libpq), {{"stream", false}, {"libpq", true}})},
+    {"--result-format", run, true,
+     choose<bool>(HT_FIELD(binary_results), {{"text", false}, {"binary", true}})},
     {"--check", run, false, turn(&bench_options::check, true)},
     {"--host2", run, true, store(HT_FIELD(server2.host))},
     {"--port2", run, true, integer(HT_FIELD(server2.port), 1, 65535)},
@@ -299,6 +303,11 @@ run                   send queries and report latency per type
   --type LIST --count N --dialect D       as for queries
   --workers N         concurrent connections (default 1)
   --protocol P        simple (default) or extended
+  --client C          stream (default: reads rows as they arrive and keeps
+                      only their count, as drivers iterating rows do) or
+                      libpq (PQexec: the whole result held in a PGresult)
+  --result-format F   text (default) or binary (needs --protocol extended
+                      and --client stream; not with --check)
   --json FILE         also write the report as JSON
   --check             also run each query on a second server and compare
   --host2 H --port2 P --user2 U --dbname2 D   the second server
@@ -385,6 +394,9 @@ std::variant<bench_options, std::string> parse_options(int argc, char** argv) {
         return prefix + n + " is only for run --in-process (which loads a node first)";
   if (o.command == "run" && o.in_process && o.extended)
     return prefix + "--in-process has the simple query protocol only";
+  if (o.binary_results && (!o.extended || o.libpq || o.check || o.in_process))
+    return prefix + "--result-format binary needs --protocol extended and --client stream, "
+                    "and cannot be used with --check or --in-process";
   if (o.check && !port2_given)
     return prefix + "--check needs the second server's --port2 (and --host2 if not 127.0.0.1)";
   if (!o.check && port2_given)

@@ -72,6 +72,8 @@ struct bench_options {
   size_t count = 100;
   sql_dialect dialect = sql_dialect::timescaledb;
   bool extended = false; ///< --protocol extended
+  bool libpq = false;          ///< --client libpq (default: stream, benchmarks/wire_client.hpp)
+  bool binary_results = false; ///< --result-format binary
   bool check = false;
   server_address server2; ///< --host2, --port2, --user2, --dbname2
   sql_dialect dialect2 = sql_dialect::timescaledb; ///< --dialect2 (default: --dialect)

@@ -11,6 +11,7 @@
 #include "benchmarks/in_process.hpp"
 #include "benchmarks/loader.hpp"
 #include "benchmarks/pg_client.hpp"
+#include "benchmarks/wire_client.hpp"
 #include "benchmarks/progress.hpp"
 #include "benchmarks/report.hpp"
 #include "benchmarks/result_compare.hpp"
@@ -50,9 +51,15 @@ std::string first_name(const bench_options& o) {
   return o.in_process ? std::string{"in-process node"} : o.server.name();
 }
 
-/// A connection to `a`, or the error in `error`.
-std::unique_ptr<query_target> connect(const server_address& a, std::string& error) {
-  auto c = std::make_unique<pg_client>();
+/// A connection to `a` of the kind --client names, or the error in `error`.
+std::unique_ptr<query_target> connect(const bench_options& o, const server_address& a,
+                                      std::string& error) {
+  if (o.libpq) {
+    auto c = std::make_unique<pg_client>();
+    error = c->connect(a);
+    return c;
+  }
+  auto c = std::make_unique<wire_client>(o.binary_results);
   error = c->connect(a);
   return c;
 }
@@ -152,9 +159,9 @@ int run_queries(const bench_options& o) {
     if (node)
       conns[w].first = node->session();
     else
-      conns[w].first = connect(o.server, e);
+      conns[w].first = connect(o, o.server, e);
     if (e.empty() && o.check)
-      conns[w].second = connect(o.server2, e);
+      conns[w].second = connect(o, o.server2, e);
     if (!e.empty()) {
       std::fprintf(stderr, "hypertide-bench run: worker %zu: %s\n", w, e.c_str());
       return exit_failed;

@@ -14,6 +14,7 @@
 #include "bench/data_set.hpp"
 #include "benchmarks/bench_options.hpp"
 #include "benchmarks/pg_client.hpp"
+#include "benchmarks/wire_client.hpp"
 #include "benchmarks/result_compare.hpp"
 #include "benchmarks/tsbs_queries.hpp"
 #include "planner/datetime.hpp"
@@ -234,32 +235,43 @@ BOOST_AUTO_TEST_CASE(every_query_type_answers_what_the_generator_implies) {
              == tsbs_host_tags(42, 3).values[1]);
 
   auto rows = all_rows();
-  pg_client client;
   server_address a;
   a.port = static_cast<uint16_t>(std::stoi(port_of(node)));
-  BOOST_REQUIRE(client.connect(a).empty());
+  // libpq's PQexec and the harness's own streaming reader, both protocols.
+  pg_client libpq;
+  wire_client stream{false};
+  BOOST_REQUIRE(libpq.connect(a).empty());
+  BOOST_REQUIRE(stream.connect(a).empty());
   size_t checked = 0;
   for (const auto& t : devops_query_types()) {
     devops_query_generator gen{test_data(), t};
     BOOST_REQUIRE(gen.error().empty());
     for (int i = 0; i < 3; ++i) {
       auto q = gen.next();
-      for (bool extended : {false, true}) {
-        result_set got;
-        size_t n = 0;
-        auto e = client.query(q.sql, extended, n, &got);
-        BOOST_REQUIRE_MESSAGE(e.empty(), t.name << ": " << e << "\n" << q.sql);
-        auto want = expected(q, rows);
-        BOOST_TEST(!want.rows.empty(), t.name);
-        compare_options o;
-        o.ordered = q.ordered();
-        auto diff = compare_results(got, want, o);
-        BOOST_TEST(diff.empty(), t.name << " query " << i << ":\n" << q.sql << "\n" << diff);
-        ++checked;
-      }
+      auto want = expected(q, rows);
+      BOOST_TEST(!want.rows.empty(), t.name);
+      for (query_target* client : {static_cast<query_target*>(&libpq), static_cast<query_target*>(&stream)})
+        for (bool extended : {false, true}) {
+          result_set got;
+          size_t n = 0;
+          auto e = client->query(q.sql, extended, n, &got);
+          BOOST_REQUIRE_MESSAGE(e.empty(), t.name << ": " << e << "\n" << q.sql);
+          BOOST_TEST(n == got.rows.size(), t.name);
+          compare_options o;
+          o.ordered = q.ordered();
+          auto diff = compare_results(got, want, o);
+          BOOST_TEST(diff.empty(), t.name << " query " << i << ":\n" << q.sql << "\n" << diff);
+          ++checked;
+        }
     }
   }
-  BOOST_TEST(checked == 90u);
+  // An error comes back as the server's message; the connection goes on.
+  size_t n = 0;
+  BOOST_TEST(stream.query("SELECT * FROM nowhere", false, n, nullptr).find("ERROR 42P01") == 0u);
+  BOOST_TEST(stream.query("SELECT * FROM nowhere", true, n, nullptr).find("ERROR 42P01") == 0u);
+  BOOST_TEST(stream.query("SELECT count(*) FROM cpu", true, n, nullptr).empty());
+  BOOST_TEST(n == 1u);
+  BOOST_TEST(checked == 180u);
 }
 
 BOOST_AUTO_TEST_CASE(run_check_passes_on_equal_data_and_fails_on_different_data) {
@@ -275,6 +287,23 @@ BOOST_AUTO_TEST_CASE(run_check_passes_on_equal_data_and_fails_on_different_data)
   auto extended = bench("run --port " + port_of(a) + data_flags
                         + " --count 1 --protocol extended --check --port2 " + port_of(b));
   BOOST_TEST(extended.code == 0, extended.output);
+  auto libpq = bench("run --port " + port_of(a) + data_flags
+                     + " --count 1 --client libpq --check --port2 " + port_of(b));
+  BOOST_TEST(libpq.code == 0, libpq.output);
+  // Binary rows: the same row counts as text.
+  auto text = bench("run --port " + port_of(a) + data_flags + " --count 2 --protocol extended"
+                    " --json /dev/stdout");
+  auto binary = bench("run --port " + port_of(a) + data_flags + " --count 2 --protocol extended"
+                      " --result-format binary --json /dev/stdout");
+  BOOST_TEST(binary.code == 0, binary.output);
+  auto rows_of = [](const std::string& out) {
+    std::string all;
+    for (size_t at = out.find("\"rows\""); at != std::string::npos; at = out.find("\"rows\"", at + 1))
+      all += out.substr(at, out.find_first_of(",}", at) - at) + ";";
+    return all;
+  };
+  BOOST_TEST(!rows_of(text.output).empty(), text.output);
+  BOOST_TEST(rows_of(text.output) == rows_of(binary.output), text.output << binary.output);
   auto other = bench("run --port " + port_of(a) + data_flags
                      + " --count 1 --type lastpoint,high-cpu-all --check --port2 " + port_of(c));
   BOOST_TEST(other.code == int{exit_mismatch}, other.output);

@@ -88,6 +88,10 @@ BOOST_AUTO_TEST_CASE(bad_flags_say_what_is_wrong) {
   has(error_of({"load", "--interval", "0"}), "positive duration");
   has(error_of({"run", "--partitions", "2"}), "only for run --in-process");
   has(error_of({"run", "--in-process", "--protocol", "extended"}), "simple query protocol only");
+  has(error_of({"run", "--client", "odbc"}), "expected stream or libpq");
+  has(error_of({"run", "--result-format", "binary"}), "needs --protocol extended");
+  has(error_of({"run", "--protocol", "extended", "--result-format", "binary", "--client", "libpq"}),
+      "--client stream");
 }
 
 BOOST_AUTO_TEST_CASE(copy_text_and_csv_escape_what_they_must) {
