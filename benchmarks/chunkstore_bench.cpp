@@ -109,6 +109,24 @@ void BM_lastpoint(benchmark::State& state) {
 }
 BENCHMARK(BM_lastpoint)->Unit(benchmark::kMicrosecond);
 
+/// high-cpu-all's chunk work: every column of the rows with usage_user >
+/// 90 (about one row in ten), gathered into a column batch.
+void BM_high_cpu_all_rows(benchmark::State& state) {
+  const auto& ch = loaded();
+  cs::fragment f;
+  f.table = "cpu";
+  f.filter = cs::predicate::compare(2, cs::cmp_op::gt, cs::value::of_float(90.0));
+  for (int c = 0; c < static_cast<int>(ch.schema().columns.size()); ++c)
+    f.projection.push_back(c);
+  size_t rows = 0;
+  for (auto _ : state)
+    rows = ch.execute(f, ~cs::lsn{0}).rows.rows();
+  state.counters["rows"] = static_cast<double>(rows);
+  state.counters["rows_per_s"] = benchmark::Counter(static_cast<double>(rows),
+                                                    benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_high_cpu_all_rows)->Unit(benchmark::kMillisecond);
+
 void BM_memory_read(benchmark::State& state) {
   benchmarks::memory_read(state);
 }

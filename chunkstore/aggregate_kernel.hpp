@@ -51,7 +51,6 @@ inline T get_value(const agg_state& s) noexcept {
     return static_cast<T>(s.i);
 }
 
-/// The selected rows of a block: all of the first `m`, or `sel[0..k)`.
 /// The selected rows of a block: the dense range `[begin, m)`, or
 /// `sel[0..k)`.
 struct selection {
