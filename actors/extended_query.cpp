@@ -123,6 +123,8 @@ void run_sql(self_ptr self, const std::string& sql,
 /// output here. (Codes other than 0 and 1 are refused at Bind.)
 std::optional<chunkstore::pg_error> check_formats(const planner::statement_result& r,
                                                   const std::vector<int16_t>& formats) {
+  if (r.columns.empty())
+    return std::nullopt; // no rows: PostgreSQL ignores the formats
   if (formats.size() > 1 && formats.size() != r.columns.size())
     return protocol_violation("bind message has " + std::to_string(formats.size())
                               + " result formats but query has "

@@ -452,8 +452,17 @@ BOOST_AUTO_TEST_CASE(rows_from_chunks_in_binary_and_in_pieces) {
   got = raw_exchange(c, parse + code2 + exec_all + sync);
   BOOST_REQUIRE(got.size() >= 2);
   BOOST_CHECK_EQUAL(sqlstate_of(got[got.size() - 2].second), "22023");
+  // A statement without rows ignores the result formats, as in PostgreSQL.
+  std::string insert = frontend('P', std::string{"\0", 1}
+                                       + "INSERT INTO b (time, n) VALUES ('2017-01-01', -1)"
+                                       + std::string{"\0\0\0", 3});
+  got = raw_exchange(c, insert + three + exec_all + sync);
+  kinds.clear();
+  for (const auto& m : got)
+    kinds += m.first;
+  BOOST_CHECK_EQUAL(kinds, "12CZ");
   r = PQexec(c, "SELECT count(*) FROM b");
   BOOST_REQUIRE_EQUAL(PQresultStatus(r), PGRES_TUPLES_OK);
-  BOOST_CHECK_EQUAL(std::string{PQgetvalue(r, 0, 0)}, std::to_string(rows));
+  BOOST_CHECK_EQUAL(std::string{PQgetvalue(r, 0, 0)}, std::to_string(rows + 1));
   PQclear(r);
 }
