@@ -14,12 +14,12 @@ aggregation_behavior(aggregation_actor::stateful_pointer<aggregation_state> self
                      std::vector<chunk_actor> chunks) {
   self->state.merger.emplace(decoded, schema);
   return {
-    [=](run_atom) -> caf::result<buffer> {
+    [=](run_atom) -> caf::result<std::vector<buffer>> {
       auto& st = self->state;
-      st.promise = self->make_response_promise<buffer>();
+      st.promise = self->make_response_promise<std::vector<buffer>>();
       auto finish = [self] {
         auto& s = self->state;
-        s.promise.deliver(messages::encode_result(s.merger->finish()));
+        s.promise.deliver(std::vector<buffer>{messages::encode_result(s.merger->finish())});
         self->quit();
       };
       if (chunks.empty()) {
@@ -31,8 +31,8 @@ aggregation_behavior(aggregation_actor::stateful_pointer<aggregation_state> self
       if (chunks.size() == 1 && !chunkstore::needs_merge(decoded)) {
         self->request(chunks.front(), caf::infinite, scan_atom_v, fragment, snapshot)
           .then(
-            [self](buffer& part) {
-              self->state.promise.deliver(std::move(part));
+            [self](std::vector<buffer>& pieces) {
+              self->state.promise.deliver(std::move(pieces));
               self->quit();
             },
             [self](caf::error& err) {
@@ -53,17 +53,18 @@ aggregation_behavior(aggregation_actor::stateful_pointer<aggregation_state> self
       };
       if (!decoded.is_aggregate() && decoded.order.empty() && decoded.limit < 0) {
         // Raw rows, unordered, unlimited: the answer is the chunks' rows one
-        // after the other, copied once into one buffer.
+        // after the other, their pieces passed on uncopied.
         for (const auto& c : chunks) {
           self->request(c, caf::infinite, scan_atom_v, fragment, snapshot)
             .then(
-              [self](buffer& part) {
+              [self](std::vector<buffer>& pieces) {
                 auto& s = self->state;
                 if (s.failed)
                   return;
-                s.parts.push_back(std::move(part));
+                for (auto& p : pieces)
+                  s.parts.push_back(std::move(p));
                 if (--s.pending == 0) {
-                  s.promise.deliver(messages::concat_raw_results(s.parts));
+                  s.promise.deliver(std::move(s.parts));
                   self->quit();
                 }
               },
@@ -74,11 +75,11 @@ aggregation_behavior(aggregation_actor::stateful_pointer<aggregation_state> self
       for (const auto& c : chunks) {
         self->request(c, caf::infinite, scan_atom_v, fragment, snapshot)
           .then(
-            [self, finish](const buffer& part) {
+            [self, finish](const std::vector<buffer>& pieces) {
               auto& s = self->state;
               if (s.failed)
                 return;
-              auto r = messages::decode_result(part, false);
+              auto r = messages::decode_result(messages::join_pieces(pieces), false);
               if (auto* p = std::get_if<chunkstore::partial_result>(&r);
                   p != nullptr && !s.merger->accepts(*p))
                 r = chunkstore::pg_error{"XX000", "partial result does not fit the query", {}};

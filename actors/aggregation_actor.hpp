@@ -17,9 +17,9 @@ struct aggregation_state {
   std::optional<chunkstore::result_merger> merger;
   size_t pending = 0;
   bool failed = false;
-  caf::typed_response_promise<buffer> promise;
-  /// Raw rows without ORDER BY or LIMIT: the chunks' answers, concatenated
-  /// at the end.
+  caf::typed_response_promise<std::vector<buffer>> promise;
+  /// Raw rows without ORDER BY or LIMIT: the chunks' pieces, passed on as
+  /// they are.
   std::vector<buffer> parts;
 };
 

@@ -318,7 +318,8 @@ caf::result<uint64_t, uint64_t> commit_block(self_ptr self, const std::vector<bu
   return insert(self, batches, mode);
 }
 
-caf::result<buffer> query(self_ptr self, const buffer& fragment_buf, uint32_t table_oid) {
+caf::result<std::vector<buffer>> query(self_ptr self, const buffer& fragment_buf,
+                                       uint32_t table_oid) {
   auto& st = self->state;
   if (st.broken)
     return make_pg_error(*st.broken);

@@ -31,12 +31,19 @@ chunk_behavior(chunk_actor::stateful_pointer<chunk_state> self, int32_t id,
       return p.at;
     },
     [=](scan_atom, const buffer& fragment_buf, uint64_t snapshot)
-      -> caf::result<buffer> {
+      -> caf::result<std::vector<buffer>> {
       auto f = messages::decode_fragment(fragment_buf, false);
       if (auto* e = std::get_if<chunkstore::pg_error>(&f))
         return make_pg_error(*e);
-      auto r = self->state.store->execute(std::get<chunkstore::fragment>(f), snapshot);
-      return messages::encode_result(r);
+      // Raw rows leave in pieces, each encoded while it is in cache; the
+      // last piece carries the scan's stats.
+      std::vector<buffer> pieces;
+      auto r = self->state.store->execute(
+        std::get<chunkstore::fragment>(f), snapshot, [&](const chunkstore::column_batch& rows) {
+          pieces.push_back(messages::encode_rows(rows));
+        });
+      pieces.push_back(messages::encode_result(r));
+      return pieces;
     },
     [=](stats_atom, uint64_t snapshot) -> caf::result<uint64_t, uint64_t> {
       const auto& c = *self->state.store;

@@ -31,9 +31,9 @@ using chunk_actor = caf::typed_actor<
   /// Appends rows of an InsertBatch (2nd) as an InsertPart (1st) says;
   /// replies with the part's LSN.
   caf::replies_to<append_atom, buffer, buffer>::with<uint64_t>,
-  /// Runs a Fragment over the rows visible at a snapshot LSN; replies with a
-  /// PartialResult.
-  caf::replies_to<scan_atom, buffer, uint64_t>::with<buffer>,
+  /// Runs a Fragment over the rows visible at a snapshot LSN; replies with
+  /// its PartialResult in pieces (messages::join_pieces): one for now.
+  caf::replies_to<scan_atom, buffer, uint64_t>::with<std::vector<buffer>>,
   /// Rows visible at a snapshot, and bytes of memory used.
   caf::replies_to<stats_atom, uint64_t>::with<uint64_t, uint64_t>,
   /// A checkpoint's copy: (snapshot, table name, series, row) -> the next
@@ -44,9 +44,11 @@ using chunk_actor = caf::typed_actor<
     buffer, uint64_t, uint64_t, bool>>;
 
 /// Runs one query over a set of chunks of one node and reduces their partial
-/// results before it replies, once, with a PartialResult.
+/// results before it replies, once, with a PartialResult in pieces: one
+/// merged piece for aggregates, ORDER BY and LIMIT; the chunks' own pieces,
+/// passed on uncopied, for other raw rows.
 using aggregation_actor = caf::typed_actor<
-  caf::replies_to<run_atom>::with<buffer>>;
+  caf::replies_to<run_atom>::with<std::vector<buffer>>>;
 
 /// The catalog of a node: tables, hypertables, chunks; routes inserts,
 /// commits them in LSN order and starts queries at a snapshot.
@@ -76,9 +78,10 @@ using catalog_actor = caf::typed_actor<
   /// transaction block.
   caf::replies_to<hyper_atom>::with<int32_t>,
   /// Fragment planned against the table with this OID (0: any); replies
-  /// with the node's merged PartialResult, or stale_plan_sqlstate when the
-  /// table is now another one (dropped and created again).
-  caf::replies_to<query_atom, buffer, uint32_t>::with<buffer>,
+  /// with the node's PartialResult in pieces (as the aggregation actor), or
+  /// stale_plan_sqlstate when the table is now another one (dropped and
+  /// created again).
+  caf::replies_to<query_atom, buffer, uint32_t>::with<std::vector<buffer>>,
   /// show_chunks with DropChunks-shaped bounds; replies with a ChunkList.
   caf::replies_to<chunks_atom, buffer>::with<buffer>,
   /// DropChunks; replies with a ChunkList of the dropped chunks.

@@ -256,10 +256,11 @@ result<insert_result> node::insert(const messages::buffer& b) {
 }
 
 result<chunkstore::partial_result> node::query(const chunkstore::fragment& f) {
-  auto r = impl_->ask<buffer>(query_atom_v, messages::encode_fragment(f), uint32_t{0});
+  auto r = impl_->ask<std::vector<buffer>>(query_atom_v, messages::encode_fragment(f),
+                                          uint32_t{0});
   if (auto* e = failed(r))
     return *e;
-  return messages::decode_result(std::get<0>(std::get<0>(r)), false);
+  return messages::decode_result(messages::join_pieces(std::get<0>(std::get<0>(r))), false);
 }
 
 result<std::vector<messages::chunk_info>>

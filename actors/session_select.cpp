@@ -84,8 +84,25 @@ void run_plan(self_ptr self, std::shared_ptr<planner::select_plan> plan, uint32_
   self->request(self->state.catalog, caf::infinite, query_atom_v,
                 messages::encode_fragment(plan->fragment), table_oid)
     .then(
-      [=](const buffer& result_buf) {
-        auto r = messages::decode_result(result_buf, false);
+      [=](std::vector<buffer>& pieces) {
+        if (planner::is_plain_rows(*plan)) {
+          // Columns of the raw rows: written from the chunks' answers as
+          // they came, read in place.
+          std::vector<chunkstore::batch_view> views;
+          for (const auto& piece : pieces) {
+            auto v = messages::view_raw_result(piece, false);
+            if (auto* e = std::get_if<chunkstore::pg_error>(&v)) {
+              failed(planner::statement_error{*e, 0});
+              return;
+            }
+            views.push_back(std::move(std::get<messages::raw_rows_view>(v).rows));
+          }
+          auto owner = std::make_shared<const std::vector<buffer>>(std::move(pieces));
+          auto res = planner::plain_rows_result(*plan, std::move(views), std::move(owner));
+          done(res);
+          return;
+        }
+        auto r = messages::decode_result(messages::join_pieces(pieces), false);
         if (auto* e = std::get_if<chunkstore::pg_error>(&r)) {
           failed(planner::statement_error{*e, 0});
           return;

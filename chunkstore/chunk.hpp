@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -66,6 +67,19 @@ public:
 
   /// Runs fragment `f` over the rows visible at `snapshot`.
   partial_result execute(const fragment& f, lsn snapshot) const;
+
+  /// Takes a piece of a raw scan's rows (see below); the batch is cleared
+  /// after the call and filled again.
+  using piece_sink = std::function<void(const column_batch& rows)>;
+
+  /// The same; the raw rows of a fragment without ORDER BY and LIMIT leave
+  /// in pieces of about `piece_bytes` of values through `sink` as the scan
+  /// goes, the rest (and the stats) in the result. Pieces are small enough
+  /// to stay in cache and for the allocator to reuse their memory: one
+  /// result of a million rows would be built, grown and copied in memory
+  /// the kernel has to fault in afresh.
+  partial_result execute(const fragment& f, lsn snapshot, const piece_sink& sink,
+                         size_t piece_bytes = size_t{1} << 20) const;
 
   /// Where a dump (a checkpoint's copy of the chunk) goes on: a series and
   /// a row of it. Series only ever get appended, so a cursor stays valid

@@ -214,20 +214,40 @@ column_batch column_batch::slice(size_t begin, size_t end) const {
   return out;
 }
 
+void column_batch::clear() noexcept {
+  for (auto& c : columns_) {
+    c.i32.clear();
+    c.i64.clear();
+    c.f64.clear();
+    c.u8.clear();
+    c.codes.clear();
+    c.dict.clear();
+    c.dict_index.clear();
+    c.validity.clear();
+    c.has_nulls = false;
+  }
+  rows_ = 0;
+}
+
 void column_batch::append_batch(const column_batch& o) {
+  append_view(o.view());
+}
+
+void column_batch::append_view(const batch_view& o) {
   const size_t base = rows_;
+  const size_t n = o.rows;
   for (size_t ci = 0; ci < columns_.size(); ++ci) {
     auto& c = columns_[ci];
-    const auto& oc = o.columns_[ci];
+    const auto& oc = o.columns[ci];
     switch (c.type) {
       case column_type::int4:
-        c.i32.insert(c.i32.end(), oc.i32.begin(), oc.i32.end());
+        c.i32.insert(c.i32.end(), oc.i32, oc.i32 + n);
         break;
       case column_type::float8:
-        c.f64.insert(c.f64.end(), oc.f64.begin(), oc.f64.end());
+        c.f64.insert(c.f64.end(), oc.f64, oc.f64 + n);
         break;
       case column_type::boolean:
-        c.u8.insert(c.u8.end(), oc.u8.begin(), oc.u8.end());
+        c.u8.insert(c.u8.end(), oc.u8, oc.u8 + n);
         break;
       case column_type::text: {
         if (c.dict_index.size() != c.dict.size()) {
@@ -239,30 +259,29 @@ void column_batch::append_batch(const column_batch& o) {
         for (size_t d = 0; d < oc.dict.size(); ++d) {
           auto it = c.dict_index.find(oc.dict[d]);
           if (it == c.dict_index.end()) {
-            c.dict.push_back(oc.dict[d]);
+            c.dict.emplace_back(oc.dict[d]);
             it = c.dict_index.emplace(c.dict.back(), static_cast<uint32_t>(c.dict.size() - 1)).first;
           }
           remap[d] = it->second;
         }
-        c.codes.reserve(c.codes.size() + oc.codes.size());
-        for (uint32_t code : oc.codes)
-          c.codes.push_back(remap[code]);
+        c.codes.reserve(c.codes.size() + n);
+        for (size_t r = 0; r < n; ++r)
+          c.codes.push_back(remap[oc.codes[r]]);
         break;
       }
       default:
-        c.i64.insert(c.i64.end(), oc.i64.begin(), oc.i64.end());
+        c.i64.insert(c.i64.end(), oc.i64, oc.i64 + n);
     }
-    if (oc.has_nulls || c.has_nulls) {
+    if (oc.validity != nullptr || c.has_nulls) {
       if (!c.has_nulls) {
         c.has_nulls = true;
         c.validity.assign((base + 7) / 8, 0xff);
       }
-      for (size_t r = 0; r < o.rows_; ++r)
-        set_bit(c.validity, base + r,
-                !oc.has_nulls || ((oc.validity[r >> 3] >> (r & 7)) & 1) != 0);
+      for (size_t r = 0; r < n; ++r)
+        set_bit(c.validity, base + r, oc.valid(r));
     }
   }
-  rows_ += o.rows_;
+  rows_ += n;
 }
 
 batch_view column_batch::view() const {

@@ -113,9 +113,14 @@ public:
   /// Appends every row of `o` (same column types), column by column; text
   /// codes are renumbered into this batch's dictionaries.
   void append_batch(const column_batch& o);
+  /// The same from a view (rows read in place from a FlatBuffer).
+  void append_view(const batch_view& o);
 
   /// Reserves room for `n` rows in every column.
   void reserve(size_t n);
+
+  /// No rows, no dictionaries; the columns keep their types and memory.
+  void clear() noexcept;
 
   /// Rows [begin, end) as a batch of their own (text keeps the whole
   /// dictionary).

@@ -105,6 +105,11 @@ void emit_column(column_batch& out, size_t oc, const chunk& ch, const series& sr
 } // namespace
 
 partial_result chunk::execute(const fragment& f, lsn snapshot) const {
+  return execute(f, snapshot, piece_sink{});
+}
+
+partial_result chunk::execute(const fragment& f, lsn snapshot, const piece_sink& sink,
+                              size_t piece_bytes) const {
   partial_result out = partial_result::make(f, schema_);
   out.stats.chunks = 1;
   std::optional<bound_pred> filter;
@@ -192,6 +197,10 @@ partial_result chunk::execute(const fragment& f, lsn snapshot) const {
   std::array<uint32_t, block_rows> gid_buf;
   std::array<uint64_t, max_keys> key_buf{};
   const bool limit_only = !aggregate && f.order.empty() && f.limit >= 0;
+  // Raw rows in any order, all of them: pieces may leave early.
+  const size_t piece_rows = sink && !aggregate && f.order.empty() && f.limit < 0
+                              ? std::max<size_t>(block_rows, piece_bytes / (8 * std::max<size_t>(1, f.projection.size())))
+                              : SIZE_MAX;
 
   // A filter naming series values (`hostname = 'x'`, `IN (...)`) visits
   // only theirs, in the order the others would be visited.
@@ -288,6 +297,12 @@ partial_result chunk::execute(const fragment& f, lsn snapshot) const {
           emit_column(out.rows, oc, *this, s, b, static_cast<size_t>(f.projection[oc]), sel, take,
                       text_remap[oc]);
         out.rows.set_rows(out.rows.rows() + take);
+        if (out.rows.rows() >= piece_rows) {
+          sink(out.rows);
+          out.rows.clear();
+          for (auto& m : text_remap) // the dictionaries start over
+            m.clear();
+        }
         if (f.limit >= 0 && !f.order.empty() && f.limit < (INT64_MAX - 1024) / 2
             && out.rows.rows() > static_cast<size_t>(2 * f.limit + 1024)) {
           top_n(out.rows, f.order, f.limit);

@@ -196,6 +196,31 @@ std::optional<std::string> copy_columns(
   return std::nullopt;
 }
 
+/// Zero-copy views of serialized columns holding `rows` values each.
+std::optional<std::string> view_columns(const flatbuffers::Vector<Offset<fb::Column>>* cols,
+                                        uint32_t rows, cs::batch_view& out) {
+  out.rows = rows;
+  if (cols == nullptr)
+    return std::nullopt;
+  out.columns.resize(cols->size());
+  for (size_t i = 0; i < cols->size(); ++i)
+    if (auto e = view_column(cols->Get(static_cast<flatbuffers::uoffset_t>(i)), rows,
+                             out.columns[i]))
+      return e;
+  return std::nullopt;
+}
+
+/// A PartialResult's scan counters (zero when absent).
+cs::scan_stats stats_of(const fb::PartialResult* p) {
+  cs::scan_stats st;
+  if (p->stats()) {
+    st.rows_scanned = p->stats()->rows_scanned();
+    st.rows_matched = p->stats()->rows_matched();
+    st.chunks = p->stats()->chunks();
+  }
+  return st;
+}
+
 // -- values and predicates ----------------------------------------------------------
 
 Offset<fb::Value> encode_value(FlatBufferBuilder& fbb, const cs::value& v) {
@@ -283,14 +308,8 @@ result<insert_view> decode_insert(const buffer& buf, bool verify) {
   const auto* b = fb::GetInsertBatch(buf.data());
   insert_view out;
   out.table = b->table() ? b->table()->string_view() : std::string_view{};
-  out.batch.rows = b->rows();
-  if (b->columns()) {
-    out.batch.columns.resize(b->columns()->size());
-    for (size_t i = 0; i < b->columns()->size(); ++i)
-      if (auto e = view_column(b->columns()->Get(static_cast<flatbuffers::uoffset_t>(i)),
-                               b->rows(), out.batch.columns[i]))
-        return invalid(*e);
-  }
+  if (auto e = view_columns(b->columns(), b->rows(), out.batch))
+    return invalid(*e);
   return out;
 }
 
@@ -623,6 +642,17 @@ buffer encode_result(const cs::partial_result& r) {
   return finish(fbb);
 }
 
+buffer encode_rows(const cs::column_batch& rows) {
+  FlatBufferBuilder fbb{1024 + rows.rows() * rows.num_columns() * 9};
+  auto keys = fbb.CreateVector(std::vector<Offset<fb::Column>>{});
+  auto states = fbb.CreateVector(std::vector<Offset<fb::AggStates>>{});
+  auto cols = encode_columns(fbb, rows);
+  auto stats = fb::CreateScanStats(fbb, 0, 0, 0);
+  fbb.Finish(fb::CreatePartialResult(fbb, 1, 0, keys, states,
+                                     static_cast<uint32_t>(rows.rows()), cols, stats));
+  return finish(fbb);
+}
+
 result<cs::partial_result> decode_result(const buffer& buf, bool verify) {
   const auto* p = root<fb::PartialResult>(buf, verify);
   if (p == nullptr)
@@ -674,12 +704,27 @@ result<cs::partial_result> decode_result(const buffer& buf, bool verify) {
     }
   if (auto e = copy_columns(p->row_columns(), p->rows(), out.rows))
     return invalid(*e);
-  if (p->stats()) {
-    out.stats.rows_scanned = p->stats()->rows_scanned();
-    out.stats.rows_matched = p->stats()->rows_matched();
-    out.stats.chunks = p->stats()->chunks();
-  }
+  out.stats = stats_of(p);
   return out;
+}
+
+result<raw_rows_view> view_raw_result(const buffer& buf, bool verify) {
+  const auto* p = root<fb::PartialResult>(buf, verify);
+  if (p == nullptr)
+    return invalid("PartialResult fails verification");
+  if (p->groups() != 0 || (p->states() != nullptr && p->states()->size() != 0))
+    return invalid("PartialResult holds groups, not raw rows");
+  raw_rows_view out;
+  if (auto e = view_columns(p->row_columns(), p->rows(), out.rows))
+    return invalid(*e);
+  out.stats = stats_of(p);
+  return out;
+}
+
+buffer join_pieces(const std::vector<buffer>& pieces) {
+  if (pieces.size() == 1)
+    return pieces.front();
+  return concat_raw_results(pieces);
 }
 
 // -- catalog ------------------------------------------------------------------------

@@ -59,12 +59,31 @@ buffer encode_fragment(const chunkstore::fragment& f);
 result<chunkstore::fragment> decode_fragment(const buffer& buf, bool verify);
 
 buffer encode_result(const chunkstore::partial_result& r);
+/// A PartialResult of raw rows only (a piece of a raw scan; no stats).
+buffer encode_rows(const chunkstore::column_batch& rows);
 /// Raw-row PartialResults of one fragment (no ORDER BY, no LIMIT) as one:
 /// their rows one after the other, copied once from buffer to buffer (text
 /// codes renumbered into one dictionary), stats summed. What the
 /// aggregation actor does instead of decoding, appending and encoding again.
 buffer concat_raw_results(const std::vector<buffer>& parts);
 result<chunkstore::partial_result> decode_result(const buffer& buf, bool verify);
+
+/// The raw rows of a PartialResult, read in place: views into the buffer
+/// (which must outlive them), no copy.
+struct raw_rows_view {
+  chunkstore::batch_view rows;
+  chunkstore::scan_stats stats;
+};
+
+/// Reads a PartialResult of raw rows without copying them; an error when it
+/// holds groups (an aggregate's result) or does not parse.
+result<raw_rows_view> view_raw_result(const buffer& buf, bool verify);
+
+/// A query's answer as it travels: PartialResult pieces. An aggregate's
+/// answer is one piece; raw rows may come as several, whose rows follow one
+/// another (what concat_raw_results would join). One PartialResult of them
+/// all: the piece itself, or the pieces joined.
+buffer join_pieces(const std::vector<buffer>& pieces);
 
 // -- catalog ------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 #include "planner/datetime.hpp"
 
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -168,6 +169,28 @@ char* put_digits(char* out, int64_t x, int width) {
 
 } // namespace
 
+namespace {
+
+/// Two digits of `x` (0..99).
+char* put2(char* out, int64_t x) {
+  out[0] = static_cast<char>('0' + x / 10);
+  out[1] = static_cast<char>('0' + x % 10);
+  return out + 2;
+}
+
+/// The "YYYY-MM-DD" of the last day formatted on this thread: rows of a
+/// result mostly share their day (a chunk spans hours), and the calendar
+/// arithmetic costs more than the rest of the text.
+struct day_text {
+  int64_t days = INT64_MIN;
+  bool bc = false;
+  uint8_t len = 0;
+  char text[24];
+};
+thread_local day_text last_day;
+
+} // namespace
+
 char* format_timestamp_to(char* out, cs::timestamp t, bool with_zone) {
   if (is_infinite(t)) {
     std::string_view w = t == cs::max_timestamp ? "infinity" : "-infinity";
@@ -176,23 +199,30 @@ char* format_timestamp_to(char* out, cs::timestamp t, bool with_zone) {
   }
   int64_t days = cs::floor_div(t, cs::usecs_per_day);
   int64_t rest = t - days * cs::usecs_per_day;
-  int64_t y;
-  unsigned m, d;
-  cs::civil_from_days(days, y, m, d);
+  day_text& day = last_day;
+  if (day.days != days) {
+    int64_t y;
+    unsigned m, d;
+    cs::civil_from_days(days, y, m, d);
+    day.bc = y <= 0; // year 0 is 1 BC
+    char* w = put_digits(day.text, day.bc ? 1 - y : y, 4);
+    *w++ = '-';
+    w = put2(w, m);
+    *w++ = '-';
+    w = put2(w, d);
+    *w++ = ' ';
+    day.len = static_cast<uint8_t>(w - day.text);
+    day.days = days;
+  }
+  std::memcpy(out, day.text, 16); // 11 or more bytes used; out has room
+  out += day.len;
   int64_t secs = rest / cs::usecs_per_second;
   int64_t frac = rest % cs::usecs_per_second;
-  bool bc = y <= 0; // year 0 is 1 BC
-  out = put_digits(out, bc ? 1 - y : y, 4);
-  *out++ = '-';
-  out = put_digits(out, m, 2);
-  *out++ = '-';
-  out = put_digits(out, d, 2);
-  *out++ = ' ';
-  out = put_digits(out, secs / 3600, 2);
+  out = put2(out, secs / 3600);
   *out++ = ':';
-  out = put_digits(out, secs / 60 % 60, 2);
+  out = put2(out, secs / 60 % 60);
   *out++ = ':';
-  out = put_digits(out, secs % 60, 2);
+  out = put2(out, secs % 60);
   if (frac != 0) {
     *out++ = '.';
     int width = 6;
@@ -206,7 +236,7 @@ char* format_timestamp_to(char* out, cs::timestamp t, bool with_zone) {
     std::memcpy(out, "+00", 3);
     out += 3;
   }
-  if (bc) {
+  if (day.bc) {
     std::memcpy(out, " BC", 3);
     out += 3;
   }

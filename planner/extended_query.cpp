@@ -462,7 +462,7 @@ char* put_be_to(char* p, uint64_t x, size_t n) {
 
 } // namespace
 
-std::string_view binary_cell(const cs::column_batch::column& c, size_t row, int32_t type,
+std::string_view binary_cell(const cs::column_view& c, size_t row, int32_t type,
                              char* scratch, std::string& spill) {
   switch (c.type) {
     case cs::column_type::int4:

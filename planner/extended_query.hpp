@@ -55,7 +55,7 @@ std::optional<std::string> text_to_binary_result(int32_t oid, const std::string&
 /// column's dictionary, or, for a pairing of column and type without a
 /// direct path (numeric from a float8 column), through the text into
 /// `spill`.
-std::string_view binary_cell(const chunkstore::column_batch::column& c, size_t row, int32_t oid,
+std::string_view binary_cell(const chunkstore::column_view& c, size_t row, int32_t oid,
                              char* scratch, std::string& spill);
 
 } // namespace hypertide::planner

@@ -66,16 +66,23 @@ std::variant<local_table, positioned_error> local_from_result(std::string name,
     t.schema.columns.push_back(cs::column_def{c.name, type, false, sql_oid});
   }
   if (r.plain) {
-    // Columns of a batch taken whole, in order, with the storage types the
-    // schema above gives them: the batch itself.
+    // Columns of the rows taken whole, in order, with the storage types the
+    // schema above gives them: the rows themselves, pieces appended.
     const auto& p = *r.plain;
-    bool whole = p.begin == 0 && p.end == p.batch->rows()
-                 && p.columns.size() == t.schema.columns.size();
-    for (size_t c = 0; whole && c < p.columns.size(); ++c)
-      whole = p.columns[c] == static_cast<int>(c)
-              && p.batch->col(c).type == t.schema.columns[c].type;
-    if (whole && p.batch->num_columns() == p.columns.size()) {
-      t.rows = *p.batch;
+    size_t total = 0;
+    for (const auto& piece : p.pieces)
+      total += piece.rows;
+    bool whole = p.begin == 0 && p.end == total && p.columns.size() == t.schema.columns.size();
+    for (const auto& piece : p.pieces) {
+      whole = whole && piece.columns.size() == p.columns.size();
+      for (size_t c = 0; whole && c < p.columns.size(); ++c)
+        whole = p.columns[c] == static_cast<int>(c)
+                && piece.columns[c].type == t.schema.columns[c].type;
+    }
+    if (whole) {
+      t.rows = cs::column_batch{t.schema};
+      for (const auto& piece : p.pieces)
+        t.rows.append_view(piece);
       return t;
     }
     statement_result text = r;

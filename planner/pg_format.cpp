@@ -40,15 +40,26 @@ char* format_float_to(char* out, T x, int max_fixed_exp) {
     std::memcpy(out, s.data(), s.size());
     return out + s.size();
   };
+  // Integers below 10^15 print as integers: the common case, and cheap
+  // (checked first: NaN fails the comparison, zero keeps its sign below).
+  if (std::fabs(x) < (max_fixed_exp == 14 ? T(1e15) : T(1e6))) {
+    auto i = static_cast<int64_t>(x);
+    if (static_cast<T>(i) == x && i != 0) {
+      if (i > 0 && i < 100) {
+        if (i >= 10)
+          *out++ = static_cast<char>('0' + i / 10);
+        *out++ = static_cast<char>('0' + i % 10);
+        return out;
+      }
+      return std::to_chars(out, out + 24, i).ptr;
+    }
+  }
   if (std::isnan(x))
     return put("NaN");
   if (std::isinf(x))
     return put(x > 0 ? "Infinity" : "-Infinity");
   if (x == 0)
     return put(std::signbit(x) ? "-0" : "0");
-  // Integers below 10^15 print as integers: the common case, and cheap.
-  if (std::fabs(x) < (max_fixed_exp == 14 ? T(1e15) : T(1e6)) && x == std::trunc(x))
-    return std::to_chars(out, out + 24, static_cast<int64_t>(x)).ptr;
   // Shortest round-trip digits, in scientific form: d[.ddd]e±XX.
   char sci[40];
   char* sci_end = std::to_chars(sci, sci + sizeof sci, x, std::chars_format::scientific).ptr;

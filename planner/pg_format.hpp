@@ -1,5 +1,6 @@
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,6 +47,25 @@ char* format_float8_to(char* out, double x);
 /// float4 output (real): `x` rounded to float, its shortest digits, fixed
 /// notation for decimal exponents -4..5 (`1.234567e+06`).
 char* format_float4_to(char* out, double x);
+
+/// format_float8_to with the common case inline: a whole number below
+/// 10^15 prints as an integer (percentages, counters), without a call.
+inline char* put_float8_text(char* out, double x) {
+  if (x > 0 && x < 1e15) {
+    auto i = static_cast<uint64_t>(x);
+    if (static_cast<double>(i) == x) {
+      if (i < 100) {
+        // One or two digits, without a branch on which.
+        bool two = i >= 10;
+        out[0] = static_cast<char>('0' + (two ? i / 10 : i));
+        out[1] = static_cast<char>('0' + i % 10);
+        return out + 1 + two;
+      }
+      return std::to_chars(out, out + 24, i).ptr;
+    }
+  }
+  return format_float8_to(out, x);
+}
 std::string format_float4(double x);
 
 /// A 128-bit integer in decimal (numeric output of integer sums).

@@ -958,11 +958,25 @@ namespace {
 /// Raw rows whose outputs are plain columns, unsorted: the rows stay in
 /// their columns (high-cpu-all returns millions).
 std::optional<statement_result> finish_plain_rows(const select_plan& plan, cs::partial_result& r) {
-  if (plan.aggregate || !plan.order.empty() || !plan.distinct_on.empty())
+  if (!is_plain_rows(plan))
     return std::nullopt;
+  auto batch = std::make_shared<const cs::column_batch>(std::move(r.rows));
+  return plain_rows_result(plan, {batch->view()}, batch);
+}
+
+} // namespace
+
+bool is_plain_rows(const select_plan& plan) {
+  if (plan.aggregate || !plan.order.empty() || !plan.distinct_on.empty())
+    return false;
   for (const auto& o : plan.outputs)
     if (o.k != bexpr::kind::column)
-      return std::nullopt;
+      return false;
+  return true;
+}
+
+statement_result plain_rows_result(const select_plan& plan, std::vector<cs::batch_view> pieces,
+                                   std::shared_ptr<const void> owner) {
   statement_result res;
   column_rows plain;
   for (size_t i = 0; i < plan.names.size(); ++i) {
@@ -970,18 +984,19 @@ std::optional<statement_result> finish_plain_rows(const select_plan& plan, cs::p
     plain.columns.push_back(plan.outputs[i].index);
     plain.oids.push_back(plan.outputs[i].type);
   }
-  size_t n = r.rows.rows();
+  size_t n = 0;
+  for (const auto& p : pieces)
+    n += p.rows;
   plain.begin = std::min(n, static_cast<size_t>(plan.offset));
   plain.end = plan.limit < 0 ? n : std::min(n, plain.begin + static_cast<size_t>(plan.limit));
-  plain.batch = std::make_shared<const cs::column_batch>(std::move(r.rows));
+  plain.pieces = std::move(pieces);
+  plain.owner = std::move(owner);
   res.tag = "SELECT " + std::to_string(plain.end - plain.begin);
   res.plain = std::move(plain);
   return res;
 }
 
-} // namespace
-
-std::string_view text_cell(const cs::column_batch::column& c, size_t row, char* scratch,
+std::string_view text_cell(const cs::column_view& c, size_t row, char* scratch,
                            int32_t oid) {
   switch (c.type) {
     case cs::column_type::int4:
@@ -1008,17 +1023,19 @@ void materialize(statement_result& r) {
   const auto& p = *r.plain;
   char scratch[64];
   r.rows.reserve(r.rows.size() + (p.end - p.begin));
-  for (size_t row = p.begin; row < p.end; ++row) {
-    auto& cells = r.rows.emplace_back();
-    cells.reserve(p.columns.size());
-    for (size_t j = 0; j < p.columns.size(); ++j) {
-      const auto& c = p.batch->col(static_cast<size_t>(p.columns[j]));
-      if (c.has_nulls && ((c.validity[row >> 3] >> (row & 7)) & 1) == 0)
-        cells.emplace_back();
-      else
-        cells.emplace_back(std::string{text_cell(c, row, scratch, p.oids[j])});
+  p.for_each_range(p.begin, p.end, [&](const cs::batch_view& piece, size_t from, size_t to) {
+    for (size_t row = from; row < to; ++row) {
+      auto& cells = r.rows.emplace_back();
+      cells.reserve(p.columns.size());
+      for (size_t j = 0; j < p.columns.size(); ++j) {
+        const auto& c = piece.columns[static_cast<size_t>(p.columns[j])];
+        if (!c.valid(row))
+          cells.emplace_back();
+        else
+          cells.emplace_back(std::string{text_cell(c, row, scratch, p.oids[j])});
+      }
     }
-  }
+  });
   r.plain.reset();
 }
 

@@ -194,6 +194,17 @@ plan_table_scan(const chunkstore::table_schema& schema, const std::string& table
 std::variant<statement_result, positioned_error>
 finish_select(const select_plan& plan, chunkstore::partial_result r);
 
+/// True when the final step of `plan` only picks columns of the raw rows
+/// (no aggregate, ORDER BY, DISTINCT ON or computed output): its result
+/// can stay in the rows' own columns (plain_rows_result).
+bool is_plain_rows(const select_plan& plan);
+
+/// The result of such a plan over raw rows in pieces read in place, which
+/// `owner` keeps alive: OFFSET and LIMIT applied, nothing copied.
+statement_result plain_rows_result(const select_plan& plan,
+                                   std::vector<chunkstore::batch_view> pieces,
+                                   std::shared_ptr<const void> owner);
+
 /// Text output of a datum as psql shows it (nullopt for NULL).
 std::optional<std::string> to_text(const datum& d);
 

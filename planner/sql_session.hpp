@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -29,18 +30,39 @@ struct result_column {
 /// Rows of a plain projection of raw rows, still in the typed columns they
 /// came in: they become text only as they are written to the client
 /// (high-cpu-all returns millions; a string per cell costs more than the scan).
+/// The rows come in pieces read in place -- the chunks' answers as they
+/// arrived, never joined into one copy; `owner` keeps their memory.
 struct column_rows {
-  std::shared_ptr<const chunkstore::column_batch> batch;
-  std::vector<int> columns; ///< batch column of each result column
+  std::vector<chunkstore::batch_view> pieces; ///< rows, piece after piece
+  std::shared_ptr<const void> owner;
+  std::vector<int> columns; ///< piece column of each result column
   std::vector<int32_t> oids; ///< type OID of each result column
-  size_t begin = 0;         ///< rows [begin, end) of the batch
+  size_t begin = 0;         ///< rows [begin, end) of the pieces one after another
   size_t end = 0;
+
+  /// Calls `f(piece, from, to)` for the rows [from, to) of the pieces one
+  /// after another, piece by piece.
+  template <class F>
+  void for_each_range(size_t from, size_t to, F&& f) const {
+    size_t base = 0;
+    for (const auto& p : pieces) {
+      size_t n = p.rows;
+      if (from < base + n && to > base) {
+        size_t a = from > base ? from - base : 0;
+        size_t b = std::min(n, to - base);
+        f(p, a, b);
+      }
+      base += n;
+      if (base >= to)
+        break;
+    }
+  }
 };
 
 /// The text output of row `row` of `c` (not NULL) as a value of type
 /// `oid` (real prints as float4): a view of `scratch` (64 bytes) or of the
 /// column's dictionary.
-std::string_view text_cell(const chunkstore::column_batch::column& c, size_t row, char* scratch,
+std::string_view text_cell(const chunkstore::column_view& c, size_t row, char* scratch,
                            int32_t oid);
 
 /// What a statement produced: rows (when `columns` is not empty), the

@@ -64,8 +64,8 @@ void query_loop(caf::event_based_actor* self, actors::catalog_actor cat,
     return;
   self->request(cat, caf::infinite, actors::query_atom_v, count_query(), uint32_t{0})
     .then(
-      [=, &out](const messages::buffer& b) {
-        auto r = messages::decode_result(b, true);
+      [=, &out](const std::vector<messages::buffer>& b) {
+        auto r = messages::decode_result(messages::join_pieces(b), true);
         out.counts.push_back(std::get<cs::partial_result>(r).states[0][0].count);
         query_loop(self, cat, out, left - 1);
       },
@@ -108,8 +108,8 @@ void run_seed(uint64_t seed, observed& out) {
   BOOST_REQUIRE(!fx.sched.has_job());
   fx.sys.spawn([cat, &out](caf::event_based_actor* self) {
     self->request(cat, caf::infinite, actors::query_atom_v, count_query(), uint32_t{0})
-      .then([&out](const messages::buffer& b) {
-        auto r = messages::decode_result(b, true);
+      .then([&out](const std::vector<messages::buffer>& b) {
+        auto r = messages::decode_result(messages::join_pieces(b), true);
         out.final_count = std::get<cs::partial_result>(r).states[0][0].count;
       });
   });

@@ -105,15 +105,21 @@ BOOST_AUTO_TEST_CASE(append_at_view_round_trip_with_nulls) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(slices_hold_their_rows_with_nulls_and_text) {
-  // What a large COPY is cut into: every row of every slice as it was.
+/// A batch of all types holding expected(r, c) for `rows` rows.
+column_batch expected_batch(size_t rows) {
   column_batch b{all_types};
-  const size_t rows = 1003;
   for (size_t r = 0; r < rows; ++r) {
     for (size_t c = 0; c < all_types.size(); ++c)
       b.append_value(c, expected(r, c));
     b.finish_row();
   }
+  return b;
+}
+
+BOOST_AUTO_TEST_CASE(slices_hold_their_rows_with_nulls_and_text) {
+  // What a large COPY is cut into: every row of every slice as it was.
+  const size_t rows = 1003;
+  column_batch b = expected_batch(rows);
   for (auto [begin, end] : {std::pair<size_t, size_t>{0, 1}, {5, 13}, {333, 1003}, {1000, 2000}}) {
     column_batch s = b.slice(begin, end);
     size_t want_rows = std::min(end, rows) - begin;
@@ -123,6 +129,29 @@ BOOST_AUTO_TEST_CASE(slices_hold_their_rows_with_nulls_and_text) {
         BOOST_TEST_REQUIRE(s.at(r, c) == expected(begin + r, c));
   }
   BOOST_TEST(b.slice(7, 7).rows() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(slices_append_back_into_a_cleared_batch) {
+  // How raw rows travel: cut into pieces, each appended (from a batch or a
+  // view of one) to a batch that was cleared and keeps its columns.
+  const size_t rows = 700;
+  column_batch b = expected_batch(rows);
+  column_batch joined{all_types};
+  joined.append_value(0, expected(0, 0)); // a row and a dictionary to clear
+  for (size_t c = 1; c < all_types.size(); ++c)
+    joined.append_null(c);
+  joined.finish_row();
+  joined.clear();
+  BOOST_TEST(joined.rows() == 0u);
+  BOOST_TEST(joined.num_columns() == all_types.size());
+  column_batch piece = b.slice(0, 250);
+  joined.append_batch(piece);
+  joined.append_view(b.slice(250, 251).view());
+  joined.append_view(b.slice(251, rows).view());
+  BOOST_TEST_REQUIRE(joined.rows() == rows);
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t c = 0; c < all_types.size(); ++c)
+      BOOST_TEST_REQUIRE(joined.at(r, c) == expected(r, c));
 }
 
 BOOST_AUTO_TEST_CASE(first_null_after_many_valid_rows) {

@@ -217,6 +217,48 @@ BOOST_AUTO_TEST_CASE(raw_results_concatenate_as_one) {
   BOOST_CHECK(ab.rows.at(1, 2) == whole.at(2, 2));
 }
 
+BOOST_AUTO_TEST_CASE(raw_rows_are_read_in_place) {
+  // A piece of a raw scan as the chunk actor sends it, read as views into
+  // its bytes: every value and NULL, the dictionary, nothing copied.
+  auto whole = sample_batch();
+  auto piece = messages::encode_rows(whole.slice(10, 60));
+  auto v = ok(messages::view_raw_result(piece, true));
+  BOOST_REQUIRE_EQUAL(v.rows.rows, 50u);
+  BOOST_REQUIRE_EQUAL(v.rows.columns.size(), whole.num_columns());
+  for (size_t r = 0; r < 50; ++r)
+    for (size_t c = 0; c < whole.num_columns(); ++c)
+      BOOST_CHECK_MESSAGE(v.rows.columns[c].at(r) == whole.at(10 + r, c),
+                          "row " << r << " column " << c);
+  const auto* base = piece.data();
+  const auto* f64 = reinterpret_cast<const uint8_t*>(v.rows.columns[2].f64);
+  BOOST_CHECK(f64 > base && f64 < base + piece.size());
+  BOOST_CHECK_EQUAL(v.stats.rows_scanned, 0u);
+  // One piece joins as itself, several as their concatenation.
+  BOOST_CHECK(messages::join_pieces({piece}).data() == piece.data());
+  auto two = ok(messages::decode_result(
+    messages::join_pieces({messages::encode_rows(whole.slice(0, 10)), piece}), true));
+  BOOST_REQUIRE_EQUAL(two.rows.rows(), 60u);
+  BOOST_CHECK(two.rows.at(59, 2) == whole.at(59, 2));
+  BOOST_CHECK(two.rows.at(0, 1) == whole.at(0, 1));
+  // An aggregate's result is not raw rows.
+  cs::partial_result agg;
+  agg.keys = cs::column_batch{std::vector<cs::column_type>{cs::column_type::int4}};
+  agg.keys.append_int(0, 1);
+  agg.keys.finish_row();
+  agg.kinds = {cs::agg_kind::count_star};
+  agg.input_types = {cs::column_type::int8};
+  agg.states = {{cs::agg_state{}}};
+  agg.texts = {{}};
+  auto refused = messages::view_raw_result(messages::encode_result(agg), true);
+  BOOST_REQUIRE(std::holds_alternative<cs::pg_error>(refused));
+  BOOST_CHECK_EQUAL(std::get<cs::pg_error>(refused).sqlstate, "08P01");
+  // Damaged bytes are refused when verified.
+  auto bytes = piece.to_vector();
+  bytes.resize(bytes.size() / 2);
+  BOOST_CHECK(std::holds_alternative<cs::pg_error>(
+    messages::view_raw_result(messages::buffer{bytes}, true)));
+}
+
 BOOST_AUTO_TEST_CASE(an_insert_splits_into_pieces_of_its_rows) {
   // What the catalog logs when a batch is larger than a WAL record: pieces
   // that hold the rows in order, NULLs included, each with only the

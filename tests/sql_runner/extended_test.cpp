@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -465,4 +466,116 @@ BOOST_AUTO_TEST_CASE(rows_from_chunks_in_binary_and_in_pieces) {
   BOOST_REQUIRE_EQUAL(PQresultStatus(r), PGRES_TUPLES_OK);
   BOOST_CHECK_EQUAL(std::string{PQgetvalue(r, 0, 0)}, std::to_string(rows + 1));
   PQclear(r);
+}
+
+BOOST_AUTO_TEST_CASE(rows_of_many_pieces_with_offset_limit_and_sub_selects) {
+  // 200,000 rows in three chunks: each chunk lets its rows out in several
+  // pieces (about 1 MB of values each), written to the client without
+  // being joined. OFFSET, LIMIT, a portal's row limit and a sub-select
+  // must cut across the pieces as if they were one batch.
+  test::node_connection node;
+  PGconn* c = node.conn;
+  exec_ok(c, "CREATE TABLE p (time timestamptz NOT NULL, host text, v double precision)");
+  exec_ok(c, "SELECT create_hypertable('p', 'time', chunk_time_interval => INTERVAL '1 day')");
+  constexpr int rows = 200000;
+  PGresult* r = PQexec(c, "COPY p FROM STDIN");
+  BOOST_REQUIRE_EQUAL(PQresultStatus(r), PGRES_COPY_IN);
+  PQclear(r);
+  // Row n: n seconds after 2016-01-01, host h<n % 50>, v = n / 2 or NULL
+  // for every 13th (half-integers: their sum is exact in any order).
+  long long twice_sum = 0;
+  int nulls = 0;
+  std::string data;
+  for (int n = 0; n < rows; ++n) {
+    char line[96];
+    bool null = n % 13 == 0;
+    std::snprintf(line, sizeof line, "2016-01-%02d %02d:%02d:%02d+00\th%d\t", 1 + n / 86400,
+                  n % 86400 / 3600, n % 3600 / 60, n % 60, n % 50);
+    data += line;
+    data += null ? std::string{"\\N"} : std::to_string(n / 2) + (n % 2 ? ".5" : "");
+    data += '\n';
+    nulls += null;
+    twice_sum += null ? 0 : n;
+  }
+  BOOST_REQUIRE_EQUAL(PQputCopyData(c, data.data(), static_cast<int>(data.size())), 1);
+  BOOST_REQUIRE_EQUAL(PQputCopyEnd(c, nullptr), 1);
+  r = PQgetResult(c);
+  BOOST_REQUIRE_MESSAGE(PQresultStatus(r) == PGRES_COMMAND_OK, PQresultErrorMessage(r));
+  PQclear(r);
+  while ((r = PQgetResult(c)) != nullptr)
+    PQclear(r);
+  // The row number a time text stands for.
+  auto row_of = [](const char* t) {
+    int d = 0, h = 0, m = 0, sec = 0;
+    BOOST_REQUIRE_EQUAL(std::sscanf(t, "2016-01-%d %d:%d:%d+00", &d, &h, &m, &sec), 4);
+    return (d - 1) * 86400 + h * 3600 + m * 60 + sec;
+  };
+  // Every row once, each cell right; `expect` rows in all.
+  auto check_rows = [&](const char* sql, int expect, bool all_columns) {
+    BOOST_TEST_CONTEXT(sql) {
+      PGresult* res = PQexec(c, sql);
+      BOOST_REQUIRE_MESSAGE(PQresultStatus(res) == PGRES_TUPLES_OK, PQresultErrorMessage(res));
+      BOOST_REQUIRE_EQUAL(PQntuples(res), expect);
+      BOOST_CHECK_EQUAL(std::string{PQcmdTuples(res)}, std::to_string(expect));
+      std::vector<bool> seen(rows);
+      int bad = 0;
+      const int vcol = all_columns ? 2 : 1;
+      for (int i = 0; i < expect && bad < 5; ++i) {
+        int n = row_of(PQgetvalue(res, i, 0));
+        if (n < 0 || n >= rows || seen[static_cast<size_t>(n)]) {
+          BOOST_ERROR("row " << i << ": " << PQgetvalue(res, i, 0) << " again or unknown");
+          ++bad;
+          continue;
+        }
+        seen[static_cast<size_t>(n)] = true;
+        std::string want_v = n % 13 == 0 ? "" : std::to_string(n / 2) + (n % 2 ? ".5" : "");
+        bool ok = PQgetisnull(res, i, vcol) == (n % 13 == 0) && PQgetvalue(res, i, vcol) == want_v;
+        if (all_columns)
+          ok = ok && std::string{PQgetvalue(res, i, 1)} == "h" + std::to_string(n % 50);
+        if (!ok) {
+          BOOST_ERROR("row " << i << " (n = " << n << ") has wrong values");
+          ++bad;
+        }
+      }
+      PQclear(res);
+    }
+  };
+  check_rows("SELECT * FROM p", rows, true);
+  check_rows("SELECT time, v FROM p OFFSET 150000", rows - 150000, false);
+  check_rows("SELECT * FROM p OFFSET 1000 LIMIT 120000", 120000, true);
+  check_rows("SELECT * FROM p OFFSET 250000", 0, true);
+  // A sub-select takes the pieces whole as its table.
+  r = PQexec(c, "SELECT count(*), count(v), sum(v), count(DISTINCT host) FROM (SELECT * FROM p) s");
+  BOOST_REQUIRE_MESSAGE(PQresultStatus(r) == PGRES_TUPLES_OK, PQresultErrorMessage(r));
+  BOOST_CHECK_EQUAL(std::string{PQgetvalue(r, 0, 0)}, std::to_string(rows));
+  BOOST_CHECK_EQUAL(std::string{PQgetvalue(r, 0, 1)}, std::to_string(rows - nulls));
+  BOOST_CHECK_EQUAL(std::string{PQgetvalue(r, 0, 2)},
+                    std::to_string(twice_sum / 2) + (twice_sum % 2 ? ".5" : ""));
+  BOOST_CHECK_EQUAL(std::string{PQgetvalue(r, 0, 3)}, "50");
+  PQclear(r);
+  // A portal read 70,000 rows at a time: the limits fall inside pieces.
+  std::string parse = frontend('P', std::string{"\0SELECT time FROM p\0\0\0", 23});
+  std::string bind = frontend('B', std::string{"\0\0", 2} + i16(0) + i16(0) + i16(0));
+  std::string exec = frontend('E', std::string{"\0", 1} + i32(70000));
+  std::string sync = frontend('S', "");
+  auto got = raw_exchange(c, parse + bind + exec + exec + exec + sync);
+  std::string kinds;
+  int data_rows = 0;
+  std::vector<bool> seen(rows);
+  for (const auto& [type, body] : got) {
+    if (type != 'D') {
+      kinds += type;
+      if (type == 'C')
+        BOOST_CHECK_EQUAL(body, std::string("SELECT 60000\0", 13));
+      continue;
+    }
+    ++data_rows;
+    auto cells = cells_of(body);
+    BOOST_REQUIRE_EQUAL(cells.size(), 1u);
+    int n = row_of(cells[0]->c_str());
+    BOOST_REQUIRE(n >= 0 && n < rows && !seen[static_cast<size_t>(n)]);
+    seen[static_cast<size_t>(n)] = true;
+  }
+  BOOST_CHECK_EQUAL(kinds, "12ssCZ");
+  BOOST_CHECK_EQUAL(data_rows, rows);
 }
