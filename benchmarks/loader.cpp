@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -192,32 +194,88 @@ struct load_outcome {
   std::string error;
 };
 
+/// Batches handed from a worker's generator thread to the worker: at most
+/// two waiting, as TSBS's loader reads its data ahead of the workers.
+class batch_queue {
+public:
+  /// Waits for room; false once the consumer stopped.
+  bool push(cs::column_batch b) {
+    std::unique_lock lock{m_};
+    room_.wait(lock, [&] { return q_.size() < 2 || stopped_; });
+    if (stopped_)
+      return false;
+    q_.push_back(std::move(b));
+    ready_.notify_one();
+    return true;
+  }
+  /// The next batch; nullopt at the end.
+  std::optional<cs::column_batch> pop() {
+    std::unique_lock lock{m_};
+    ready_.wait(lock, [&] { return !q_.empty() || ended_; });
+    if (q_.empty())
+      return std::nullopt;
+    auto b = std::move(q_.front());
+    q_.pop_front();
+    room_.notify_one();
+    return b;
+  }
+  void end() {
+    std::lock_guard lock{m_};
+    ended_ = true;
+    ready_.notify_all();
+  }
+  void stop() {
+    std::lock_guard lock{m_};
+    stopped_ = true;
+    room_.notify_all();
+  }
+
+private:
+  std::mutex m_;
+  std::condition_variable room_, ready_;
+  std::deque<cs::column_batch> q_;
+  bool ended_ = false, stopped_ = false;
+};
+
 /// Streams the rows through one sink per worker, with progress output.
 load_outcome stream_rows(const bench_options& o, std::vector<std::unique_ptr<sink>>& sinks) {
   // Workers split the hosts into contiguous ranges: a host's rows all go
   // through one connection, in time order, as TSBS's hash-by-host workers
-  // send them, and each worker draws its hosts' walks by itself.
+  // send them. Each worker's rows are drawn by a thread of their own ahead
+  // of it (TSBS's loader reads its pre-generated file in a goroutine of its
+  // own): a worker encodes and sends, it does not wait for the generator.
   std::atomic<bool> failed{false};
   std::mutex error_mutex;
   load_outcome out;
   progress bar{o.data.rows(), stdout, o.progress_every};
   auto t0 = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
+  std::vector<std::unique_ptr<batch_queue>> queues;
   for (size_t w = 0; w < sinks.size(); ++w) {
+    queues.push_back(std::make_unique<batch_queue>());
     threads.emplace_back([&, w] {
       uint64_t hosts = o.data.hosts;
       auto first = static_cast<uint32_t>(hosts * w / sinks.size());
       auto last = static_cast<uint32_t>(hosts * (w + 1) / sinks.size());
       tsbs_cpu_generator gen{o.data, first, last - first};
-      cs::column_batch batch;
-      while (!failed.load(std::memory_order_relaxed) && gen.next(batch, o.batch_size) > 0) {
-        if (auto e = sinks[w]->write(batch); !e.empty()) {
+      for (;;) {
+        cs::column_batch batch;
+        if (failed.load(std::memory_order_relaxed) || gen.next(batch, o.batch_size) == 0
+            || !queues[w]->push(std::move(batch)))
+          break;
+      }
+      queues[w]->end();
+    });
+    threads.emplace_back([&, w] {
+      while (auto batch = queues[w]->pop()) {
+        if (auto e = sinks[w]->write(*batch); !e.empty()) {
           std::lock_guard lock{error_mutex};
           if (!failed.exchange(true))
             out.error = "worker " + std::to_string(w) + ": " + e;
+          queues[w]->stop();
           return;
         }
-        bar.add(batch.rows());
+        bar.add(batch->rows());
       }
     });
   }
