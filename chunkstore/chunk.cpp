@@ -9,25 +9,23 @@ namespace hypertide::chunkstore {
 // -- text_dictionary ------------------------------------------------------
 
 uint32_t text_dictionary::intern(std::string_view s) {
-  if (auto it = index_.find(s); it != index_.end())
-    return it->second;
+  if (int64_t found = index_.find(s, strings_); found >= 0)
+    return static_cast<uint32_t>(found);
   auto code = static_cast<uint32_t>(strings_.size());
   strings_.emplace_back(s);
-  index_.emplace(strings_.back(), code);
+  index_.add(code, strings_);
   return code;
 }
 
 int64_t text_dictionary::find(std::string_view s) const {
-  auto it = index_.find(s);
-  return it == index_.end() ? -1 : static_cast<int64_t>(it->second);
+  return index_.find(s, strings_);
 }
 
 size_t text_dictionary::memory_usage() const noexcept {
   size_t n = strings_.capacity() * sizeof(std::string);
   for (const auto& s : strings_)
-    n += (s.capacity() > 15 ? s.capacity() : 0) * 2; // string + index key
-  n += index_.size() * (sizeof(std::string) + sizeof(uint32_t) + 2 * sizeof(void*));
-  n += index_.bucket_count() * sizeof(void*);
+    n += s.capacity() > 15 ? s.capacity() : 0;
+  n += index_.memory_usage();
   return n;
 }
 

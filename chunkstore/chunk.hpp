@@ -18,8 +18,6 @@
 
 namespace hypertide::chunkstore {
 
-using string_hash = text_hash;
-
 /// A per-chunk dictionary of one text column: string <-> dense code.
 class text_dictionary {
 public:
@@ -33,7 +31,7 @@ public:
 
 private:
   std::vector<std::string> strings_;
-  std::unordered_map<std::string, uint32_t, string_hash, std::equal_to<>> index_;
+  text_index index_;
 };
 
 /// An append-only columnar chunk. Rows are grouped per *series* (one value

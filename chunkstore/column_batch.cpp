@@ -94,23 +94,62 @@ void column_batch::append_float(size_t ci, double x) {
   mark_valid(c, row, true);
 }
 
-void column_batch::append_text(size_t ci, std::string_view x) {
-  auto& c = columns_[ci];
-  size_t row = c.codes.size();
+void text_index::put(uint64_t h, uint32_t code) noexcept {
+  size_t mask = slots_.size() - 1;
+  size_t i = h & mask;
+  while (slots_[i] != 0)
+    i = (i + 1) & mask;
+  slots_[i] = (h >> 32 << 32) | (uint64_t{code} + 1);
+}
+
+void text_index::add(uint32_t code, const std::vector<std::string>& dict) {
+  if ((size_ + 1) * 2 > slots_.size()) {
+    // At most half full: probes stay short.
+    std::vector<uint64_t> old = std::move(slots_);
+    slots_.assign(std::max<size_t>(16, old.size() * 2), 0);
+    for (uint64_t e : old)
+      if (e != 0) {
+        auto c = static_cast<uint32_t>(e) - 1;
+        put(hash_text(dict[c]), c);
+      }
+  }
+  put(hash_text(dict[code]), code);
+  ++size_;
+}
+
+namespace {
+
+/// The code of `x` in column `c`'s dictionary, added when new.
+uint32_t code_of(column_batch::column& c, std::string_view x) {
+  // Series come in runs (a host's rows together) or in the same order at
+  // every tick (every host once per interval): the last row's code or the
+  // one after it is the usual answer, for one comparison.
+  if (!c.codes.empty()) {
+    uint32_t last = c.codes.back();
+    if (last < c.dict.size() && c.dict[last] == x)
+      return last;
+    if (last + 1 < c.dict.size() && c.dict[last + 1] == x)
+      return last + 1;
+  }
   if (c.dict_index.size() != c.dict.size()) {
     c.dict_index.clear();
     for (uint32_t i = 0; i < c.dict.size(); ++i)
-      c.dict_index.emplace(c.dict[i], i);
+      c.dict_index.add(i, c.dict);
   }
-  uint32_t code;
-  if (auto it = c.dict_index.find(x); it != c.dict_index.end()) {
-    code = it->second;
-  } else {
-    code = static_cast<uint32_t>(c.dict.size());
-    c.dict.emplace_back(x);
-    c.dict_index.emplace(c.dict.back(), code);
-  }
-  c.codes.push_back(code);
+  if (int64_t found = c.dict_index.find(x, c.dict); found >= 0)
+    return static_cast<uint32_t>(found);
+  auto code = static_cast<uint32_t>(c.dict.size());
+  c.dict.emplace_back(x);
+  c.dict_index.add(code, c.dict);
+  return code;
+}
+
+} // namespace
+
+void column_batch::append_text(size_t ci, std::string_view x) {
+  auto& c = columns_[ci];
+  size_t row = c.codes.size();
+  c.codes.push_back(code_of(c, x));
   mark_valid(c, row, true);
 }
 
@@ -141,8 +180,9 @@ void column_batch::append_null(size_t ci) {
       row = c.codes.size();
       // A NULL's code is any valid one; a column of only NULLs gets "".
       if (c.dict.empty()) {
+        c.dict_index.clear();
         c.dict.emplace_back();
-        c.dict_index.emplace(std::string{}, 0);
+        c.dict_index.add(0, c.dict);
       }
       c.codes.push_back(0);
       break;
@@ -250,20 +290,9 @@ void column_batch::append_view(const batch_view& o) {
         c.u8.insert(c.u8.end(), oc.u8, oc.u8 + n);
         break;
       case column_type::text: {
-        if (c.dict_index.size() != c.dict.size()) {
-          c.dict_index.clear();
-          for (uint32_t i = 0; i < c.dict.size(); ++i)
-            c.dict_index.emplace(c.dict[i], i);
-        }
         std::vector<uint32_t> remap(oc.dict.size());
-        for (size_t d = 0; d < oc.dict.size(); ++d) {
-          auto it = c.dict_index.find(oc.dict[d]);
-          if (it == c.dict_index.end()) {
-            c.dict.emplace_back(oc.dict[d]);
-            it = c.dict_index.emplace(c.dict.back(), static_cast<uint32_t>(c.dict.size() - 1)).first;
-          }
-          remap[d] = it->second;
-        }
+        for (size_t d = 0; d < oc.dict.size(); ++d)
+          remap[d] = code_of(c, oc.dict[d]);
         c.codes.reserve(c.codes.size() + n);
         for (size_t r = 0; r < n; ++r)
           c.codes.push_back(remap[oc.codes[r]]);

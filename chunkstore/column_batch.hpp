@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -11,12 +12,62 @@
 
 namespace hypertide::chunkstore {
 
-/// Hashing for string maps looked up by `std::string_view`.
-struct text_hash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
+/// A hash of text for dictionary indexes: whole 8-byte words, mixed (the
+/// short keys of a time series -- host names, regions -- cost a few
+/// multiplications, not a byte loop).
+inline uint64_t hash_text(std::string_view s) noexcept {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ (s.size() * 0xff51afd7ed558ccdull);
+  const char* p = s.data();
+  size_t n = s.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 31;
   }
+  if (n > 0) {
+    uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h = (h ^ w) * 0x94d049bb133111ebull;
+    h ^= h >> 29;
+  }
+  return h * 0xbf58476d1ce4e5b9ull;
+}
+
+/// The code of each string of a dictionary, for appends by value: open
+/// addressing over codes and their hashes; the strings stay where the
+/// dictionary keeps them.
+class text_index {
+public:
+  size_t size() const noexcept { return size_; }
+  void clear() noexcept {
+    slots_.clear();
+    size_ = 0;
+  }
+  /// The code of `x` in `dict` (which this indexes), or -1.
+  int64_t find(std::string_view x, const std::vector<std::string>& dict) const noexcept {
+    if (slots_.empty())
+      return -1;
+    uint64_t h = hash_text(x);
+    auto tag = static_cast<uint32_t>(h >> 32);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      uint64_t e = slots_[i];
+      if (e == 0)
+        return -1;
+      auto code = static_cast<uint32_t>(e) - 1;
+      if (static_cast<uint32_t>(e >> 32) == tag && dict[code] == x)
+        return code;
+    }
+  }
+  /// Indexes dict[code], which is not indexed yet.
+  void add(uint32_t code, const std::vector<std::string>& dict);
+  size_t memory_usage() const noexcept { return slots_.capacity() * sizeof(uint64_t); }
+
+private:
+  void put(uint64_t h, uint32_t code) noexcept;
+  std::vector<uint64_t> slots_; ///< hash tag << 32 | (code + 1); 0: empty
+  size_t size_ = 0;
 };
 
 /// A read-only view of one column of a batch: a typed value array and a
@@ -73,7 +124,7 @@ public:
     std::vector<std::string> dict;
     /// Index of `dict`, built on the first append_text(): columns filled in
     /// bulk (decoders, generators) never pay for it.
-    std::unordered_map<std::string, uint32_t, text_hash, std::equal_to<>> dict_index;
+    text_index dict_index;
     std::vector<uint8_t> validity; ///< bitmap; empty while no NULL was added
     bool has_nulls = false;
   };

@@ -272,3 +272,50 @@ BOOST_AUTO_TEST_CASE(compare_values_orders_mixed_numbers) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(text_index_finds_every_string_and_only_those) {
+  // Lengths around the hash's 8-byte words, the empty string, strings
+  // that differ in one byte only, and enough of them to grow many times.
+  std::vector<std::string> dict;
+  for (int i = 0; i < 5000; ++i) {
+    std::string s = "h" + std::to_string(i);
+    s.resize(static_cast<size_t>(i % 19), 'x');
+    s += std::to_string(i);
+    dict.push_back(s);
+  }
+  dict.push_back("");
+  text_index index;
+  for (uint32_t c = 0; c < dict.size(); ++c)
+    index.add(c, dict);
+  BOOST_TEST(index.size() == dict.size());
+  for (uint32_t c = 0; c < dict.size(); ++c)
+    BOOST_TEST_REQUIRE(index.find(dict[c], dict) == static_cast<int64_t>(c));
+  BOOST_TEST(index.find("h5000", dict) == -1);
+  BOOST_TEST(index.find(std::string(40, 'x'), dict) == -1);
+  index.clear();
+  BOOST_TEST(index.find(dict[0], dict) == -1);
+}
+
+BOOST_AUTO_TEST_CASE(text_appends_in_runs_and_cycles_keep_one_code_per_value) {
+  // Series arrive grouped (a host's rows together) or once per tick in the
+  // same order; the dictionary must hold each value once either way, and
+  // every row must read back its own value.
+  std::vector<std::string> want;
+  for (int tick = 0; tick < 5; ++tick)
+    for (int h = 0; h < 40; ++h)
+      want.push_back("host_" + std::to_string(h));
+  for (int h = 0; h < 40; ++h)
+    for (int run = 0; run < 3; ++run)
+      want.push_back("host_" + std::to_string(h));
+  want.push_back("host_4");  // out of order
+  want.push_back("host_41"); // new, after the last code
+  want.push_back("host_5");
+  column_batch b{std::vector<column_type>{column_type::text}};
+  for (const auto& s : want) {
+    b.append_text(0, s);
+    b.finish_row();
+  }
+  BOOST_TEST(b.col(0).dict.size() == 41u);
+  for (size_t r = 0; r < want.size(); ++r)
+    BOOST_TEST_REQUIRE(b.at(r, 0).s == want[r]);
+}
