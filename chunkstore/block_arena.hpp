@@ -15,8 +15,9 @@ class block_arena {
 public:
   /// Whether new large slabs ask for transparent huge pages (PostgreSQL's
   /// huge_pages, for the node's whole memory of rows): faster scans, but a
-  /// fresh huge page costs a 2 MiB zeroing on first touch, which slows
-  /// bulk loads (benchmarks/RESULTS.md). On by default; process-wide.
+  /// fresh huge page costs a 2 MiB zeroing on first touch (slabs of the
+  /// largest size are faulted in ahead by a thread of their own, see
+  /// block_arena.cpp). On by default; process-wide.
   static void use_huge_pages(bool on) noexcept;
   static bool huge_pages() noexcept;
 
