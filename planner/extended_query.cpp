@@ -112,9 +112,12 @@ uint64_t be(const char* p, size_t n) {
   return x;
 }
 
-void put_be(std::string& out, uint64_t x, size_t n) {
+/// Writes the low `n` bytes of `x` big-endian (network order) at `p`;
+/// returns the end of what it wrote.
+char* put_be(char* p, uint64_t x, size_t n) {
   for (size_t i = n; i-- > 0;)
-    out.push_back(static_cast<char>((x >> (8 * i)) & 0xff));
+    *p++ = static_cast<char>((x >> (8 * i)) & 0xff);
+  return p;
 }
 
 
@@ -291,11 +294,12 @@ namespace {
 /// output (`-12.3400`, `NaN`, `Infinity`); nullopt for other text.
 std::optional<std::string> numeric_binary(std::string_view text) {
   std::string out;
+  char buf[8];
   auto header = [&](int16_t ndigits, int16_t weight, uint16_t sign, int16_t dscale) {
-    put_be(out, static_cast<uint16_t>(ndigits), 2);
-    put_be(out, static_cast<uint16_t>(weight), 2);
-    put_be(out, sign, 2);
-    put_be(out, static_cast<uint16_t>(dscale), 2);
+    char* p = put_be(buf, static_cast<uint16_t>(ndigits), 2);
+    p = put_be(p, static_cast<uint16_t>(weight), 2);
+    p = put_be(p, sign, 2);
+    out.append(buf, put_be(p, static_cast<uint16_t>(dscale), 2));
   };
   if (text == "NaN" || text == "Infinity" || text == "-Infinity") {
     header(0, 0, text == "NaN" ? 0xC000 : text == "Infinity" ? 0xD000 : 0xF000, 0);
@@ -346,7 +350,7 @@ std::optional<std::string> numeric_binary(std::string_view text) {
   header(static_cast<int16_t>(last - first), static_cast<int16_t>(weight), negative ? 0x4000 : 0,
          static_cast<int16_t>(frac.size()));
   for (size_t i = first; i < last; ++i)
-    put_be(out, groups[i], 2);
+    out.append(buf, put_be(buf, groups[i], 2));
   return out;
 }
 
@@ -379,6 +383,7 @@ bool has_binary_output(int32_t oid) noexcept {
 
 std::optional<std::string> text_to_binary_result(int32_t oid, const std::string& text) {
   std::string out;
+  char buf[16];
   switch (oid) {
     case oid::bool_:
       out.push_back(text == "t" ? 1 : 0);
@@ -391,7 +396,8 @@ std::optional<std::string> text_to_binary_result(int32_t oid, const std::string&
       auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
       if (ec != std::errc{} || end != text.data() + text.size())
         return std::nullopt;
-      put_be(out, static_cast<uint64_t>(x), oid == oid::int2 ? 2 : oid == oid::int8 ? 8 : 4);
+      out.append(buf, put_be(buf, static_cast<uint64_t>(x),
+                             oid == oid::int2 ? 2 : oid == oid::int8 ? 8 : 4));
       return out;
     }
     case oid::float4:
@@ -409,12 +415,12 @@ std::optional<std::string> text_to_binary_result(int32_t oid, const std::string&
         auto f = static_cast<float>(d);
         uint32_t u;
         std::memcpy(&u, &f, 4);
-        put_be(out, u, 4);
+        out.append(buf, put_be(buf, u, 4));
         return out;
       }
       uint64_t u;
       std::memcpy(&u, &d, 8);
-      put_be(out, u, 8);
+      out.append(buf, put_be(buf, u, 8));
       return out;
     }
     case oid::numeric:
@@ -422,22 +428,23 @@ std::optional<std::string> text_to_binary_result(int32_t oid, const std::string&
     case oid::timestamptz:
     case oid::timestamp: {
       if (text == "infinity" || text == "-infinity") {
-        put_be(out, text[0] == '-' ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1, 8);
+        uint64_t infinite = text[0] == '-' ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
+        out.append(buf, put_be(buf, infinite, 8));
         return out;
       }
       auto t = oid == oid::timestamptz ? parse_timestamptz(text) : parse_timestamp(text);
       if (!t)
         return std::nullopt;
-      put_be(out, static_cast<uint64_t>(to_pg_time(*t)), 8);
+      out.append(buf, put_be(buf, static_cast<uint64_t>(to_pg_time(*t)), 8));
       return out;
     }
     case oid::interval: {
       auto iv = parse_interval(text);
       if (!iv)
         return std::nullopt;
-      put_be(out, static_cast<uint64_t>(iv->micros), 8);
-      put_be(out, static_cast<uint32_t>(iv->days), 4);
-      put_be(out, static_cast<uint32_t>(iv->months), 4);
+      char* p = put_be(buf, static_cast<uint64_t>(iv->micros), 8);
+      p = put_be(p, static_cast<uint32_t>(iv->days), 4);
+      out.append(buf, put_be(p, static_cast<uint32_t>(iv->months), 4));
       return out;
     }
     case oid::text:
@@ -452,39 +459,29 @@ std::optional<std::string> text_to_binary_result(int32_t oid, const std::string&
   }
 }
 
-namespace {
-
-char* put_be_to(char* p, uint64_t x, size_t n) {
-  for (size_t i = n; i-- > 0;)
-    *p++ = static_cast<char>((x >> (8 * i)) & 0xff);
-  return p;
-}
-
-} // namespace
-
 std::string_view binary_cell(const cs::column_view& c, size_t row, int32_t type,
                              char* scratch, std::string& spill) {
   switch (c.type) {
     case cs::column_type::int4:
       if (type == oid::int4 || type == oid::int2)
-        return {scratch, put_be_to(scratch, static_cast<uint64_t>(static_cast<int64_t>(c.i32[row])),
-                                   type == oid::int2 ? 2 : 4)};
+        return {scratch, put_be(scratch, static_cast<uint64_t>(static_cast<int64_t>(c.i32[row])),
+                                type == oid::int2 ? 2 : 4)};
       break;
     case cs::column_type::int8:
       if (type == oid::int8)
-        return {scratch, put_be_to(scratch, static_cast<uint64_t>(c.i64[row]), 8)};
+        return {scratch, put_be(scratch, static_cast<uint64_t>(c.i64[row]), 8)};
       break;
     case cs::column_type::float8:
       if (type == oid::float8) {
         uint64_t u;
         std::memcpy(&u, &c.f64[row], 8);
-        return {scratch, put_be_to(scratch, u, 8)};
+        return {scratch, put_be(scratch, u, 8)};
       }
       if (type == oid::float4) {
         auto f = static_cast<float>(c.f64[row]);
         uint32_t u;
         std::memcpy(&u, &f, 4);
-        return {scratch, put_be_to(scratch, u, 4)};
+        return {scratch, put_be(scratch, u, 4)};
       }
       break;
     case cs::column_type::boolean:
@@ -500,7 +497,7 @@ std::string_view binary_cell(const cs::column_view& c, size_t row, int32_t type,
     case cs::column_type::timestamptz:
     case cs::column_type::timestamp:
       if (type == oid::timestamptz || type == oid::timestamp)
-        return {scratch, put_be_to(scratch, static_cast<uint64_t>(to_pg_time(c.i64[row])), 8)};
+        return {scratch, put_be(scratch, static_cast<uint64_t>(to_pg_time(c.i64[row])), 8)};
       break;
   }
   // Any other pairing goes through the value's text.

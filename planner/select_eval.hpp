@@ -2,7 +2,8 @@
 
 // Values and expressions of a SELECT at plan time and in the access node's
 // final step: coercions, comparisons, operators, evaluation. Internal to
-// planner/ (select_planner.cpp binds, select_eval.cpp evaluates).
+// planner/ (select_planner.cpp binds, datum_cast.cpp casts,
+// select_eval.cpp evaluates).
 
 #include <optional>
 #include <string>
@@ -35,6 +36,9 @@ datum make_int(int32_t type, int64_t x);
 datum make_float(double x);
 datum make_text(std::string s);
 datum null_of(int32_t type);
+/// A number's value as a double (integers converted; float, real and
+/// numeric hold theirs in `f`).
+double as_double(const datum& d);
 
 /// Reads a literal as type `t` (an unknown-typed string parsed by `t`, a
 /// number converted), or fails with PostgreSQL's error.
