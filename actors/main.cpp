@@ -23,6 +23,7 @@
 #include "actors/node_options.hpp"
 #include "actors/listener.hpp"
 #include "wal/lsn.hpp"
+#include "actors/local_sharing.hpp"
 
 namespace {
 
@@ -60,6 +61,7 @@ struct config : caf::actor_system_config {
     set("scheduler.max-threads", 2);
     set("scheduler.policy", caf::atom("sharing"));
     set("middleman.workers", 0);
+    module_factories.push_back(actors::make_scheduler);
   }
 };
 
@@ -200,7 +202,9 @@ bool print_help(int argc, char** argv) {
         "                                  start even if the log is damaged before\n"
         "                                  its end, cutting it there (default: off)\n"
         "  --scheduler.max-threads=N       actor worker threads (default: 2)\n"
-        "  --scheduler.policy=sharing      'sharing' or 'stealing' (default: sharing)\n"
+        "  --scheduler.policy=sharing      'sharing' (a central queue; a message's work\n"
+        "                                  stays on the thread that sent it when nothing\n"
+        "                                  else waits) or 'stealing' (default: sharing)\n"
         "  --long-help                     every option, CAF's own included\n",
         d.node_name.c_str(), d.listen_address.c_str(), d.port, d.cluster_port);
       return true;

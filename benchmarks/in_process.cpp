@@ -4,6 +4,7 @@
 #include <caf/actor_system_config.hpp>
 
 #include "actors/local_session.hpp"
+#include "actors/local_sharing.hpp"
 #include "actors/node.hpp"
 #include "benchmarks/bench_options.hpp"
 
@@ -15,6 +16,7 @@ struct config : caf::actor_system_config {
   explicit config(int threads) {
     set("scheduler.max-threads", threads);
     set("scheduler.policy", caf::atom("sharing"));
+    module_factories.push_back(actors::make_scheduler); // as the node binary
   }
 };
 
