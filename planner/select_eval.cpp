@@ -701,8 +701,10 @@ finish_select(const select_plan& plan, cs::partial_result r) {
     std::vector<std::vector<datum>> rows;
     if (plan.aggregate) {
       size_t nk = fragment.keys.size();
+      rows.reserve(r.groups());
       for (size_t g = 0; g < r.groups(); ++g) {
         std::vector<datum> slots;
+        slots.reserve(nk + r.states.size());
         for (size_t k = 0; k < nk; ++k)
           slots.push_back(scaled(from_value(r.keys.at(g, k)), computed.key_scales, k, g));
         rows.push_back(std::move(slots));
@@ -800,9 +802,12 @@ finish_select(const select_plan& plan, cs::partial_result r) {
       size_t pos = 0; ///< the row's place before sorting
     };
     std::vector<out_row> out;
+    out.reserve(rows.size());
     for (const auto& slots : rows) {
       out_row o;
       o.pos = out.size();
+      o.cells.reserve(outputs.size());
+      o.sort.reserve(sort_exprs.size());
       for (const auto& e : outputs)
         o.cells.push_back(eval(e, slots));
       for (const auto& e : sort_exprs)
@@ -862,8 +867,10 @@ finish_select(const select_plan& plan, cs::partial_result r) {
     size_t begin = std::min(out.size(), static_cast<size_t>(plan.offset));
     size_t end = plan.limit < 0 ? out.size()
                                 : std::min(out.size(), begin + static_cast<size_t>(plan.limit));
+    res.rows.reserve(end - begin);
     for (size_t i = begin; i < end; ++i) {
       std::vector<std::optional<std::string>> cells;
+      cells.reserve(out[i].cells.size());
       for (const auto& c : out[i].cells)
         cells.push_back(to_text(c));
       res.rows.push_back(std::move(cells));

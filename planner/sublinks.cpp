@@ -114,6 +114,54 @@ void collect(node* n, std::vector<node*>& out) {
   if (n->node_case == PG_QUERY__NODE__NODE_SELECT_STMT
       || n->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT)
     return;
+  // The nodes every statement is made of, by their fields (a walk through
+  // the descriptors was 6% of a light query's CPU).
+  auto all = [&](PgQuery__Node** items, size_t count) {
+    for (size_t i = 0; i < count; ++i)
+      collect(items[i], out);
+  };
+  switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_A_CONST:
+    case PG_QUERY__NODE__NODE_COLUMN_REF:
+    case PG_QUERY__NODE__NODE_PARAM_REF:
+    case PG_QUERY__NODE__NODE_STRING:
+      return; // leaves
+    case PG_QUERY__NODE__NODE_A_EXPR:
+      collect(n->a_expr->lexpr, out);
+      collect(n->a_expr->rexpr, out);
+      return;
+    case PG_QUERY__NODE__NODE_BOOL_EXPR:
+      all(n->bool_expr->args, n->bool_expr->n_args);
+      return;
+    case PG_QUERY__NODE__NODE_NULL_TEST:
+      collect(n->null_test->arg, out);
+      return;
+    case PG_QUERY__NODE__NODE_TYPE_CAST:
+      collect(n->type_cast->arg, out); // a type name holds no sub-query
+      return;
+    case PG_QUERY__NODE__NODE_SORT_BY:
+      collect(n->sort_by->node, out);
+      return;
+    case PG_QUERY__NODE__NODE_LIST:
+      all(n->list->items, n->list->n_items);
+      return;
+    case PG_QUERY__NODE__NODE_RES_TARGET:
+      if (n->res_target->n_indirection == 0) {
+        collect(n->res_target->val, out);
+        return;
+      }
+      break;
+    case PG_QUERY__NODE__NODE_FUNC_CALL: {
+      const auto* f = n->func_call;
+      if (f->n_agg_order == 0 && f->agg_filter == nullptr && f->over == nullptr) {
+        all(f->args, f->n_args);
+        return;
+      }
+      break;
+    }
+    default:
+      break;
+  }
   // Any other node: its Node children, through any messages between.
   std::function<void(ProtobufCMessage*)> visit = [&](ProtobufCMessage* child) {
     if (child->descriptor == &pg_query__node__descriptor)
