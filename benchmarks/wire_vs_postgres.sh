@@ -65,6 +65,10 @@ psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "VACUUM ANALYZE" > /dev/nul
 # PostgreSQL's steady state: the load's dirty buffers written out now, not
 # by its checkpointer while either server answers queries.
 psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CHECKPOINT" > /dev/null
+# ... and out of the kernel's page cache: its writeback of PostgreSQL's
+# ~10 GB of table, index and WAL files otherwise runs for minutes beside
+# the queries of both servers (the lightest queries measured 2x slower).
+sync
 
 # The types that fit the data (a type needs data longer than its window).
 types=()
