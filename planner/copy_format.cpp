@@ -61,6 +61,18 @@ std::optional<std::string> put_text(cs::column_batch& b, size_t c, cs::column_ty
       return std::nullopt;
     }
     case cs::column_type::float8: {
+      // Whole numbers of up to 15 digits (percentages, counters) are exact
+      // as doubles: read without from_chars.
+      if (!v.empty() && v.size() <= 15) {
+        uint64_t n = 0;
+        size_t k = 0;
+        for (; k < v.size() && v[k] >= '0' && v[k] <= '9'; ++k)
+          n = n * 10 + static_cast<uint64_t>(v[k] - '0');
+        if (k == v.size()) {
+          b.append_float(c, static_cast<double>(n));
+          return std::nullopt;
+        }
+      }
       double x = 0;
       auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
       if (ec != std::errc{} || p != v.data() + v.size() || v.empty()) {
@@ -274,6 +286,10 @@ std::optional<positioned_error> copy_parser::text_lines(bool /*at_end*/, size_t&
       } else {
         size_t start = i;
         bool escaped = false;
+        // The common field has no backslash: one copy of its bytes.
+        while (i < line.size() && line[i] != opts_.delimiter && line[i] != '\\')
+          ++i;
+        cell.assign(line.data() + start, i - start);
         while (i < line.size() && line[i] != opts_.delimiter) {
           if (line[i] == '\\' && i + 1 < line.size()) {
             escaped = true;
@@ -293,7 +309,8 @@ std::optional<positioned_error> copy_parser::text_lines(bool /*at_end*/, size_t&
           }
         }
         std::string_view raw{line.data() + start, i - start};
-        nulls_[f] = raw == opts_.null_string;
+        nulls_[f] = raw.size() == opts_.null_string.size()
+                    && (raw.empty() || raw[0] == opts_.null_string[0]) && raw == opts_.null_string;
         (void) escaped;
       }
       ++f;

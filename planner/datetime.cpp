@@ -52,13 +52,13 @@ std::optional<cs::timestamp> parse(std::string_view s, bool apply_zone) {
     s.remove_suffix(1);
   if (s == "epoch")
     return 0;
-  {
+  if (s.size() <= 9) { // [+-]infinity, any case; a date and time is longer
     std::string low;
-    for (char c : s.substr(0, 10))
+    for (char c : s)
       low += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (s.size() <= 9 && (low == "infinity" || low == "+infinity"))
+    if (low == "infinity" || low == "+infinity")
       return cs::max_timestamp;
-    if (s.size() <= 9 && low == "-infinity")
+    if (low == "-infinity")
       return cs::min_timestamp;
   }
   // "... BC", as format_timestamp* writes years before 1 AD (1 BC is year 0).

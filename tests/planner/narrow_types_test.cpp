@@ -86,6 +86,47 @@ BOOST_AUTO_TEST_CASE(binary_copy_reads_int2_and_float4_fields) {
   BOOST_CHECK_EQUAL(err->error.sqlstate, "22P03");
 }
 
+BOOST_AUTO_TEST_CASE(copy_text_fields_read_as_postgresql_reads_them) {
+  // Whole numbers take a shortcut past from_chars; fields without a
+  // backslash are taken in one piece. Neither may change what a field
+  // reads as: signs, leading zeros, 15 and 16 digits, exponents, NaN,
+  // escapes, NULL and a field that only looks like it.
+  cs::table_schema schema;
+  schema.columns = {cs::column_def{"v", cs::column_type::float8, false},
+                    cs::column_def{"s", cs::column_type::text, false}};
+  planner::copy_options o;
+  planner::copy_parser p{schema, {0, 1}, o, "t"};
+  std::string in = "58\thost_1\n"
+                   "007\ta\\tb\n"
+                   "123456789012345\t\\N\n"
+                   "1234567890123456789\tx\\\\y\n"
+                   "-5\t\\N\n"
+                   "1e3\tz\n"
+                   "NaN\t\\Nx\n"
+                   "0.25\t\n"
+                   "\\N\tq\n";
+  BOOST_REQUIRE(!p.feed(in));
+  BOOST_REQUIRE(!p.finish());
+  const auto& b = p.batch();
+  BOOST_REQUIRE_EQUAL(b.rows(), 9u);
+  BOOST_CHECK_EQUAL(b.at(0, 0).f, 58.0);
+  BOOST_CHECK_EQUAL(b.at(0, 1).s, "host_1");
+  BOOST_CHECK_EQUAL(b.at(1, 0).f, 7.0);
+  BOOST_CHECK_EQUAL(b.at(1, 1).s, "a\tb"); // \t: a tab
+  BOOST_CHECK_EQUAL(b.at(2, 0).f, 123456789012345.0);
+  BOOST_CHECK(b.at(2, 1).is_null);
+  BOOST_CHECK_EQUAL(b.at(3, 0).f, 1234567890123456789.0);
+  BOOST_CHECK_EQUAL(b.at(3, 1).s, "x\\y");
+  BOOST_CHECK_EQUAL(b.at(4, 0).f, -5.0);
+  BOOST_CHECK(b.at(4, 1).is_null);
+  BOOST_CHECK_EQUAL(b.at(5, 0).f, 1000.0);
+  BOOST_CHECK(std::isnan(b.at(6, 0).f));
+  BOOST_CHECK_EQUAL(b.at(6, 1).s, "Nx");
+  BOOST_CHECK_EQUAL(b.at(7, 0).f, 0.25);
+  BOOST_CHECK_EQUAL(b.at(7, 1).s, "");
+  BOOST_CHECK(b.at(8, 0).is_null);
+}
+
 BOOST_AUTO_TEST_CASE(varchar_keeps_n_characters_and_cuts_trailing_spaces) {
   BOOST_CHECK_EQUAL(cs::varchar_cut("abc", 3), 3u);
   BOOST_CHECK_EQUAL(cs::varchar_cut("abc   ", 3), 3u);
