@@ -706,17 +706,32 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
                               uint32_t{0})
                   .then(
                     [=](const std::vector<buffer>& pieces) {
-                      auto r = messages::decode_result(messages::join_pieces(pieces), false);
-                      if (auto* e = std::get_if<chunkstore::pg_error>(&r)) {
-                        fail(planner::statement_error{*e, 0});
-                        return;
-                      }
-                      const auto& pr = std::get<chunkstore::partial_result>(r);
-                      auto fin = planner::finish_select(*plan, pr);
                       planner::explain_analysis a;
-                      a.stats = pr.stats;
-                      if (auto* res = std::get_if<planner::statement_result>(&fin))
-                        a.rows_out = res->row_count();
+                      if (planner::is_plain_rows(*plan)) {
+                        // Raw rows as a query gets them: read in place,
+                        // not joined into one copy first.
+                        auto v = messages::view_raw_pieces(pieces, false);
+                        if (auto* e = std::get_if<chunkstore::pg_error>(&v)) {
+                          fail(planner::statement_error{*e, 0});
+                          return;
+                        }
+                        auto& rv = std::get<messages::raw_pieces_view>(v);
+                        a.stats = rv.stats;
+                        a.rows_out
+                          = planner::plain_rows_result(*plan, std::move(rv.pieces), nullptr)
+                              .row_count();
+                      } else {
+                        auto r = messages::decode_result(messages::join_pieces(pieces), false);
+                        if (auto* e = std::get_if<chunkstore::pg_error>(&r)) {
+                          fail(planner::statement_error{*e, 0});
+                          return;
+                        }
+                        const auto& pr = std::get<chunkstore::partial_result>(r);
+                        auto fin = planner::finish_select(*plan, pr);
+                        a.stats = pr.stats;
+                        if (auto* res = std::get_if<planner::statement_result>(&fin))
+                          a.rows_out = res->row_count();
+                      }
                       a.milliseconds = std::chrono::duration<double, std::milli>(
                                          std::chrono::steady_clock::now() - start)
                                          .count();

@@ -88,17 +88,14 @@ void run_plan(self_ptr self, std::shared_ptr<planner::select_plan> plan, uint32_
         if (planner::is_plain_rows(*plan)) {
           // Columns of the raw rows: written from the chunks' answers as
           // they came, read in place.
-          std::vector<chunkstore::batch_view> views;
-          for (const auto& piece : pieces) {
-            auto v = messages::view_raw_result(piece, false);
-            if (auto* e = std::get_if<chunkstore::pg_error>(&v)) {
-              failed(planner::statement_error{*e, 0});
-              return;
-            }
-            views.push_back(std::move(std::get<messages::raw_rows_view>(v).rows));
+          auto v = messages::view_raw_pieces(pieces, false);
+          if (auto* e = std::get_if<chunkstore::pg_error>(&v)) {
+            failed(planner::statement_error{*e, 0});
+            return;
           }
           auto owner = std::make_shared<const std::vector<buffer>>(std::move(pieces));
-          auto res = planner::plain_rows_result(*plan, std::move(views), std::move(owner));
+          auto res = planner::plain_rows_result(
+            *plan, std::move(std::get<messages::raw_pieces_view>(v).pieces), std::move(owner));
           done(res);
           return;
         }

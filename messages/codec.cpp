@@ -721,6 +721,20 @@ result<raw_rows_view> view_raw_result(const buffer& buf, bool verify) {
   return out;
 }
 
+result<raw_pieces_view> view_raw_pieces(const std::vector<buffer>& pieces, bool verify) {
+  raw_pieces_view out;
+  out.pieces.reserve(pieces.size());
+  for (const auto& piece : pieces) {
+    auto v = view_raw_result(piece, verify);
+    if (auto* e = std::get_if<pg_error>(&v))
+      return *e;
+    auto& rv = std::get<raw_rows_view>(v);
+    out.stats += rv.stats;
+    out.pieces.push_back(std::move(rv.rows));
+  }
+  return out;
+}
+
 buffer join_pieces(const std::vector<buffer>& pieces) {
   if (pieces.size() == 1)
     return pieces.front();

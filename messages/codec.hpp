@@ -79,6 +79,13 @@ struct raw_rows_view {
 /// holds groups (an aggregate's result) or does not parse.
 result<raw_rows_view> view_raw_result(const buffer& buf, bool verify);
 
+/// Every piece of a raw-row answer read in place, their counters summed.
+struct raw_pieces_view {
+  std::vector<chunkstore::batch_view> pieces;
+  chunkstore::scan_stats stats;
+};
+result<raw_pieces_view> view_raw_pieces(const std::vector<buffer>& pieces, bool verify);
+
 /// A query's answer as it travels: PartialResult pieces. An aggregate's
 /// answer is one piece; raw rows may come as several, whose rows follow one
 /// another (what concat_raw_results would join). One PartialResult of them
