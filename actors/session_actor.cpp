@@ -182,6 +182,9 @@ void copy_out(self_ptr self, planner::statement_result r, const planner::copy_op
   statement_done(self, tagged("COPY " + std::to_string(r.rows.size())));
 }
 
+/// A COPY's columns are sized ahead for at most this many rows.
+constexpr size_t copy_reserve_max = 100'000;
+
 /// Encoded COPY batches are cut into pieces of about this size.
 constexpr size_t copy_slice_bytes = 32 << 20;
 
@@ -234,6 +237,7 @@ void handle_copy(self_ptr self, char type, const std::vector<char>& body) {
         return;
       }
       size_t rows = copy->rows();
+      st.copy_rows_hint = std::min(rows, copy_reserve_max);
       if (rows == 0) {
         statement_done(self, tagged("COPY 0"));
         return;
@@ -631,6 +635,7 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
             st.copy_table = req.table;
             st.copy = std::make_unique<planner::copy_parser>(*st.copy_schema, fields, req.options,
                                                              req.table);
+            st.copy->batch().reserve(st.copy_rows_hint);
             std::vector<char> out;
             pg::writer{out}.copy_in_response(
               req.options.fmt == planner::copy_options::format::binary,

@@ -106,6 +106,9 @@ struct session_state {
   std::unique_ptr<planner::copy_parser> copy;
   std::string copy_table;
   std::optional<planner::statement_error> copy_error;
+  /// Rows of this session's last COPY (at most copy_reserve_max): the next
+  /// one's columns are sized for as many, as a loader's batches repeat.
+  size_t copy_rows_hint = 0;
 };
 
 /// Serves one client speaking the PostgreSQL protocol: startup, the simple

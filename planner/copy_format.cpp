@@ -1,10 +1,15 @@
 #include "planner/copy_format.hpp"
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 
 #include "planner/datetime.hpp"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace hypertide::planner {
 
@@ -137,8 +142,14 @@ copy_parser::copy_parser(const cs::table_schema& schema, std::vector<int> fields
   field_of_column_.assign(schema.columns.size(), -1);
   for (size_t i = 0; i < fields_.size(); ++i)
     field_of_column_[static_cast<size_t>(fields_[i])] = static_cast<int>(i);
+  for (size_t c = 0; c < schema.columns.size(); ++c)
+    if (field_of_column_[c] < 0)
+      absent_.push_back(c);
   cells_.resize(fields_.size());
+  views_.resize(fields_.size());
   nulls_.resize(fields_.size());
+  last_time_.resize(fields_.size());
+  null_plain_ = opts_.null_string.find('\\') == std::string::npos;
 }
 
 positioned_error copy_parser::bad(std::string sqlstate, std::string message) const {
@@ -147,23 +158,51 @@ positioned_error copy_parser::bad(std::string sqlstate, std::string message) con
                           0};
 }
 
-std::optional<positioned_error> copy_parser::row(const std::vector<std::string>& cells,
-                                                 const std::vector<bool>& nulls) {
-  for (size_t c = 0; c < schema_.columns.size(); ++c) {
-    int f = field_of_column_[c];
-    if (f < 0 || nulls[static_cast<size_t>(f)]) {
-      if (schema_.columns[c].not_null)
-        return bad("23502", "null value in column \"" + schema_.columns[c].name + "\" of relation \""
-                              + table_ + "\" violates not-null constraint");
+std::optional<positioned_error> copy_parser::row() {
+  // Fields in their order (a value that does not read fails first, as
+  // PostgreSQL reads them), then NOT NULL.
+  const size_t nf = fields_.size();
+  for (size_t f = 0; f < nf; ++f) {
+    auto c = static_cast<size_t>(fields_[f]);
+    if (nulls_[f]) {
       batch_.append_null(c);
       continue;
     }
+    const auto type = schema_.columns[c].type;
+    std::string_view v = views_[f];
+    if (type == cs::column_type::timestamptz || type == cs::column_type::timestamp) {
+      // Rows of one tick share their time: read a repeated one once.
+      auto& last = last_time_[f];
+      if (last.read && v == last.text) {
+        batch_.append_int(c, last.value);
+        continue;
+      }
+    }
     std::string sqlstate;
-    if (auto e = put_text(batch_, c, schema_.columns[c].type, cells[static_cast<size_t>(f)], sqlstate))
+    if (auto e = put_text(batch_, c, type, v, sqlstate))
       return bad(sqlstate, *e);
+    if (type == cs::column_type::timestamptz || type == cs::column_type::timestamp) {
+      auto& last = last_time_[f];
+      last.text.assign(v);
+      last.value = batch_.col(c).i64.back();
+      last.read = true;
+    }
+  }
+  for (size_t f = 0; f < nf; ++f)
+    if (nulls_[f] && schema_.columns[static_cast<size_t>(fields_[f])].not_null)
+      return not_null(static_cast<size_t>(fields_[f]));
+  for (size_t c : absent_) {
+    if (schema_.columns[c].not_null)
+      return not_null(c);
+    batch_.append_null(c);
   }
   batch_.finish_row();
   return std::nullopt;
+}
+
+positioned_error copy_parser::not_null(size_t c) const {
+  return bad("23502", "null value in column \"" + schema_.columns[c].name + "\" of relation \""
+                        + table_ + "\" violates not-null constraint");
 }
 
 std::optional<positioned_error> copy_parser::feed(std::string_view data) {
@@ -208,31 +247,28 @@ std::optional<positioned_error> copy_parser::finish() {
 }
 
 std::optional<positioned_error> copy_parser::text_lines(bool /*at_end*/, size_t& used) {
-  const bool csv = opts_.fmt == copy_options::format::csv;
+  if (opts_.fmt != copy_options::format::csv)
+    return text_rows(used);
   const size_t nf = fields_.size();
   size_t pos = 0;
   while (!ended_) {
-    // Find the end of the next row: a newline outside quotes (CSV).
+    // Find the end of the next row: a newline outside quotes.
     size_t end = std::string::npos;
-    if (csv) {
-      bool in_quotes = false;
-      for (size_t i = pos; i < in_.size(); ++i) {
-        char ch = in_[i];
-        if (in_quotes) {
-          if (ch == opts_.escape && opts_.escape != opts_.quote && i + 1 < in_.size()
-              && (in_[i + 1] == opts_.quote || in_[i + 1] == opts_.escape))
-            ++i;
-          else if (ch == opts_.quote)
-            in_quotes = false;
-        } else if (ch == opts_.quote) {
-          in_quotes = true;
-        } else if (ch == '\n') {
-          end = i;
-          break;
-        }
+    bool in_quotes = false;
+    for (size_t i = pos; i < in_.size(); ++i) {
+      char ch = in_[i];
+      if (in_quotes) {
+        if (ch == opts_.escape && opts_.escape != opts_.quote && i + 1 < in_.size()
+            && (in_[i + 1] == opts_.quote || in_[i + 1] == opts_.escape))
+          ++i;
+        else if (ch == opts_.quote)
+          in_quotes = false;
+      } else if (ch == opts_.quote) {
+        in_quotes = true;
+      } else if (ch == '\n') {
+        end = i;
+        break;
       }
-    } else {
-      end = in_.find('\n', pos);
     }
     if (end == std::string::npos)
       break;
@@ -241,14 +277,8 @@ std::optional<positioned_error> copy_parser::text_lines(bool /*at_end*/, size_t&
     ++line_;
     if (!line.empty() && line.back() == '\r')
       line.remove_suffix(1);
-    if (line == "\\.") {
-      ended_ = true;
-      break;
-    }
-    if (opts_.header && !header_skipped_) {
-      header_skipped_ = true;
+    if (!is_data(line))
       continue;
-    }
     // Split into fields.
     size_t f = 0;
     size_t i = 0;
@@ -259,74 +289,272 @@ std::optional<positioned_error> copy_parser::text_lines(bool /*at_end*/, size_t&
       std::string& cell = cells_[f];
       cell.clear();
       bool quoted = false;
-      if (csv) {
-        while (i < line.size() && line[i] != opts_.delimiter) {
-          char ch = line[i];
-          if (ch == opts_.quote) {
-            quoted = true;
-            ++i;
-            while (i < line.size()) {
-              if (line[i] == opts_.escape && i + 1 < line.size()
-                  && (line[i + 1] == opts_.quote || (opts_.escape != opts_.quote && line[i + 1] == opts_.escape))) {
-                cell.push_back(line[i + 1]);
-                i += 2;
-              } else if (line[i] == opts_.quote) {
-                ++i;
-                break;
-              } else {
-                cell.push_back(line[i++]);
-              }
-            }
-          } else {
-            cell.push_back(ch);
-            ++i;
-          }
-        }
-        nulls_[f] = !quoted && cell == opts_.null_string;
-      } else {
-        size_t start = i;
-        bool escaped = false;
-        // The common field has no backslash: one copy of its bytes.
-        while (i < line.size() && line[i] != opts_.delimiter && line[i] != '\\')
+      while (i < line.size() && line[i] != opts_.delimiter) {
+        char ch = line[i];
+        if (ch == opts_.quote) {
+          quoted = true;
           ++i;
-        cell.assign(line.data() + start, i - start);
-        while (i < line.size() && line[i] != opts_.delimiter) {
-          if (line[i] == '\\' && i + 1 < line.size()) {
-            escaped = true;
-            char n = line[i + 1];
-            switch (n) {
-              case 'b': cell.push_back('\b'); break;
-              case 'f': cell.push_back('\f'); break;
-              case 'n': cell.push_back('\n'); break;
-              case 'r': cell.push_back('\r'); break;
-              case 't': cell.push_back('\t'); break;
-              case 'v': cell.push_back('\v'); break;
-              default: cell.push_back(n);
+          while (i < line.size()) {
+            if (line[i] == opts_.escape && i + 1 < line.size()
+                && (line[i + 1] == opts_.quote
+                    || (opts_.escape != opts_.quote && line[i + 1] == opts_.escape))) {
+              cell.push_back(line[i + 1]);
+              i += 2;
+            } else if (line[i] == opts_.quote) {
+              ++i;
+              break;
+            } else {
+              cell.push_back(line[i++]);
             }
-            i += 2;
-          } else {
-            cell.push_back(line[i++]);
           }
+        } else {
+          cell.push_back(ch);
+          ++i;
         }
-        std::string_view raw{line.data() + start, i - start};
-        nulls_[f] = raw.size() == opts_.null_string.size()
-                    && (raw.empty() || raw[0] == opts_.null_string[0]) && raw == opts_.null_string;
-        (void) escaped;
       }
+      nulls_[f] = !quoted && cell == opts_.null_string;
+      views_[f] = cell;
       ++f;
       if (i < line.size() && line[i] == opts_.delimiter)
         ++i;
       else
         more = false;
     }
-    if (f < nf)
-      return bad("22P04", "missing data for column \""
-                            + schema_.columns[static_cast<size_t>(fields_[f])].name + "\"");
-    if (auto e = row(cells_, nulls_))
+    if (auto e = take_row(f))
       return e;
   }
   used = pos;
   return std::nullopt;
+}
+
+std::optional<positioned_error> copy_parser::take_row(size_t f) {
+  if (f > fields_.size())
+    return bad("22P04", "extra data after last expected column");
+  if (f < fields_.size())
+    return missing(f);
+  return row();
+}
+
+bool copy_parser::is_data(std::string_view line) {
+  if (line == "\\.") {
+    ended_ = true; // the loops stop at ended_
+    return false;
+  }
+  if (opts_.header && !header_skipped_) {
+    header_skipped_ = true;
+    return false;
+  }
+  return true;
+}
+
+positioned_error copy_parser::missing(size_t f) const {
+  return bad("22P04", "missing data for column \""
+                        + schema_.columns[static_cast<size_t>(fields_[f])].name + "\"");
+}
+
+namespace {
+
+/// Finds the bytes that end or escape a text-format field (the delimiter,
+/// a newline, a backslash) 64 at a time, as bits, the way simdjson finds
+/// its structural characters: a row is scanned once, not once for its
+/// end and again for its fields.
+class special_bytes {
+public:
+  special_bytes(std::string_view in, char delimiter) : in_(in), delim_(delimiter) {}
+
+  /// The first special byte at or after i; in.size() when there is none.
+  size_t next(size_t i) noexcept {
+    while (i < in_.size()) {
+      size_t block = i & ~size_t{63};
+      if (block != block_) {
+        block_ = block;
+        bits_ = mask_at(block);
+      }
+      uint64_t m = bits_ & (~uint64_t{0} << (i - block));
+      if (m != 0)
+        return block + static_cast<size_t>(std::countr_zero(m));
+      i = block + 64;
+    }
+    return in_.size();
+  }
+
+private:
+  uint64_t mask_at(size_t at) const noexcept {
+    const char* p = in_.data() + at;
+    if (at + 64 > in_.size()) {
+      uint64_t m = 0;
+      for (size_t k = 0; at + k < in_.size(); ++k)
+        if (p[k] == delim_ || p[k] == '\n' || p[k] == '\\')
+          m |= uint64_t{1} << k;
+      return m;
+    }
+#if defined(__SSE2__)
+    const __m128i d = _mm_set1_epi8(delim_);
+    const __m128i nl = _mm_set1_epi8('\n');
+    const __m128i bs = _mm_set1_epi8('\\');
+    uint64_t m = 0;
+    for (int k = 0; k < 4; ++k) {
+      __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+      __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, d), _mm_cmpeq_epi8(x, nl)),
+                                 _mm_cmpeq_epi8(x, bs));
+      m |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(hit))) << (16 * k);
+    }
+    return m;
+#else
+    uint64_t m = 0;
+    for (size_t k = 0; k < 64; ++k)
+      if (p[k] == delim_ || p[k] == '\n' || p[k] == '\\')
+        m |= uint64_t{1} << k;
+    return m;
+#endif
+  }
+
+  std::string_view in_;
+  char delim_;
+  size_t block_ = ~size_t{0};
+  uint64_t bits_ = 0;
+};
+
+int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+} // namespace
+
+std::optional<positioned_error> copy_parser::text_rows(size_t& used) {
+  const size_t nf = fields_.size();
+  const char delim = opts_.delimiter;
+  special_bytes special{in_, delim};
+  size_t pos = 0;
+  while (!ended_) {
+    // One pass over the row: its fields' ends, its end, and whether it
+    // has a backslash (which also quotes the byte after it, a newline
+    // too, as in PostgreSQL).
+    size_t f = 0;
+    size_t start = pos;
+    size_t i = pos;
+    size_t end = in_.size();
+    bool escaped = false;
+    for (;;) {
+      size_t k = special.next(i);
+      if (k >= in_.size())
+        break;
+      char ch = in_[k];
+      if (ch == '\n') {
+        end = k;
+        break;
+      }
+      if (ch == '\\') {
+        escaped = true;
+        i = k + 2;
+        continue;
+      }
+      if (f < nf)
+        views_[f] = std::string_view{in_.data() + start, k - start};
+      ++f;
+      start = k + 1;
+      i = k + 1;
+    }
+    if (end >= in_.size())
+      break; // the row's end is in a later message
+    std::string_view line{in_.data() + pos, end - pos};
+    size_t last_end = end;
+    pos = end + 1;
+    ++line_;
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+      --last_end;
+    }
+    if (!is_data(line))
+      continue;
+    if (escaped) {
+      f = split_escaped(line);
+      if (f == end_marker_inside)
+        return bad("22P04", "end-of-copy marker corrupt");
+    } else {
+      if (f < nf)
+        views_[f] = std::string_view{in_.data() + start, last_end - start};
+      ++f;
+      if (f <= nf) {
+        // A field with no backslash is NULL only where the NULL string
+        // has none either (the default \N has one).
+        for (size_t j = 0; j < f; ++j)
+          nulls_[j] = null_plain_ && views_[j] == opts_.null_string;
+      }
+    }
+    if (auto e = take_row(f))
+      return e;
+  }
+  used = pos;
+  return std::nullopt;
+}
+
+size_t copy_parser::split_escaped(std::string_view line) {
+  // PostgreSQL's text format: \b \f \n \r \t \v, octal \ooo (one to
+  // three digits), hex \xhh (one or two digits); any other byte after a
+  // backslash is itself. NULL is the field's raw text equal to the NULL
+  // string, before any of that.
+  const size_t nf = fields_.size();
+  size_t f = 0;
+  size_t i = 0;
+  for (;;) {
+    if (f >= nf)
+      return nf + 1;
+    std::string& cell = cells_[f];
+    cell.clear();
+    size_t start = i;
+    while (i < line.size() && line[i] != opts_.delimiter) {
+      char ch = line[i++];
+      if (ch != '\\' || i >= line.size()) {
+        cell.push_back(ch);
+        continue;
+      }
+      char n = line[i++];
+      switch (n) {
+        case 'b': cell.push_back('\b'); break;
+        case 'f': cell.push_back('\f'); break;
+        case 'n': cell.push_back('\n'); break;
+        case 'r': cell.push_back('\r'); break;
+        case 't': cell.push_back('\t'); break;
+        case 'v': cell.push_back('\v'); break;
+        case 'x': {
+          int h = i < line.size() ? hex_digit(line[i]) : -1;
+          if (h < 0) {
+            cell.push_back('x');
+            break;
+          }
+          ++i;
+          if (i < line.size() && hex_digit(line[i]) >= 0)
+            h = h * 16 + hex_digit(line[i++]);
+          cell.push_back(static_cast<char>(h));
+          break;
+        }
+        case '.':
+          return end_marker_inside; // "\." only on a line of its own
+        default:
+          if (n >= '0' && n <= '7') {
+            int v = n - '0';
+            for (int k = 0; k < 2 && i < line.size() && line[i] >= '0' && line[i] <= '7'; ++k)
+              v = v * 8 + (line[i++] - '0');
+            cell.push_back(static_cast<char>(v & 0xff));
+          } else {
+            cell.push_back(n);
+          }
+      }
+    }
+    nulls_[f] = line.substr(start, i - start) == opts_.null_string;
+    views_[f] = cell;
+    ++f;
+    if (i >= line.size())
+      return f;
+    ++i; // the delimiter
+  }
 }
 
 std::optional<positioned_error> copy_parser::binary_tuples(size_t& used) {

@@ -45,10 +45,22 @@ public:
 private:
   // Parse rows from `in_`; `used` gets the bytes of the whole rows read.
   std::optional<positioned_error> text_lines(bool at_end, size_t& used);
+  std::optional<positioned_error> text_rows(size_t& used);
+  /// False for the end marker (which ends the data) and a header line.
+  bool is_data(std::string_view line);
   std::optional<positioned_error> binary_tuples(size_t& used);
-  std::optional<positioned_error> row(const std::vector<std::string>& cells,
-                                      const std::vector<bool>& nulls);
+  /// Splits a text-format line with backslashes into cells_ (views_ and
+  /// nulls_ set); the number of fields, nf + 1 when there are more,
+  /// end_marker_inside for a "\." inside the line.
+  size_t split_escaped(std::string_view line);
+  static constexpr size_t end_marker_inside = ~size_t{0};
+  /// Appends the row in views_ and nulls_ to the batch.
+  std::optional<positioned_error> row();
+  /// row() for a line of f fields, or the error for its width.
+  std::optional<positioned_error> take_row(size_t f);
   positioned_error bad(std::string sqlstate, std::string message) const;
+  positioned_error not_null(size_t column) const;
+  positioned_error missing(size_t field) const;
 
   const chunkstore::table_schema& schema_;
   std::vector<int> fields_;
@@ -62,8 +74,18 @@ private:
   bool header_skipped_ = false;
   bool ended_ = false;   ///< `\.` seen, or the binary trailer
   bool binary_header_ = false;
-  std::vector<std::string> cells_;
-  std::vector<bool> nulls_;
+  std::vector<size_t> absent_;          ///< columns no field fills (NULL)
+  std::vector<std::string> cells_;      ///< fields that needed unescaping
+  std::vector<std::string_view> views_; ///< the current row's fields
+  std::vector<uint8_t> nulls_;
+  bool null_plain_ = true;              ///< the NULL string has no backslash
+  /// Per field, the last time read and its text (a tick's rows share it).
+  struct last_time {
+    std::string text;
+    int64_t value = 0;
+    bool read = false;
+  };
+  std::vector<last_time> last_time_;
 };
 
 /// Options of a COPY statement's WITH (...) list; an error names a bad one.
