@@ -4,7 +4,9 @@
 // column arrays, densely over a row range for one group, or row by row over
 // a selection with a group per row.
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 
 #include "chunkstore/chunk.hpp"
@@ -84,6 +86,11 @@ inline double sum_dense(const double* v, uint32_t m) noexcept {
   return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
+/// float8 `<` as PostgreSQL orders: NaN equals NaN and is above all else.
+inline bool float8_less(double x, double y) noexcept {
+  return x < y || (y != y && x == x);
+}
+
 template <class T>
 inline void update_typed(const bound_agg& a, const chunk::block& b, const T* v,
                   const uint64_t* valid, const selection& sel,
@@ -98,6 +105,8 @@ inline void update_typed(const bound_agg& a, const chunk::block& b, const T* v,
       if (dict)
         return dict->at(x) < dict->at(y);
     }
+    if constexpr (is_float)
+      return float8_less(x, y);
     return x < y;
   };
   const uint32_t n = sel.count();
@@ -145,10 +154,23 @@ inline void update_typed(const bound_agg& a, const chunk::block& b, const T* v,
       const bool is_min = a.kind == agg_kind::min;
       if (dense && n > 0 && !dict) {
         T best = v[sel.begin];
-        for (uint32_t i = sel.begin + 1; i < sel.m; ++i)
-          best = is_min ? (v[i] < best ? v[i] : best) : (v[i] > best ? v[i] : best);
+        if constexpr (is_float) {
+          // NaN is above every other value (PostgreSQL): the max when there
+          // is one, the min only when nothing else is.
+          best = is_min ? HUGE_VAL : -HUGE_VAL;
+          uint32_t nans = 0;
+          for (uint32_t i = sel.begin; i < sel.m; ++i) {
+            nans += v[i] != v[i];
+            best = is_min ? (v[i] < best ? v[i] : best) : (v[i] > best ? v[i] : best);
+          }
+          if (is_min ? nans == n : nans > 0)
+            best = std::numeric_limits<double>::quiet_NaN();
+        } else {
+          for (uint32_t i = sel.begin + 1; i < sel.m; ++i)
+            best = is_min ? (v[i] < best ? v[i] : best) : (v[i] > best ? v[i] : best);
+        }
         agg_state& s = states[grp.uniform * stride];
-        if (s.count == 0 || (is_min ? best < get_value<T>(s) : get_value<T>(s) < best)) {
+        if (s.count == 0 || (is_min ? less(best, get_value<T>(s)) : less(get_value<T>(s), best))) {
           set_value(s, best);
           s.count = 1;
         }

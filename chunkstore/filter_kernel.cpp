@@ -33,6 +33,18 @@ inline bool compare(cmp_op op, A a, B b) noexcept {
   return false;
 }
 
+/// compare() of float8 values as PostgreSQL orders them: NaN equals NaN
+/// and is above every other value.
+inline bool compare_float8(cmp_op op, double a, double b) noexcept {
+  if (!std::isnan(b)) {
+    // Only `a` may be NaN: above b, so it passes >, >= and <>.
+    bool nan_passes = op == cmp_op::gt || op == cmp_op::ge || op == cmp_op::ne;
+    return compare(op, a, b) || (a != a && nan_passes);
+  }
+  int c = std::isnan(a) ? 0 : -1;
+  return compare(op, c, 0);
+}
+
 } // namespace
 
 
@@ -128,7 +140,9 @@ bound_pred bind(const predicate& p, const chunk& ch) {
       }
       b.in_i.push_back(v.i);
       if (double f = v.as_double(); !std::isnan(f))
-        b.in_f.push_back(f); // NaN equals nothing under ==
+        b.in_f.push_back(f);
+      else
+        b.in_nan = true; // NaN = NaN in PostgreSQL
     }
     // Sorted: long lists (a sub-query's) are searched, not scanned.
     std::sort(b.in_i.begin(), b.in_i.end());
@@ -278,7 +292,7 @@ void numeric_leaf(const bound_pred& p, const T* v, uint32_t m, mask& out) {
     if (p.use_float) {
       double c = p.cf;
       cmp_op op = p.op;
-      leaf_bits(v, m, out, [=](T x) { return compare(op, static_cast<double>(x), c); });
+      leaf_bits(v, m, out, [=](T x) { return compare_float8(op, static_cast<double>(x), c); });
     } else {
       int64_t c = p.ci;
       cmp_op op = p.op;
@@ -288,13 +302,16 @@ void numeric_leaf(const bound_pred& p, const T* v, uint32_t m, mask& out) {
   }
   constexpr size_t scan_at_most = 16; // a few values: a scan beats a search
   if (p.use_float) {
+    const bool nan = p.in_nan;
     if (p.in_f.size() <= scan_at_most)
       leaf_bits(v, m, out, [&](T x) {
-        return std::find(p.in_f.begin(), p.in_f.end(), static_cast<double>(x)) != p.in_f.end();
+        auto d = static_cast<double>(x);
+        return std::find(p.in_f.begin(), p.in_f.end(), d) != p.in_f.end() || (nan && d != d);
       });
     else
       leaf_bits(v, m, out, [&](T x) {
-        return std::binary_search(p.in_f.begin(), p.in_f.end(), static_cast<double>(x));
+        auto d = static_cast<double>(x);
+        return std::binary_search(p.in_f.begin(), p.in_f.end(), d) || (nan && d != d);
       });
   } else {
     if (p.in_i.size() <= scan_at_most)

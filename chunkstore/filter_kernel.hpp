@@ -42,7 +42,8 @@ struct bound_pred {
   int64_t ci = 0;
   double cf = 0;
   std::vector<int64_t> in_i;
-  std::vector<double> in_f;
+  std::vector<double> in_f;   ///< without NaN (in_nan)
+  bool in_nan = false;        ///< the list holds NaN, which equals NaN
   bool in_null = false;
   std::vector<uint8_t> truth; ///< text leaves, per dictionary code: 0 f, 1 t, 2 n
   /// `= 'x'` and `IN (...)` over text: the codes whose truth is 1 (the only
