@@ -61,6 +61,18 @@ template <class F>
 void each_child(ProtobufCMessage* m, const F& f) {
   const auto* d = m->descriptor;
   char* base = reinterpret_cast<char*>(m);
+  if (d == &pg_query__node__descriptor) {
+    // A Node is a oneof of ~250 kinds: its set member found by number, not
+    // by a look at every field.
+    auto c = reinterpret_cast<const PgQuery__Node*>(m)->node_case;
+    if (c == PG_QUERY__NODE__NODE__NOT_SET)
+      return;
+    const auto* fd = protobuf_c_message_descriptor_get_field(d, static_cast<unsigned>(c));
+    if (fd != nullptr)
+      if (auto* child = *reinterpret_cast<ProtobufCMessage**>(base + fd->offset))
+        f(child);
+    return;
+  }
   for (unsigned i = 0; i < d->n_fields; ++i) {
     const auto& fd = d->fields[i];
     if (fd.type != PROTOBUF_C_TYPE_MESSAGE)

@@ -205,6 +205,14 @@ statement_result plain_rows_result(const select_plan& plan,
                                    std::vector<chunkstore::batch_view> pieces,
                                    std::shared_ptr<const void> owner);
 
+/// A result of columns `names` (types `oids`) that are columns `columns`
+/// of the rows in `pieces` (which `owner` keeps alive), from row `offset`
+/// on, at most `limit` rows: written from the columns, not copied.
+statement_result column_result(const std::vector<std::string>& names, std::vector<int32_t> oids,
+                               std::vector<int> columns,
+                               std::vector<chunkstore::batch_view> pieces,
+                               std::shared_ptr<const void> owner, size_t offset, size_t limit);
+
 /// Text output of a datum as psql shows it (nullopt for NULL).
 std::optional<std::string> to_text(const datum& d);
 
