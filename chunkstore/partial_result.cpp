@@ -86,43 +86,79 @@ void merge_state(agg_kind kind, column_type type, agg_state& a,
   }
 }
 
-value finalize(agg_kind kind, column_type type, const agg_state& s,
-               const std::string* text) {
+namespace {
+
+/// The final value of an aggregate's state, handed to `out` as
+/// out.null(type), out.integer(type, x), out.real(x) or out.text(s): one
+/// definition for a value and for a batch's column.
+template <class Out>
+void finish_state(agg_kind kind, column_type type, const agg_state& s, const std::string* text,
+                  Out& out) {
   switch (kind) {
     case agg_kind::count_star:
     case agg_kind::count:
-      return value::of_int(column_type::int8, s.count);
+      return out.integer(column_type::int8, s.count);
     case agg_kind::sum:
       if (s.count == 0)
-        return value::null(type == column_type::float8 ? column_type::float8
-                                                       : column_type::int8);
+        return out.null(type == column_type::float8 ? column_type::float8 : column_type::int8);
       if (type == column_type::float8)
-        return value::of_float(s.f);
+        return out.real(s.f);
       // TODO(#3): sum(int8) is numeric in PostgreSQL; an int8 result that
       // does not fit is returned as float8 until numeric lands.
       if (s.i > INT64_MAX || s.i < INT64_MIN)
-        return value::of_float(static_cast<double>(s.i));
-      return value::of_int(column_type::int8, static_cast<int64_t>(s.i));
+        return out.real(static_cast<double>(s.i));
+      return out.integer(column_type::int8, static_cast<int64_t>(s.i));
     case agg_kind::avg:
       if (s.count == 0)
-        return value::null(column_type::float8);
+        return out.null(column_type::float8);
       if (type == column_type::float8)
-        return value::of_float(s.f / static_cast<double>(s.count));
-      return value::of_float(static_cast<double>(s.i)
-                             / static_cast<double>(s.count));
+        return out.real(s.f / static_cast<double>(s.count));
+      return out.real(static_cast<double>(s.i) / static_cast<double>(s.count));
     case agg_kind::min:
     case agg_kind::max:
     case agg_kind::first:
     case agg_kind::last:
       if (s.count == 0 || s.null_value)
-        return value::null(type);
+        return out.null(type);
       if (type == column_type::text)
-        return value::of_text(*text);
+        return out.text(*text);
       if (type == column_type::float8)
-        return value::of_float(s.f);
-      return value::of_int(type, static_cast<int64_t>(s.i));
+        return out.real(s.f);
+      return out.integer(type, static_cast<int64_t>(s.i));
   }
-  return value::null(type);
+  out.null(type);
+}
+
+struct to_value {
+  value v;
+  void null(column_type t) { v = value::null(t); }
+  void integer(column_type t, int64_t x) { v = value::of_int(t, x); }
+  void real(double x) { v = value::of_float(x); }
+  void text(const std::string& s) { v = value::of_text(s); }
+};
+
+struct to_column {
+  column_batch& b;
+  size_t c;
+  void null(column_type) { b.append_null(c); }
+  void integer(column_type, int64_t x) { b.append_int(c, x); }
+  void real(double x) { b.append_float(c, x); }
+  void text(const std::string& s) { b.append_text(c, s); }
+};
+
+} // namespace
+
+value finalize(agg_kind kind, column_type type, const agg_state& s,
+               const std::string* text) {
+  to_value out;
+  finish_state(kind, type, s, text, out);
+  return std::move(out.v);
+}
+
+void partial_result::append_final(size_t a, size_t g, column_batch& b, size_t c) const {
+  to_column out{b, c};
+  finish_state(kinds[a], input_types[a], states[a][g],
+               input_types[a] == column_type::text ? &texts[a][g] : nullptr, out);
 }
 
 result_merger::result_merger(const fragment& f, const table_schema& schema)

@@ -51,6 +51,8 @@ struct partial_result {
 
   /// The final value of aggregate `a` for group `g` (see finalize()).
   value final_value(size_t a, size_t g) const;
+  /// The same appended to column `c` of `b` (a value of that column's type).
+  void append_final(size_t a, size_t g, column_batch& b, size_t c) const;
 
   /// An empty result shaped for `f` over `schema`.
   static partial_result make(const fragment& f, const table_schema& schema);

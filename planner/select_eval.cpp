@@ -682,7 +682,7 @@ std::optional<statement_result> finish_plain_groups(const select_plan& plan,
   auto put = [&](cs::column_batch& b, size_t c, const bexpr& e, uint32_t g) {
     auto i = static_cast<size_t>(e.index);
     if (e.k == bexpr::kind::agg) {
-      b.append_value(c, r.final_value(i, g));
+      r.append_final(i, g, b, c);
       return;
     }
     const auto& k = keys.columns[i];
