@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <string_view>
+#include <type_traits>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace hypertide::chunkstore::detail {
 
@@ -285,10 +290,80 @@ void leaf_bits(const T* v, uint32_t m, mask& out, Test test) noexcept {
   }
 }
 
+/// `v[i] op c` as PostgreSQL compares float8 (c not NaN; a NaN value is
+/// above it): the op chosen once per leaf, whole words of 64 values
+/// compared two at a time (SSE2), the tail one by one.
+template <cmp_op Op>
+void float8_words(const double* v, uint32_t m, double c, mask& out) noexcept {
+  auto one = [c](double x) {
+    if constexpr (Op == cmp_op::gt)
+      return x > c || x != x;
+    else if constexpr (Op == cmp_op::ge)
+      return x >= c || x != x;
+    else if constexpr (Op == cmp_op::lt)
+      return x < c;
+    else if constexpr (Op == cmp_op::le)
+      return x <= c;
+    else if constexpr (Op == cmp_op::eq)
+      return x == c;
+    else
+      return x != c; // NaN <> c
+  };
+  for (uint32_t w = 0; w < W; ++w) {
+    uint32_t base = w * 64;
+    uint64_t bits = 0;
+#if defined(__SSE2__)
+    if (m >= base + 64) {
+      const __m128d k = _mm_set1_pd(c);
+      for (uint32_t j = 0; j < 64; j += 2) {
+        __m128d x = _mm_loadu_pd(v + base + j);
+        __m128d r;
+        if constexpr (Op == cmp_op::gt)
+          r = _mm_or_pd(_mm_cmpgt_pd(x, k), _mm_cmpunord_pd(x, x));
+        else if constexpr (Op == cmp_op::ge)
+          r = _mm_or_pd(_mm_cmpge_pd(x, k), _mm_cmpunord_pd(x, x));
+        else if constexpr (Op == cmp_op::lt)
+          r = _mm_cmplt_pd(x, k);
+        else if constexpr (Op == cmp_op::le)
+          r = _mm_cmple_pd(x, k);
+        else if constexpr (Op == cmp_op::eq)
+          r = _mm_cmpeq_pd(x, k);
+        else
+          r = _mm_cmpneq_pd(x, k); // unordered: true for NaN
+        bits |= static_cast<uint64_t>(_mm_movemask_pd(r)) << j;
+      }
+      out[w] = bits;
+      continue;
+    }
+#endif
+    uint32_t end = m > base ? std::min<uint32_t>(64, m - base) : 0;
+    for (uint32_t j = 0; j < end; ++j)
+      bits |= uint64_t{one(v[base + j])} << j;
+    out[w] = bits;
+  }
+}
+
+void float8_compare(cmp_op op, const double* v, uint32_t m, double c, mask& out) noexcept {
+  switch (op) {
+    case cmp_op::eq: return float8_words<cmp_op::eq>(v, m, c, out);
+    case cmp_op::ne: return float8_words<cmp_op::ne>(v, m, c, out);
+    case cmp_op::lt: return float8_words<cmp_op::lt>(v, m, c, out);
+    case cmp_op::le: return float8_words<cmp_op::le>(v, m, c, out);
+    case cmp_op::gt: return float8_words<cmp_op::gt>(v, m, c, out);
+    case cmp_op::ge: return float8_words<cmp_op::ge>(v, m, c, out);
+  }
+}
+
 template <class T>
 void numeric_leaf(const bound_pred& p, const T* v, uint32_t m, mask& out) {
   using K = predicate::kind;
   if (p.k == K::compare) {
+    if constexpr (std::is_same_v<T, double>) {
+      if (!std::isnan(p.cf)) {
+        float8_compare(p.op, v, m, p.cf, out);
+        return;
+      }
+    }
     if (p.use_float) {
       double c = p.cf;
       cmp_op op = p.op;
