@@ -10,7 +10,9 @@
 # LOAD_WORKERS connections load each server with binary COPY in batches of
 # BATCH rows; hypertide gets a hypertable with 12-hour chunks, PostgreSQL
 # TSBS's plain table and its two indexes, then VACUUM ANALYZE and a
-# CHECKPOINT (so that its writes are over before any query). Each query
+# CHECKPOINT (so that its writes are over before any query). Each server
+# answers its queries right after its own load, with the other idle:
+# hypertide before PostgreSQL loads, PostgreSQL after. Each query
 # type runs COUNT times (HEAVY_COUNT for the ones that scan everything) on
 # QUERY_WORKERS connections; PostgreSQL gets the date_trunc dialect. Last,
 # CHECK_COUNT queries of every type run on both servers and are compared
@@ -59,17 +61,6 @@ echo "# data: $HOSTS hosts x $HOURS h at 10 s ($((HOSTS * HOURS * 360)) rows), $
 
 "$bench" load --port "$HT_PORT" "${data[@]}" --workers "$LOAD_WORKERS" --batch-size "$BATCH" \
   --chunk-interval '12 hours' --progress-every 30 --json "$work/load_ht.json"
-"$bench" load --port "$PG_PORT" "${data[@]}" --workers "$LOAD_WORKERS" --batch-size "$BATCH" \
-  --schema table --indexes --progress-every 30 --json "$work/load_pg.json"
-psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "VACUUM ANALYZE" > /dev/null
-# PostgreSQL's steady state: the load's dirty buffers written out now, not
-# by its checkpointer while either server answers queries.
-psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CHECKPOINT" > /dev/null
-# ... and out of the kernel's page cache: its writeback of PostgreSQL's
-# ~10 GB of table, index and WAL files otherwise runs for minutes beside
-# the queries of both servers (the lightest queries measured 2x slower).
-sync
-
 # The types that fit the data (a type needs data longer than its window).
 types=()
 heavy=()
@@ -103,7 +94,23 @@ run_on() {
   fi
   jq -s '[.[].types[]]' "${parts[@]}" > "$json"
 }
+# Each server's queries run on an otherwise idle machine, after its own
+# load has settled: hypertide's before PostgreSQL loads (its ~10 GB of
+# files, their writeback and its background writers otherwise run beside
+# them), PostgreSQL's after its VACUUM, CHECKPOINT and sync.
 run_on "$HT_PORT" timescaledb "$work/run_ht.json"
+
+"$bench" load --port "$PG_PORT" "${data[@]}" --workers "$LOAD_WORKERS" --batch-size "$BATCH" \
+  --schema table --indexes --progress-every 30 --json "$work/load_pg.json"
+psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "VACUUM ANALYZE" > /dev/null
+# PostgreSQL's steady state: the load's dirty buffers written out now, not
+# by its checkpointer while either server answers queries.
+psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CHECKPOINT" > /dev/null
+# ... and out of the kernel's page cache: its writeback of PostgreSQL's
+# ~10 GB of table, index and WAL files otherwise runs for minutes beside
+# the queries of both servers (the lightest queries measured 2x slower).
+sync
+
 run_on "$PG_PORT" postgres "$work/run_pg.json"
 
 echo
