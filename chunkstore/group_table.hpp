@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <limits>
 #include <cstdint>
 #include <vector>
 
@@ -104,6 +105,8 @@ struct bound_key {
 inline uint64_t float_bits(double d) noexcept {
   if (d == 0)
     d = 0; // -0 groups with 0
+  if (d != d)
+    d = std::numeric_limits<double>::quiet_NaN(); // every NaN is one group
   return std::bit_cast<uint64_t>(d);
 }
 
