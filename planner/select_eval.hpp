@@ -99,6 +99,18 @@ datum numeric_at_scale(double x, int scale);
 /// A chunk value as a datum of its storage type.
 datum from_value(const chunkstore::value& v);
 
+/// Aggregate `a` of group `g` as a datum (sum(int8) and avg of integers
+/// numeric, as in PostgreSQL).
+datum from_agg(const chunkstore::partial_result& r, size_t a, size_t g);
+
+/// finish_select's fast paths (planner/column_result.cpp): raw rows that
+/// stay in their columns, and groups whose outputs and ORDER BY keys are
+/// their own keys and aggregates; none when the plan is not of that shape.
+std::optional<statement_result> finish_plain_rows(const select_plan& plan,
+                                                  chunkstore::partial_result& r);
+std::optional<statement_result> finish_plain_groups(const select_plan& plan,
+                                                    const chunkstore::partial_result& r);
+
 /// Adds the columns `e` reads to `out` (each once).
 void columns_of(const bexpr& e, std::vector<int>& out);
 
