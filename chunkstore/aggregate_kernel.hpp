@@ -86,11 +86,6 @@ inline double sum_dense(const double* v, uint32_t m) noexcept {
   return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
-/// float8 `<` as PostgreSQL orders: NaN equals NaN and is above all else.
-inline bool float8_less(double x, double y) noexcept {
-  return x < y || (y != y && x == x);
-}
-
 template <class T>
 inline void update_typed(const bound_agg& a, const chunk::block& b, const T* v,
                   const uint64_t* valid, const selection& sel,

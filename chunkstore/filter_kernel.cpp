@@ -46,8 +46,7 @@ inline bool compare_float8(cmp_op op, double a, double b) noexcept {
     bool nan_passes = op == cmp_op::gt || op == cmp_op::ge || op == cmp_op::ne;
     return compare(op, a, b) || (a != a && nan_passes);
   }
-  int c = std::isnan(a) ? 0 : -1;
-  return compare(op, c, 0);
+  return compare(op, float8_order(a, b), 0);
 }
 
 } // namespace

@@ -56,10 +56,8 @@ void merge_state(agg_kind kind, column_type type, agg_state& a,
         return;
       bool take = a.count == 0;
       if (!take) {
-        // float8 as PostgreSQL orders it: NaN above all else.
-        auto fless = [](double x, double y) { return x < y || (y != y && x == x); };
         int c = text ? a_text->compare(*b_text)
-                     : flt ? (fless(b.f, a.f) ? 1 : (fless(a.f, b.f) ? -1 : 0))
+                     : flt ? float8_order(a.f, b.f)
                            : (b.i < a.i ? 1 : (b.i > a.i ? -1 : 0));
         take = kind == agg_kind::min ? c > 0 : c < 0;
       }

@@ -99,6 +99,20 @@ struct table_schema {
 };
 
 /// A scalar: a constant in a predicate, or a cell of a result.
+/// -1, 0 or 1 as PostgreSQL orders two float8 values: NaN equals NaN and
+/// is above every other value (IEEE comparisons answer false for NaN).
+inline int float8_order(double a, double b) noexcept {
+  bool an = a != a, bn = b != b;
+  if (an || bn)
+    return an == bn ? 0 : an ? 1 : -1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/// float8_order(a, b) < 0.
+inline bool float8_less(double a, double b) noexcept {
+  return a < b || (b != b && a == a);
+}
+
 struct value {
   column_type type = column_type::int8;
   bool is_null = true;

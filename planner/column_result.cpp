@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cmath>
 #include <limits>
 
 #include "planner/datetime.hpp"
@@ -49,13 +48,8 @@ std::optional<cs::column_type> storage_of(int32_t type_oid) {
 /// compare() of two non-NULL cells of one column.
 int compare_cells(const cs::column_view& c, uint32_t x, uint32_t y) {
   switch (c.type) {
-    case cs::column_type::float8: {
-      double a = c.f64[x], b = c.f64[y];
-      bool an = std::isnan(a), bn = std::isnan(b);
-      if (an || bn)
-        return an == bn ? 0 : an ? 1 : -1;
-      return a < b ? -1 : a > b ? 1 : 0;
-    }
+    case cs::column_type::float8:
+      return cs::float8_order(c.f64[x], c.f64[y]);
     case cs::column_type::text: {
       int k = c.dict[c.codes[x]].compare(c.dict[c.codes[y]]);
       return k < 0 ? -1 : k > 0 ? 1 : 0;

@@ -341,11 +341,7 @@ int compare(const datum& a, const datum& b) {
     return x < y ? -1 : x > y ? 1 : 0;
   }
   if (is_float(a.type) || a.type == oid::numeric || is_float(b.type) || b.type == oid::numeric) {
-    double x = as_double(a), y = as_double(b);
-    bool xn = std::isnan(x), yn = std::isnan(y);
-    if (xn || yn)
-      return xn == yn ? 0 : xn ? 1 : -1;
-    return x < y ? -1 : x > y ? 1 : 0;
+    return cs::float8_order(as_double(a), as_double(b));
   }
   return a.i < b.i ? -1 : a.i > b.i ? 1 : 0;
 }
