@@ -190,14 +190,7 @@ constexpr size_t copy_slice_bytes = 32 << 20;
 
 /// A COPY's rows as InsertBatches of at most about copy_slice_bytes each.
 std::vector<buffer> copy_batches(const std::string& table, const chunkstore::column_batch& rows) {
-  // The encoded size, from the columns: values, then text dictionaries.
-  size_t bytes = 0;
-  for (size_t c = 0; c < rows.num_columns(); ++c) {
-    const auto& col = rows.col(c);
-    bytes += rows.rows() * chunkstore::value_width(col.type);
-    for (const auto& s : col.dict)
-      bytes += s.size();
-  }
+  size_t bytes = messages::insert_size(rows);
   if (bytes <= copy_slice_bytes)
     return {messages::encode_insert(table, rows)};
   size_t pieces = (bytes + copy_slice_bytes - 1) / copy_slice_bytes;

@@ -289,17 +289,21 @@ std::optional<std::string> decode_predicate(const fb::Predicate* p,
 
 // -- ingest -----------------------------------------------------------------------
 
-buffer encode_insert(std::string_view table, const cs::column_batch& batch) {
-  // Sized to hold the batch at once: a builder that grows copies what it
-  // has built every time it doubles.
-  size_t bytes = 1024 + table.size() + batch.rows() * batch.num_columns() * 8;
+size_t insert_size(const cs::column_batch& batch) {
+  size_t bytes = 1024 + batch.rows() * batch.num_columns() * 8;
   for (size_t c = 0; c < batch.num_columns(); ++c) {
     const auto& col = batch.col(c);
     bytes += col.validity.size();
     for (const auto& s : col.dict)
       bytes += s.size() + 12; // length, NUL, padding and its offset
   }
-  FlatBufferBuilder fbb{bytes};
+  return bytes;
+}
+
+buffer encode_insert(std::string_view table, const cs::column_batch& batch) {
+  // Sized to hold the batch at once: a builder that grows copies what it
+  // has built every time it doubles.
+  FlatBufferBuilder fbb{insert_size(batch) + table.size()};
   auto name = fbb.CreateString(table.data(), table.size());
   auto cols = encode_columns(fbb, batch);
   fbb.Finish(fb::CreateInsertBatch(fbb, 1, name, static_cast<uint32_t>(batch.rows()),

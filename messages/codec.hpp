@@ -29,6 +29,10 @@ using result = std::variant<T, pg_error>;
 /// An InsertBatch of `batch` for table `table`.
 buffer encode_insert(std::string_view table, const chunkstore::column_batch& batch);
 
+/// About the bytes encode_insert makes of `batch` (at least as many):
+/// values, validity and text dictionaries.
+size_t insert_size(const chunkstore::column_batch& batch);
+
 /// A read view of an InsertBatch; it points into the buffer it was made of.
 struct insert_view {
   std::string_view table;
