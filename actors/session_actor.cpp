@@ -831,14 +831,24 @@ void on_startup(self_ptr self, const std::vector<char>& body) {
   st.at = session_state::phase::messages;
 }
 
-/// Frames whole packets out of st.in and handles them; a partial one stays
-/// for the next bytes.
-void on_bytes(self_ptr self) {
+/// Frames whole packets out of `data` and handles them; returns the bytes
+/// used (a partial packet is left for the next bytes, except a CopyData
+/// body, which is parsed as far as it has come).
+size_t on_bytes(self_ptr self, const char* data, size_t size) {
   auto& st = self->state;
   size_t pos = 0;
   while (st.at != session_state::phase::closing) {
-    size_t avail = st.in.size() - pos;
-    const char* p = st.in.data() + pos;
+    size_t avail = size - pos;
+    const char* p = data + pos;
+    if (st.copy_data_left > 0) {
+      size_t n = std::min(avail, st.copy_data_left);
+      if (n == 0)
+        break;
+      pos += n;
+      st.copy_data_left -= n;
+      copy_data(self, std::string_view{p, n});
+      continue;
+    }
     if (st.at == session_state::phase::startup) {
       if (avail < 4)
         break;
@@ -861,22 +871,19 @@ void on_bytes(self_ptr self) {
       fatal(self, {"08P01", "invalid message length", {}});
       break;
     }
-    if (avail < static_cast<size_t>(len) + 1)
-      break;
     if (p[0] == 'd' && st.copy) {
-      // CopyData, the bulk of a COPY: parsed where it lies, not copied.
-      pos += static_cast<size_t>(len) + 1;
-      copy_data(self, std::string_view{p + 5, static_cast<size_t>(len) - 4});
+      // CopyData, the bulk of a COPY: parsed where it lies as it arrives.
+      pos += 5;
+      st.copy_data_left = static_cast<size_t>(len) - 4;
       continue;
     }
+    if (avail < static_cast<size_t>(len) + 1)
+      break;
     std::vector<char> body(p + 5, p + 1 + len);
     pos += static_cast<size_t>(len) + 1;
     handle_message(self, p[0], std::move(body));
   }
-  if (st.at == session_state::phase::closing)
-    st.in.clear();
-  else
-    st.in.erase(st.in.begin(), st.in.begin() + static_cast<ptrdiff_t>(pos));
+  return pos;
 }
 
 } // namespace session_detail
@@ -895,8 +902,20 @@ caf::behavior session_behavior(self_ptr self, caf::actor out, catalog_actor cata
       auto& s = self->state;
       if (s.at == session_state::phase::closing)
         return;
-      s.in.insert(s.in.end(), bytes.chars().begin(), bytes.chars().end());
-      on_bytes(self);
+      auto chars = bytes.chars();
+      if (s.in.empty()) {
+        // Nothing held back: handled where the bytes lie, the rest kept.
+        size_t used = on_bytes(self, chars.data(), chars.size());
+        if (s.at != session_state::phase::closing)
+          s.in.assign(chars.begin() + static_cast<ptrdiff_t>(used), chars.end());
+        return;
+      }
+      s.in.insert(s.in.end(), chars.begin(), chars.end());
+      size_t used = on_bytes(self, s.in.data(), s.in.size());
+      if (s.at == session_state::phase::closing)
+        s.in.clear();
+      else
+        s.in.erase(s.in.begin(), s.in.begin() + static_cast<ptrdiff_t>(used));
     },
     // The connection is gone.
     [=](close_atom) { self->quit(); },

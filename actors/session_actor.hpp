@@ -35,6 +35,9 @@ struct session_state {
   caf::actor out;
   /// Bytes received and not yet framed into a whole message.
   std::vector<char> in;
+  /// Bytes of the CopyData message being read that have not arrived yet: a
+  /// COPY's data is parsed as it comes, not gathered into whole messages.
+  size_t copy_data_left = 0;
   catalog_actor catalog;
   planner::sql_session sql;
   /// Columns (and OID) of tables this session has queried, by name.

@@ -226,6 +226,7 @@ const std::vector<flag>& flags() {
     {"--indexes", load, false, turn(&bench_options::indexes, true)},
     {"--no-tags", load | run, false, turn(&bench_options::tags_table, false)},
     {"--dry-run", load, false, turn(&bench_options::dry_run, true)},
+    {"--pregenerate", load, false, turn(&bench_options::pregenerate, true)},
     // queries and run
     {"--type", qry | run, true, set_types},
     {"--count", qry | run, true, integer(HT_FIELD(count), 1, 100'000'000)},
@@ -291,6 +292,9 @@ load                  create the schema and COPY the rows into a server
   --no-tags           no tags table
   --dry-run           generate and encode the COPY data, send nothing: the
                       client's own rate
+  --pregenerate       draw every row before the clock starts (TSBS generates
+                      its data first): the clock covers encoding and sending;
+                      needs about 100 bytes of memory a row
   --in-process        load a node inside this process (no sockets)
   --threads N         its scheduler threads (default 2)
   --progress-every S  seconds between progress lines when not on a terminal

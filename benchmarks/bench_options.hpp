@@ -66,6 +66,7 @@ struct bench_options {
   bool indexes = false;                                 ///< --indexes
   bool tags_table = true;                               ///< --no-tags
   bool dry_run = false; ///< --dry-run: generate and encode, send nothing
+  bool pregenerate = false; ///< --pregenerate: every batch drawn before the clock starts
 
   // queries and run
   std::vector<const devops_query_type*> types; ///< --type (default: all 15)

@@ -111,10 +111,11 @@ void print_summary(const bench_options& o, uint64_t rows, double secs) {
   std::printf("load: %llu rows (%llu metrics) into %s in %.2f s\n",
               static_cast<unsigned long long>(rows), static_cast<unsigned long long>(rows * 10),
               target_name(o).c_str(), secs);
-  std::printf("  %d worker%s, batches of %zu rows, %s\n", o.workers, o.workers == 1 ? "" : "s",
+  std::printf("  %d worker%s, batches of %zu rows, %s%s\n", o.workers, o.workers == 1 ? "" : "s",
               o.batch_size,
               o.in_process ? "column batches through the embedding API"
-                           : (std::string{copy_format_name(o.format)} + " COPY").c_str());
+                           : (std::string{copy_format_name(o.format)} + " COPY").c_str(),
+              o.pregenerate ? ", rows drawn before the clock started" : "");
   std::printf("  %s rows/s, %s metrics/s\n", human(rate).c_str(), human(rate * 10).c_str());
   std::fflush(stdout);
 }
@@ -133,6 +134,7 @@ std::string summary_json(const bench_options& o, uint64_t rows, double secs) {
   j += "  \"interval_s\": " + json_number(static_cast<double>(o.data.interval) / 1e6) + ",\n";
   j += "  \"workers\": " + std::to_string(o.workers) + ",\n";
   j += "  \"batch_size\": " + std::to_string(o.batch_size) + ",\n";
+  j += std::string{"  \"pregenerated\": "} + (o.pregenerate ? "true" : "false") + ",\n";
   j += "  \"format\": " + json_string(o.in_process ? "column_batch" : copy_format_name(o.format))
        + ",\n";
   j += "  \"schema\": " + json_string(o.hypertable ? "hypertable" : "table") + ",\n";
@@ -247,36 +249,69 @@ load_outcome stream_rows(const bench_options& o, std::vector<std::unique_ptr<sin
   std::atomic<bool> failed{false};
   std::mutex error_mutex;
   load_outcome out;
+  auto generator_of = [&](size_t w) {
+    uint64_t hosts = o.data.hosts;
+    auto first = static_cast<uint32_t>(hosts * w / sinks.size());
+    auto last = static_cast<uint32_t>(hosts * (w + 1) / sinks.size());
+    return tsbs_cpu_generator{o.data, first, last - first};
+  };
+  // --pregenerate: every worker's batches drawn first, in parallel (as
+  // tsbs_generate_data writes its file before tsbs_load starts).
+  std::vector<std::vector<cs::column_batch>> drawn(o.pregenerate ? sinks.size() : 0);
+  if (o.pregenerate) {
+    std::vector<std::thread> generators;
+    for (size_t w = 0; w < sinks.size(); ++w)
+      generators.emplace_back([&, w] {
+        auto gen = generator_of(w);
+        for (cs::column_batch batch; gen.next(batch, o.batch_size) > 0;)
+          drawn[w].push_back(std::move(batch));
+      });
+    for (auto& t : generators)
+      t.join();
+  }
   progress bar{o.data.rows(), stdout, o.progress_every};
   auto t0 = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   std::vector<std::unique_ptr<batch_queue>> queues;
+  // A worker's batches go out in order; false once it failed.
+  auto send = [&](size_t w, cs::column_batch& batch) {
+    if (auto e = sinks[w]->write(batch); !e.empty()) {
+      std::lock_guard lock{error_mutex};
+      if (!failed.exchange(true))
+        out.error = "worker " + std::to_string(w) + ": " + e;
+      return false;
+    }
+    bar.add(batch.rows());
+    return true;
+  };
   for (size_t w = 0; w < sinks.size(); ++w) {
+    if (o.pregenerate) {
+      threads.emplace_back([&, w] {
+        for (auto& batch : drawn[w]) {
+          if (failed.load(std::memory_order_relaxed) || !send(w, batch))
+            return;
+          batch = cs::column_batch{}; // sent: its memory back
+        }
+      });
+      continue;
+    }
     queues.push_back(std::make_unique<batch_queue>());
-    threads.emplace_back([&, w] {
-      uint64_t hosts = o.data.hosts;
-      auto first = static_cast<uint32_t>(hosts * w / sinks.size());
-      auto last = static_cast<uint32_t>(hosts * (w + 1) / sinks.size());
-      tsbs_cpu_generator gen{o.data, first, last - first};
+    threads.emplace_back([&, w, q = queues.back().get()] {
+      auto gen = generator_of(w);
       for (;;) {
         cs::column_batch batch;
         if (failed.load(std::memory_order_relaxed) || gen.next(batch, o.batch_size) == 0
-            || !queues[w]->push(std::move(batch)))
+            || !q->push(std::move(batch)))
           break;
       }
-      queues[w]->end();
+      q->end();
     });
-    threads.emplace_back([&, w] {
-      while (auto batch = queues[w]->pop()) {
-        if (auto e = sinks[w]->write(*batch); !e.empty()) {
-          std::lock_guard lock{error_mutex};
-          if (!failed.exchange(true))
-            out.error = "worker " + std::to_string(w) + ": " + e;
-          queues[w]->stop();
+    threads.emplace_back([&, w, q = queues.back().get()] {
+      while (auto batch = q->pop())
+        if (!send(w, *batch)) {
+          q->stop();
           return;
         }
-        bar.add(batch->rows());
-      }
     });
   }
   for (auto& t : threads)

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <limits>
 
 namespace hypertide::chunkstore {
 
@@ -38,8 +37,6 @@ chunk::chunk(table_schema schema, int time_column, int series_column)
   size_t n = schema_.columns.size();
   offsets_.resize(n, 0);
   dicts_.resize(n);
-  col_min_.assign(n, std::numeric_limits<double>::infinity());
-  col_max_.assign(n, -std::numeric_limits<double>::infinity());
   // Widest columns first keeps every column array aligned to its width.
   size_t off = 0;
   for (size_t width : {size_t{8}, size_t{4}, size_t{1}}) {
@@ -179,7 +176,6 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
       continue;
     const column_view& col = batch.columns[c];
     const size_t off = offsets_[c];
-    double lo = col_min_[c], hi = col_max_[c];
     switch (schema_.columns[c].type) {
       case column_type::int4:
         for (size_t i = 0; i < n; ++i) {
@@ -187,10 +183,6 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
                         ? col.i32[row_at(i)]
                         : static_cast<int32_t>(col.int_at(row_at(i)));
           put(dst_data[i], off, dst_pos[i], x);
-          if (col.valid(row_at(i))) {
-            lo = std::min(lo, static_cast<double>(x));
-            hi = std::max(hi, static_cast<double>(x));
-          }
         }
         break;
       case column_type::timestamptz:
@@ -199,10 +191,6 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
         for (size_t i = 0; i < n; ++i) {
           int64_t x = col.int_at(row_at(i));
           put(dst_data[i], off, dst_pos[i], x);
-          if (col.valid(row_at(i))) {
-            lo = std::min(lo, static_cast<double>(x));
-            hi = std::max(hi, static_cast<double>(x));
-          }
         }
         break;
       case column_type::float8: {
@@ -213,8 +201,6 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
           if (real)
             x = static_cast<float>(x);
           put(dst_data[i], off, dst_pos[i], x);
-          lo = std::min(lo, x);
-          hi = std::max(hi, x);
         }
         break;
       }
@@ -235,18 +221,6 @@ void chunk::append(const batch_view& batch, std::span<const uint32_t> sel,
         break;
       }
     }
-    if (schema_.columns[c].type == column_type::float8 && col.validity) {
-      // NULL slots hold 0 and must not count toward min/max: recompute.
-      lo = col_min_[c];
-      hi = col_max_[c];
-      for (size_t i = 0; i < n; ++i)
-        if (col.valid(row_at(i))) {
-          lo = std::min(lo, col.f64[row_at(i)]);
-          hi = std::max(hi, col.f64[row_at(i)]);
-        }
-    }
-    col_min_[c] = lo;
-    col_max_[c] = hi;
     if (col.validity == nullptr)
       continue;
     for (size_t i = 0; i < n; ++i) {

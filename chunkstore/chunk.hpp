@@ -103,9 +103,6 @@ public:
   /// Smallest and largest time appended (min > max while empty).
   timestamp min_time() const noexcept { return tmin_; }
   timestamp max_time() const noexcept { return tmax_; }
-  /// Smallest and largest non-NULL value of a numeric column (as double).
-  double column_min(size_t c) const noexcept { return col_min_[c]; }
-  double column_max(size_t c) const noexcept { return col_max_[c]; }
   /// Bytes allocated for rows, dictionaries and bookkeeping.
   size_t memory_usage() const noexcept;
   const table_schema& schema() const noexcept { return schema_; }
@@ -182,7 +179,6 @@ private:
   size_t validity_blocks_ = 0;
   timestamp tmin_ = max_timestamp;
   timestamp tmax_ = min_timestamp;
-  std::vector<double> col_min_, col_max_;
 };
 
 } // namespace hypertide::chunkstore

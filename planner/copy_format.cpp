@@ -208,20 +208,43 @@ positioned_error copy_parser::not_null(size_t c) const {
 std::optional<positioned_error> copy_parser::feed(std::string_view data) {
   if (ended_)
     return std::nullopt;
-  // Parsed where it lies; only a part row left at the end is kept.
-  if (pending_.empty()) {
-    in_ = data;
-  } else {
-    pending_.append(data);
-    in_ = pending_;
-  }
-  size_t used = 0;
-  auto e = opts_.fmt == copy_options::format::binary ? binary_tuples(used)
+  auto parse = [&](size_t& used) {
+    return opts_.fmt == copy_options::format::binary ? binary_tuples(used)
                                                      : text_lines(false, used);
-  if (in_.data() == pending_.data())
-    pending_.erase(0, used);
-  else
-    pending_.assign(in_.substr(used));
+  };
+  size_t used = 0;
+  // A part row left by the last message is finished first, with as few of
+  // the new bytes as complete it (clients cut CopyData anywhere: copying
+  // each whole message behind its part row would copy every byte once more).
+  if (!pending_.empty()) {
+    const size_t part = pending_.size();
+    size_t taken = 0;
+    for (size_t step = std::max<size_t>(part, 4096);; step *= 2) {
+      size_t more = std::min(step, data.size() - taken);
+      pending_.append(data.substr(taken, more));
+      taken += more;
+      in_ = pending_;
+      used = 0;
+      auto e = parse(used);
+      in_ = {};
+      if (e || used >= part || taken == data.size()) {
+        if (e || used < part) {
+          pending_.erase(0, used);
+          return e;
+        }
+        // Past the part row: the rest is read where it lies.
+        data.remove_prefix(used - part);
+        pending_.clear();
+        break;
+      }
+      // Still inside the part row: keep what was taken, take more.
+    }
+  }
+  // Parsed where it lies; only a part row left at the end is kept.
+  in_ = data;
+  used = 0;
+  auto e = parse(used);
+  pending_.assign(in_.substr(used));
   in_ = {};
   return e;
 }

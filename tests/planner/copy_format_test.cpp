@@ -62,13 +62,14 @@ std::string encode_field(const std::optional<std::string>& v, std::mt19937& rng)
   return out;
 }
 
-std::optional<std::string> random_value(std::mt19937& rng) {
+std::optional<std::string> random_value(std::mt19937& rng, bool long_fields) {
   unsigned kind = rng() % 10;
   if (kind == 0)
     return std::nullopt;
   static const std::string alphabet = "abcxyz019 .-_N\t\n\r\\";
-  // Lengths past 64 bytes put fields and rows across the scanner's blocks.
-  size_t len = kind < 7 ? rng() % 12 : rng() % 150;
+  // Lengths past 64 bytes put fields and rows across the scanner's blocks;
+  // rows past 4 KiB across the parts of a message that finish a part row.
+  size_t len = kind < 7 ? rng() % 12 : rng() % (long_fields ? 5000 : 150);
   std::string s;
   for (size_t i = 0; i < len; ++i) {
     // Mostly plain bytes: most rows take the fast path.
@@ -78,13 +79,14 @@ std::optional<std::string> random_value(std::mt19937& rng) {
   return s;
 }
 
-/// Feeds `data` in pieces of random sizes, as CopyData messages arrive.
+/// Feeds `data` in pieces of random sizes up to `max_piece`, as CopyData
+/// messages arrive.
 std::optional<planner::positioned_error> feed_in_pieces(planner::copy_parser& p,
                                                         const std::string& data,
-                                                        std::mt19937& rng) {
+                                                        std::mt19937& rng, size_t max_piece) {
   size_t at = 0;
   while (at < data.size()) {
-    size_t n = std::min(data.size() - at, size_t{1} + rng() % 300);
+    size_t n = std::min(data.size() - at, size_t{1} + rng() % max_piece);
     if (auto e = p.feed(std::string_view{data}.substr(at, n)))
       return e;
     at += n;
@@ -109,10 +111,12 @@ BOOST_AUTO_TEST_CASE(random_rows_read_back_whatever_the_escapes_and_message_cuts
     std::string data;
     size_t nrows = 1 + rng() % 200;
     bool crlf = round % 5 == 0;
+    // Every fourth round: rows of kilobytes, messages of up to 30 KiB.
+    bool large = round % 4 == 1;
     for (size_t r = 0; r < nrows; ++r) {
       std::vector<std::optional<std::string>> row;
       for (size_t c = 0; c < ncols; ++c) {
-        row.push_back(random_value(rng));
+        row.push_back(random_value(rng, large));
         if (c > 0)
           data += '\t';
         data += encode_field(row.back(), rng);
@@ -123,7 +127,7 @@ BOOST_AUTO_TEST_CASE(random_rows_read_back_whatever_the_escapes_and_message_cuts
     if (round % 2 == 0)
       data += "\\.\n";
     planner::copy_parser p{schema, all_fields(ncols), planner::copy_options{}, "t"};
-    auto e = feed_in_pieces(p, data, rng);
+    auto e = feed_in_pieces(p, data, rng, large ? 30000 : 300);
     BOOST_REQUIRE_MESSAGE(!e, (e ? e->error.message : ""));
     const auto& b = p.batch();
     BOOST_REQUIRE_EQUAL(b.rows(), nrows);
@@ -241,6 +245,72 @@ BOOST_AUTO_TEST_CASE(rows_of_the_wrong_width_and_nulls_in_not_null_columns_fail)
         "null value in column \"host\" of relation \"t\" violates not-null constraint");
   fails({0, 1}, "2016-01-01\t1\n", "23502",
         "null value in column \"host\" of relation \"t\" violates not-null constraint");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(copy_binary)
+
+BOOST_AUTO_TEST_CASE(random_tuples_read_back_whatever_the_message_cuts) {
+  // A tuple cut by a message boundary is finished with as few of the next
+  // message's bytes as it needs and the rest is read in place: tuples of a
+  // few bytes to tens of kilobytes, messages of one byte to 40 KiB.
+  auto be = [](std::string& out, uint64_t x, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i)
+      out.push_back(static_cast<char>((x >> (8 * i)) & 0xff));
+  };
+  std::mt19937 rng(20261127);
+  for (int round = 0; round < 30; ++round) {
+    cs::table_schema schema;
+    schema.columns.push_back(cs::column_def{"n", cs::column_type::int8, false});
+    schema.columns.push_back(cs::column_def{"s", cs::column_type::text, false});
+    std::vector<std::pair<std::optional<int64_t>, std::optional<std::string>>> rows;
+    std::string data{"PGCOPY\n\xff\r\n\0", 11};
+    be(data, 0, 4); // flags
+    be(data, 0, 4); // header extension
+    size_t nrows = 1 + rng() % 300;
+    size_t max_len = round % 3 == 0 ? 40000 : 40;
+    for (size_t r = 0; r < nrows; ++r) {
+      std::optional<int64_t> n;
+      if (rng() % 8 != 0)
+        n = static_cast<int64_t>(rng()) - (int64_t{1} << 31);
+      std::optional<std::string> str;
+      if (rng() % 8 != 0)
+        str = std::string(rng() % max_len, static_cast<char>('a' + rng() % 26));
+      be(data, 2, 2);
+      if (n) {
+        be(data, 8, 4);
+        be(data, static_cast<uint64_t>(*n), 8);
+      } else {
+        be(data, 0xffffffff, 4);
+      }
+      if (str) {
+        be(data, str->size(), 4);
+        data += *str;
+      } else {
+        be(data, 0xffffffff, 4);
+      }
+      rows.emplace_back(n, str);
+    }
+    be(data, 0xffff, 2);
+    planner::copy_options o;
+    o.fmt = planner::copy_options::format::binary;
+    planner::copy_parser p{schema, all_fields(2), o, "t"};
+    auto e = feed_in_pieces(p, data, rng, round % 2 == 0 ? 40000 : 50);
+    BOOST_REQUIRE_MESSAGE(!e, (e ? e->error.message : ""));
+    const auto& b = p.batch();
+    BOOST_REQUIRE_EQUAL(b.rows(), nrows);
+    for (size_t r = 0; r < nrows; ++r) {
+      auto n = b.at(r, 0);
+      auto str = b.at(r, 1);
+      BOOST_REQUIRE_EQUAL(n.is_null, !rows[r].first);
+      if (rows[r].first)
+        BOOST_CHECK_EQUAL(n.i, *rows[r].first);
+      BOOST_REQUIRE_EQUAL(str.is_null, !rows[r].second);
+      if (rows[r].second)
+        BOOST_CHECK_MESSAGE(str.s == *rows[r].second, "round " << round << " row " << r);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
