@@ -109,6 +109,16 @@ struct batch_view {
   std::vector<column_view> columns;
 };
 
+/// Sets bit `i` of a validity bitmap.
+inline void set_bit(std::vector<uint8_t>& bits, size_t i, bool on) {
+  if (bits.size() <= (i >> 3))
+    bits.resize((i >> 3) + 1, 0);
+  if (on)
+    bits[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
+  else
+    bits[i >> 3] &= static_cast<uint8_t>(~(1u << (i & 7)));
+}
+
 /// An owning, growable columnar batch: what a client builds before an insert
 /// and what a raw scan returns. Text is dictionary-encoded per batch.
 class column_batch {
@@ -150,6 +160,12 @@ public:
   /// The code of the last value appended to text column `c`.
   uint32_t last_code(size_t c) const noexcept { return columns_[c].codes.back(); }
   void append_value(size_t c, const value& v);
+  /// append_int / append_float where the column's storage is known:
+  /// i64 (int8, timestamps), i32 (int4), f64 (float8), u8 (boolean).
+  void append_i64(size_t c, int64_t x) { push(columns_[c], columns_[c].i64, x); }
+  void append_i32(size_t c, int32_t x) { push(columns_[c], columns_[c].i32, x); }
+  void append_f64(size_t c, double x) { push(columns_[c], columns_[c].f64, x); }
+  void append_u8(size_t c, bool x) { push(columns_[c], columns_[c].u8, uint8_t{x}); }
   void finish_row() noexcept { ++rows_; }
 
   /// Sets the row count when columns were filled directly (bulk builders).
@@ -179,18 +195,14 @@ public:
 
 private:
   void mark_valid(column& col, size_t row, bool valid);
+  template <class T>
+  void push(column& col, std::vector<T>& v, T x) {
+    v.push_back(x);
+    if (col.has_nulls) [[unlikely]]
+      set_bit(col.validity, v.size() - 1, true);
+  }
   size_t rows_ = 0;
   std::vector<column> columns_;
 };
-
-/// Sets bit `i` of a validity bitmap.
-inline void set_bit(std::vector<uint8_t>& bits, size_t i, bool on) {
-  if (bits.size() <= (i >> 3))
-    bits.resize((i >> 3) + 1, 0);
-  if (on)
-    bits[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
-  else
-    bits[i >> 3] &= static_cast<uint8_t>(~(1u << (i & 7)));
-}
 
 } // namespace hypertide::chunkstore

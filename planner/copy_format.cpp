@@ -142,9 +142,30 @@ copy_parser::copy_parser(const cs::table_schema& schema, std::vector<int> fields
   field_of_column_.assign(schema.columns.size(), -1);
   for (size_t i = 0; i < fields_.size(); ++i)
     field_of_column_[static_cast<size_t>(fields_[i])] = static_cast<int>(i);
-  for (size_t c = 0; c < schema.columns.size(); ++c)
+  for (size_t c = 0; c < schema.columns.size(); ++c) {
     if (field_of_column_[c] < 0)
       absent_.push_back(c);
+    if (schema.columns[c].not_null)
+      not_null_.emplace_back(c, field_of_column_[c]);
+  }
+  for (int c : fields_) {
+    const auto& col = schema.columns[static_cast<size_t>(c)];
+    binary_kind k = binary_kind::text;
+    switch (col.type) {
+      case cs::column_type::timestamptz:
+      case cs::column_type::timestamp: k = binary_kind::time; break;
+      case cs::column_type::int8: k = binary_kind::int8; break;
+      case cs::column_type::int4:
+        k = col.sql_oid == 21 ? binary_kind::int2 : binary_kind::int4; // smallint: int2
+        break;
+      case cs::column_type::float8:
+        k = col.sql_oid == 700 ? binary_kind::float4 : binary_kind::float8; // real: float4
+        break;
+      case cs::column_type::boolean: k = binary_kind::boolean; break;
+      case cs::column_type::text: k = binary_kind::text; break;
+    }
+    binary_fields_.push_back({static_cast<size_t>(c), k});
+  }
   cells_.resize(fields_.size());
   views_.resize(fields_.size());
   nulls_.resize(fields_.size());
@@ -188,14 +209,11 @@ std::optional<positioned_error> copy_parser::row() {
       last.read = true;
     }
   }
-  for (size_t f = 0; f < nf; ++f)
-    if (nulls_[f] && schema_.columns[static_cast<size_t>(fields_[f])].not_null)
-      return not_null(static_cast<size_t>(fields_[f]));
-  for (size_t c : absent_) {
-    if (schema_.columns[c].not_null)
+  for (auto [c, f] : not_null_)
+    if (f < 0 || nulls_[static_cast<size_t>(f)])
       return not_null(c);
+  for (size_t c : absent_)
     batch_.append_null(c);
-  }
   batch_.finish_row();
   return std::nullopt;
 }
@@ -633,74 +651,74 @@ std::optional<positioned_error> copy_parser::binary_tuples(size_t& used) {
     if (!complete)
       break;
     ++line_;
-    for (size_t c = 0; c < schema_.columns.size(); ++c) {
-      int f = field_of_column_[c];
-      const auto& col = schema_.columns[c];
-      if (f < 0 || spans[static_cast<size_t>(f)].first == -1) {
-        if (col.not_null)
-          return bad("23502", "null value in column \"" + col.name + "\" of relation \"" + table_
-                                + "\" violates not-null constraint");
+    // Fields in the order they come (a field PostgreSQL cannot read fails
+    // before a NOT NULL column is checked), then the columns no field fills.
+    for (size_t f = 0; f < nf; ++f) {
+      auto [len, at] = spans[f];
+      const auto [c, kind] = binary_fields_[f];
+      if (len == -1) {
         batch_.append_null(c);
         continue;
       }
-      auto [len, at] = spans[static_cast<size_t>(f)];
       const char* d = in_.data() + at;
-      auto size_is = [&](int32_t want) { return len == want; };
-      switch (col.type) {
-        case cs::column_type::timestamptz:
-        case cs::column_type::timestamp:
-          if (!size_is(8))
-            return bad("22P03", "incorrect binary data format");
-          batch_.append_int(c, from_pg_time(be64(d)));
+      auto wrong_size = [&] { return bad("22P03", "incorrect binary data format"); };
+      switch (kind) {
+        case binary_kind::time:
+          if (len != 8)
+            return wrong_size();
+          batch_.append_i64(c, from_pg_time(be64(d)));
           break;
-        case cs::column_type::int8:
-          if (size_is(8))
-            batch_.append_int(c, be64(d));
-          else if (size_is(4))
-            batch_.append_int(c, be32(d));
+        case binary_kind::int8:
+          if (len == 8)
+            batch_.append_i64(c, be64(d));
+          else if (len == 4)
+            batch_.append_i64(c, be32(d));
           else
-            return bad("22P03", "incorrect binary data format");
+            return wrong_size();
           break;
-        case cs::column_type::int4:
-          if (col.sql_oid == 21) { // smallint: int2 on the wire
-            if (!size_is(2))
-              return bad("22P03", "incorrect binary data format");
-            batch_.append_int(c, static_cast<int16_t>(static_cast<uint16_t>(
-                                   (static_cast<uint8_t>(d[0]) << 8) | static_cast<uint8_t>(d[1]))));
-            break;
-          }
-          if (!size_is(4))
-            return bad("22P03", "incorrect binary data format");
-          batch_.append_int(c, be32(d));
+        case binary_kind::int4:
+          if (len != 4)
+            return wrong_size();
+          batch_.append_i32(c, be32(d));
           break;
-        case cs::column_type::float8: {
-          if (col.sql_oid == 700) { // real: float4 on the wire
-            if (!size_is(4))
-              return bad("22P03", "incorrect binary data format");
-            auto bits = static_cast<uint32_t>(be32(d));
-            float f;
-            std::memcpy(&f, &bits, 4);
-            batch_.append_float(c, f);
-            break;
-          }
-          if (!size_is(8))
-            return bad("22P03", "incorrect binary data format");
+        case binary_kind::int2:
+          if (len != 2)
+            return wrong_size();
+          batch_.append_i32(c, be16(d));
+          break;
+        case binary_kind::float8: {
+          if (len != 8)
+            return wrong_size();
           uint64_t bits = static_cast<uint64_t>(be64(d));
           double x;
           std::memcpy(&x, &bits, 8);
-          batch_.append_float(c, x);
+          batch_.append_f64(c, x);
           break;
         }
-        case cs::column_type::boolean:
-          if (!size_is(1))
-            return bad("22P03", "incorrect binary data format");
-          batch_.append_int(c, d[0] != 0);
+        case binary_kind::float4: {
+          if (len != 4)
+            return wrong_size();
+          auto bits = static_cast<uint32_t>(be32(d));
+          float x;
+          std::memcpy(&x, &bits, 4);
+          batch_.append_f64(c, x);
           break;
-        case cs::column_type::text:
+        }
+        case binary_kind::boolean:
+          if (len != 1)
+            return wrong_size();
+          batch_.append_u8(c, d[0] != 0);
+          break;
+        case binary_kind::text:
           batch_.append_text(c, std::string_view{d, static_cast<size_t>(len)});
           break;
       }
     }
+    for (auto [c, f] : not_null_)
+      if (f < 0 || spans[static_cast<size_t>(f)].first == -1)
+        return not_null(c);
+    for (size_t c : absent_)
+      batch_.append_null(c);
     batch_.finish_row();
     pos = p;
   }

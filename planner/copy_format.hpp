@@ -75,6 +75,16 @@ private:
   bool ended_ = false;   ///< `\.` seen, or the binary trailer
   bool binary_header_ = false;
   std::vector<size_t> absent_;          ///< columns no field fills (NULL)
+  /// NOT NULL columns in table order (PostgreSQL checks them so, after the
+  /// row is read), each with the field that fills it or -1.
+  std::vector<std::pair<size_t, int>> not_null_;
+  /// How a binary field is read: its wire size and where it goes.
+  enum class binary_kind : uint8_t { time, int8, int4, int2, float8, float4, boolean, text };
+  struct binary_field {
+    size_t column;
+    binary_kind kind;
+  };
+  std::vector<binary_field> binary_fields_;
   std::vector<std::string> cells_;      ///< fields that needed unescaping
   std::vector<std::string_view> views_; ///< the current row's fields
   std::vector<uint8_t> nulls_;

@@ -79,6 +79,20 @@ std::optional<std::string> random_value(std::mt19937& rng, bool long_fields) {
   return s;
 }
 
+/// `x` as `bytes` big-endian bytes.
+void be(std::string& out, uint64_t x, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i)
+    out.push_back(static_cast<char>((x >> (8 * i)) & 0xff));
+}
+
+/// PGCOPY signature, flags and an empty header extension.
+std::string binary_header() {
+  std::string h{"PGCOPY\n\xff\r\n\0", 11};
+  be(h, 0, 4);
+  be(h, 0, 4);
+  return h;
+}
+
 /// Feeds `data` in pieces of random sizes up to `max_piece`, as CopyData
 /// messages arrive.
 std::optional<planner::positioned_error> feed_in_pieces(planner::copy_parser& p,
@@ -245,6 +259,13 @@ BOOST_AUTO_TEST_CASE(rows_of_the_wrong_width_and_nulls_in_not_null_columns_fail)
         "null value in column \"host\" of relation \"t\" violates not-null constraint");
   fails({0, 1}, "2016-01-01\t1\n", "23502",
         "null value in column \"host\" of relation \"t\" violates not-null constraint");
+  // Two NULLs in NOT NULL columns: the first in table order is named,
+  // whatever the order of the fields (PostgreSQL 15: COPY nn (b, a) with
+  // \N\t\N names a).
+  fails({2, 0, 1}, "\\N\t\\N\t1\n", "23502",
+        "null value in column \"time\" of relation \"t\" violates not-null constraint");
+  fails({2, 1}, "\\N\t1\n", "23502",
+        "null value in column \"time\" of relation \"t\" violates not-null constraint");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -255,19 +276,13 @@ BOOST_AUTO_TEST_CASE(random_tuples_read_back_whatever_the_message_cuts) {
   // A tuple cut by a message boundary is finished with as few of the next
   // message's bytes as it needs and the rest is read in place: tuples of a
   // few bytes to tens of kilobytes, messages of one byte to 40 KiB.
-  auto be = [](std::string& out, uint64_t x, int bytes) {
-    for (int i = bytes - 1; i >= 0; --i)
-      out.push_back(static_cast<char>((x >> (8 * i)) & 0xff));
-  };
   std::mt19937 rng(20261127);
   for (int round = 0; round < 30; ++round) {
     cs::table_schema schema;
     schema.columns.push_back(cs::column_def{"n", cs::column_type::int8, false});
     schema.columns.push_back(cs::column_def{"s", cs::column_type::text, false});
     std::vector<std::pair<std::optional<int64_t>, std::optional<std::string>>> rows;
-    std::string data{"PGCOPY\n\xff\r\n\0", 11};
-    be(data, 0, 4); // flags
-    be(data, 0, 4); // header extension
+    std::string data = binary_header();
     size_t nrows = 1 + rng() % 300;
     size_t max_len = round % 3 == 0 ? 40000 : 40;
     for (size_t r = 0; r < nrows; ++r) {
@@ -311,6 +326,35 @@ BOOST_AUTO_TEST_CASE(random_tuples_read_back_whatever_the_message_cuts) {
         BOOST_CHECK_MESSAGE(str.s == *rows[r].second, "round " << round << " row " << r);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_field_fails_before_not_null_and_not_null_in_table_order) {
+  // As PostgreSQL 15 reads a binary tuple: every field first (a wrong size
+  // is 22P03), then the NOT NULL columns in table order.
+  cs::table_schema schema;
+  schema.columns = {cs::column_def{"time", cs::column_type::timestamptz, true},
+                    cs::column_def{"v", cs::column_type::float8, false},
+                    cs::column_def{"host", cs::column_type::text, true}};
+  auto tuple = [](const std::string& v_bytes) {
+    std::string t = binary_header();
+    be(t, 3, 2);
+    be(t, 0xffffffff, 4); // host NULL
+    be(t, 0xffffffff, 4); // time NULL
+    be(t, v_bytes.size(), 4);
+    return t + v_bytes;
+  };
+  planner::copy_options o;
+  o.fmt = planner::copy_options::format::binary;
+  planner::copy_parser p{schema, {2, 0, 1}, o, "t"};
+  auto e = p.feed(tuple(std::string(8, '\0')));
+  BOOST_REQUIRE(e.has_value());
+  BOOST_CHECK_EQUAL(e->error.sqlstate, "23502");
+  BOOST_CHECK_EQUAL(e->error.message,
+                    "null value in column \"time\" of relation \"t\" violates not-null constraint");
+  planner::copy_parser q{schema, {2, 0, 1}, o, "t"};
+  e = q.feed(tuple(std::string(4, '\0')));
+  BOOST_REQUIRE(e.has_value());
+  BOOST_CHECK_EQUAL(e->error.sqlstate, "22P03");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
