@@ -271,8 +271,15 @@ partial_result chunk::execute(const fragment& f, lsn snapshot, const piece_sink&
           if (k == 0)
             continue;
           if (k < m) {
-            sel.sel = sel_buf.data();
-            sel.k = k;
+            if (sel_buf[k - 1] - sel_buf[0] + 1u == k) {
+              // One run of rows (a time range over a sorted block): a
+              // range, which the dense kernels and the bucket runs take.
+              sel.begin = sel_buf[0];
+              sel.m = sel_buf[k - 1] + 1u;
+            } else {
+              sel.sel = sel_buf.data();
+              sel.k = k;
+            }
           }
         } else {
           out.stats.rows_scanned += m;
@@ -337,12 +344,12 @@ partial_result chunk::execute(const fragment& f, lsn snapshot, const piece_sink&
         const bound_key& key = keys[static_cast<size_t>(run_key)];
         const int64_t* times = chunk::values<int64_t>(b, key.off);
         uint32_t nruns = 0;
-        for (uint32_t j = 0; j < m;) {
+        for (uint32_t j = sel.begin; j < sel.m;) {
           int64_t start = key.bucket(times[j]);
           int64_t end = start > max_timestamp - key.spec.width ? max_timestamp
                                                                : start + key.spec.width;
           uint32_t k = j + 1;
-          while (k < m && times[k] < end)
+          while (k < sel.m && times[k] < end)
             ++k;
           key_buf[static_cast<size_t>(run_key)] = static_cast<uint64_t>(start);
           run_begin[nruns] = j;
@@ -350,7 +357,7 @@ partial_result chunk::execute(const fragment& f, lsn snapshot, const piece_sink&
           ++nruns;
           j = k;
         }
-        run_begin[nruns] = m;
+        run_begin[nruns] = sel.m;
         // Column by column over all runs: each column of the block is read
         // as one sequential stream (interleaving columns run by run halves
         // the speed: the hardware prefetcher never sees a long stream).

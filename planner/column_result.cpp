@@ -152,7 +152,9 @@ std::optional<statement_result> detail::finish_plain_groups(const select_plan& p
       }
       return a < b;
     };
-    if (end < order.size() / 2)
+    if (std::is_sorted(order.begin(), order.end(), before))
+      ; // groups made in key order (time buckets of one series): nothing to do
+    else if (end < order.size() / 2)
       std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(end),
                         order.end(), before);
     else
