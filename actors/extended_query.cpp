@@ -13,6 +13,7 @@
 #include "actors/pg_protocol.hpp"
 #include "actors/session_internal.hpp"
 #include "planner/extended_query.hpp"
+#include "planner/utf8.hpp"
 
 namespace hypertide::actors::session_detail {
 
@@ -233,6 +234,10 @@ void handle_extended(self_ptr self, char type,
         ext_error(self, protocol_violation("invalid Parse message"));
         return;
       }
+      if (size_t bad = planner::invalid_utf8_at(sql); bad != std::string::npos) {
+        ext_error(self, planner::invalid_utf8_error(std::string_view{sql}.substr(bad)));
+        return;
+      }
       if (!name.empty() && st.prepared.count(name) > 0) {
         ext_error(self, {"42P05", "prepared statement \"" + name + "\" already exists", {}});
         return;
@@ -320,6 +325,12 @@ void handle_extended(self_ptr self, char type,
         }
         values.push_back(std::move(text));
       }
+      for (const auto& v : values)
+        if (size_t bad = v ? planner::invalid_utf8_at(*v) : std::string::npos;
+            bad != std::string::npos) {
+          ext_error(self, planner::invalid_utf8_error(std::string_view{*v}.substr(bad)));
+          return;
+        }
       auto bound = planner::bind_parameters(ps.sql, values, ps.types);
       if (auto* e = std::get_if<planner::positioned_error>(&bound)) {
         ext_error(self, e->error, e->position);

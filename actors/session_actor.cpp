@@ -17,6 +17,7 @@
 #include "messages/codec.hpp"
 #include "planner/explain.hpp"
 #include "planner/select_planner.hpp"
+#include "planner/utf8.hpp"
 #include "wal/lsn.hpp"
 
 namespace hypertide::actors {
@@ -741,9 +742,20 @@ void handle_message(self_ptr self, char type, std::vector<char> body) {
         fatal(self, {"08P01", "invalid message format", {}});
         return;
       }
-      st.query = st.parses.parse(std::string_view{body.data(), body.size() - 1});
+      std::string_view text{body.data(), body.size() - 1};
       st.next_statement = 0;
       st.busy = true;
+      if (size_t bad = planner::invalid_utf8_at(text); bad != std::string_view::npos) {
+        // A NUL ends the string early: bytes were left in the message.
+        st.query.reset();
+        fail_query(self, planner::statement_error{
+                           text[bad] == '\0'
+                             ? chunkstore::pg_error{"08P01", "invalid message format", {}}
+                             : planner::invalid_utf8_error(text.substr(bad)),
+                           0});
+        return;
+      }
+      st.query = st.parses.parse(text);
       if (st.query->error()) {
         fail_query(self, *st.query->error());
         return;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "planner/datetime.hpp"
+#include "planner/utf8.hpp"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -218,6 +219,14 @@ std::optional<positioned_error> copy_parser::row() {
   return std::nullopt;
 }
 
+std::optional<positioned_error> copy_parser::check_utf8(std::string_view text) const {
+  size_t at = invalid_utf8_at(text);
+  if (at == std::string_view::npos) [[likely]]
+    return std::nullopt;
+  auto e = invalid_utf8_error(text.substr(at));
+  return bad(e.sqlstate, e.message);
+}
+
 positioned_error copy_parser::not_null(size_t c) const {
   return bad("23502", "null value in column \"" + schema_.columns[c].name + "\" of relation \""
                         + table_ + "\" violates not-null constraint");
@@ -316,6 +325,8 @@ std::optional<positioned_error> copy_parser::text_lines(bool /*at_end*/, size_t&
     std::string_view line{in_.data() + pos, end - pos};
     pos = end + 1;
     ++line_;
+    if (auto e = check_utf8(line))
+      return e;
     if (!line.empty() && line.back() == '\r')
       line.remove_suffix(1);
     if (!is_data(line))
@@ -508,6 +519,8 @@ std::optional<positioned_error> copy_parser::text_rows(size_t& used) {
     size_t last_end = end;
     pos = end + 1;
     ++line_;
+    if (auto e = check_utf8(line))
+      return e;
     if (!line.empty() && line.back() == '\r') {
       line.remove_suffix(1);
       --last_end;
@@ -518,6 +531,11 @@ std::optional<positioned_error> copy_parser::text_rows(size_t& used) {
       f = split_escaped(line);
       if (f == end_marker_inside)
         return bad("22P04", "end-of-copy marker corrupt");
+      // Octal and hex escapes make bytes of their own: PostgreSQL checks
+      // the fields they made.
+      for (size_t j = 0; j < std::min(f, nf); ++j)
+        if (auto e = check_utf8(views_[j]))
+          return e;
     } else {
       if (f < nf)
         views_[f] = std::string_view{in_.data() + start, last_end - start};
@@ -709,9 +727,13 @@ std::optional<positioned_error> copy_parser::binary_tuples(size_t& used) {
             return wrong_size();
           batch_.append_u8(c, d[0] != 0);
           break;
-        case binary_kind::text:
-          batch_.append_text(c, std::string_view{d, static_cast<size_t>(len)});
+        case binary_kind::text: {
+          std::string_view text{d, static_cast<size_t>(len)};
+          if (auto e = check_utf8(text))
+            return e;
+          batch_.append_text(c, text);
           break;
+        }
       }
     }
     for (auto [c, f] : not_null_)

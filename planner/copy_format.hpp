@@ -59,6 +59,9 @@ private:
   /// row() for a line of f fields, or the error for its width.
   std::optional<positioned_error> take_row(size_t f);
   positioned_error bad(std::string sqlstate, std::string message) const;
+  /// 22021 unless `text` is valid UTF-8 without NUL (PostgreSQL checks
+  /// every byte a COPY reads).
+  std::optional<positioned_error> check_utf8(std::string_view text) const;
   positioned_error not_null(size_t column) const;
   positioned_error missing(size_t field) const;
 

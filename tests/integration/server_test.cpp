@@ -433,6 +433,35 @@ BOOST_AUTO_TEST_CASE(copy_data_cut_anywhere_by_the_network_is_read_whole) {
   BOOST_CHECK_EQUAL(s.stop(), 0);
 }
 
+BOOST_AUTO_TEST_CASE(text_that_is_not_utf8_fails_with_22021_and_the_session_goes_on) {
+  // As PostgreSQL 15 with a UTF8 database: a query, a Parse and a Bind
+  // parameter with bytes that are not UTF-8 fail; nothing is stored.
+  server s;
+  int fd = open_session(s.port);
+  BOOST_REQUIRE_GE(fd, 0);
+  BOOST_REQUIRE(s.psql("-c 'CREATE TABLE u (s text)'").first == 0);
+  auto send = [&](const std::string& m) {
+    BOOST_REQUIRE_EQUAL(write(fd, m.data(), m.size()), static_cast<ssize_t>(m.size()));
+    return until_ready(fd);
+  };
+  std::string got = send(message('Q', std::string{"INSERT INTO u VALUES ('bad \xc3\x28')"} + '\0'));
+  BOOST_CHECK_NE(got.find("22021"), std::string::npos);
+  BOOST_CHECK_NE(got.find("invalid byte sequence for encoding \"UTF8\": 0xc3 0x28"),
+                 std::string::npos);
+  got = send(message('Q', std::string{"INSERT INTO u VALUES ('caf\xc3\xa9')"} + '\0'));
+  BOOST_CHECK_NE(got.find("INSERT 0 1"), std::string::npos);
+  got = send(message('P', std::string{"\0SELECT '\xff'\0\0\0", 15}) + message('S', ""));
+  BOOST_CHECK_NE(got.find("22021"), std::string::npos);
+  got = send(message('P', std::string{"\0INSERT INTO u VALUES ($1)\0\0\0", 30})
+             + message('B', std::string{"\0\0\0\0\0\1\0\0\0\2\xe2\x82\0\0", 14})
+             + message('E', std::string{"\0\0\0\0\0", 5}) + message('S', ""));
+  BOOST_CHECK_NE(got.find("invalid byte sequence for encoding \"UTF8\": 0xe2 0x82"),
+                 std::string::npos);
+  close(fd);
+  BOOST_CHECK_EQUAL(s.psql("-c 'SELECT s FROM u'").second, "caf\xc3\xa9\n");
+  BOOST_CHECK_EQUAL(s.stop(), 0);
+}
+
 BOOST_AUTO_TEST_CASE(random_frontend_messages_never_take_the_server_down) {
   // A seeded, bounded fuzz: messages of every frontend type with bodies
   // made of plausible pieces (names, SQL, counts, lengths, random bytes),
