@@ -8,8 +8,10 @@
 #
 # HOSTS x HOURS at 10 s is the data set (4,000 x 24 h = 34.56 M rows).
 # LOAD_WORKERS connections load each server with binary COPY in batches of
-# BATCH rows; hypertide gets a hypertable with 12-hour chunks, PostgreSQL
-# TSBS's plain table and its two indexes, then VACUUM ANALYZE and a
+# BATCH rows, drawn before the clock starts (PREGENERATE=1, the default, as
+# TSBS generates its data first; PREGENERATE=0 draws them while loading);
+# hypertide gets a hypertable with 12-hour chunks, PostgreSQL TSBS's plain
+# table and its two indexes, then VACUUM ANALYZE and a
 # CHECKPOINT (so that its writes are over before any query). Each server
 # answers its queries right after its own load, with the other idle:
 # hypertide before PostgreSQL loads, PostgreSQL after. Each query
@@ -28,6 +30,7 @@ COUNT=${COUNT:-20}
 HEAVY_COUNT=${HEAVY_COUNT:-5}
 CHECK_COUNT=${CHECK_COUNT:-2}
 LOAD_WORKERS=${LOAD_WORKERS:-2}
+PREGENERATE=${PREGENERATE:-1}
 QUERY_WORKERS=${QUERY_WORKERS:-1}
 BATCH=${BATCH:-10000}
 BUILD=${BUILD:-build/release}
@@ -57,10 +60,12 @@ sleep 1
 start=2016-01-01T00:00:00Z
 end=$(date -u -d "2016-01-01 00:00:00 UTC + $HOURS hour" +%FT%TZ)
 data=(--scale "$HOSTS" --start "$start" --end "$end")
+load_flags=()
+[ "$PREGENERATE" = 1 ] && load_flags+=(--pregenerate)
 echo "# data: $HOSTS hosts x $HOURS h at 10 s ($((HOSTS * HOURS * 360)) rows), $(date -u +%F), commit $(git rev-parse --short HEAD 2> /dev/null || echo '?')"
 
 "$bench" load --port "$HT_PORT" "${data[@]}" --workers "$LOAD_WORKERS" --batch-size "$BATCH" \
-  --chunk-interval '12 hours' --progress-every 30 --json "$work/load_ht.json"
+  "${load_flags[@]}" --chunk-interval '12 hours' --progress-every 30 --json "$work/load_ht.json"
 # The types that fit the data (a type needs data longer than its window).
 types=()
 heavy=()
@@ -101,7 +106,7 @@ run_on() {
 run_on "$HT_PORT" timescaledb "$work/run_ht.json"
 
 "$bench" load --port "$PG_PORT" "${data[@]}" --workers "$LOAD_WORKERS" --batch-size "$BATCH" \
-  --schema table --indexes --progress-every 30 --json "$work/load_pg.json"
+  "${load_flags[@]}" --schema table --indexes --progress-every 30 --json "$work/load_pg.json"
 psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "VACUUM ANALYZE" > /dev/null
 # PostgreSQL's steady state: the load's dirty buffers written out now, not
 # by its checkpointer while either server answers queries.
