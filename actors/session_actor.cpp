@@ -619,6 +619,12 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
                                                     + req.table + "\" does not exist", {}}, 0});
                 return;
               }
+              if (std::find(fields.begin(), fields.end(), c) != fields.end()) {
+                fail_query(self, planner::statement_error{
+                                        {"42701", "column \"" + name + "\" specified more than once",
+                                         {}}, 0});
+                return;
+              }
               fields.push_back(c);
             }
             if (req.columns.empty())
@@ -635,6 +641,13 @@ void run_catalog(self_ptr self, const planner::catalog_request& req) {
               req.options.fmt == planner::copy_options::format::binary,
               static_cast<int16_t>(fields.size()));
             send_bytes(self, out);
+            // What a client sent behind the statement without waiting for
+            // CopyInResponse (its data, CopyDone) waited for the COPY.
+            while (st.copy && !st.waiting.empty()) {
+              auto [type, body] = std::move(st.waiting.front());
+              st.waiting.pop_front();
+              handle_copy(self, type, body);
+            }
             return;
           }
           auto planned = req.query ? planner::plan_select(req.query, schema, req.now)
@@ -831,9 +844,22 @@ void on_startup(self_ptr self, const std::vector<char>& body) {
   w.authentication_ok();
   // Startup parameters that name settings (application_name, DateStyle,
   // client_encoding, ...) set them, as in PostgreSQL.
-  for (const auto& [name, value] : p->params)
-    if (name != "user" && name != "database" && name != "options" && name != "replication")
-      st.sql.set_setting(name, value);
+  for (const auto& [name, value] : p->params) {
+    if (name == "user" || name == "database" || name == "options" || name == "replication")
+      continue;
+    if (name == "client_encoding") {
+      // The server converts no encodings: bytes in any other would be
+      // stored as they came (PostgreSQL refuses a bad name here, FATAL).
+      auto enc = planner::sql_session::client_encoding(value);
+      if (auto* e = std::get_if<chunkstore::pg_error>(&enc)) {
+        fatal(self, *e);
+        return;
+      }
+      st.sql.set_setting(name, std::get<std::string>(enc));
+      continue;
+    }
+    st.sql.set_setting(name, value);
+  }
   st.sql.set_setting("session_authorization", user->second);
   for (const auto& name : planner::sql_session::reported_settings())
     w.parameter_status(name, st.sql.setting(name).value_or(""));

@@ -219,6 +219,46 @@ std::optional<positioned_error> copy_parser::row() {
   return std::nullopt;
 }
 
+std::optional<positioned_error> copy_parser::line_end(size_t line_start, size_t k, bool csv,
+                                                      size_t& bytes) {
+  // PostgreSQL's rule: the first line's end (\n, \r\n or a lone \r) is
+  // every line's; any other newline or carriage return outside a quoted
+  // or escaped field is an error.
+  auto refuse = [&](const char* what) {
+    ++line_; // the line being read
+    if (in_.substr(line_start, k - line_start) == "\\.")
+      return bad("22P04", "end-of-copy marker does not match previous newline style");
+    return bad("22P04", std::string{csv ? "unquoted " : "literal "} + what + " found in data");
+  };
+  bytes = 0;
+  if (in_[k] == '\n') {
+    if (eol_ == eol_style::unknown)
+      eol_ = eol_style::nl;
+    else if (eol_ != eol_style::nl)
+      return refuse("newline");
+    bytes = 1;
+    return std::nullopt;
+  }
+  if (eol_ == eol_style::nl)
+    return refuse("carriage return");
+  if (eol_ == eol_style::cr) {
+    bytes = 1;
+    return std::nullopt;
+  }
+  if (k + 1 >= in_.size())
+    return std::nullopt; // told by the next byte
+  if (in_[k + 1] == '\n') {
+    eol_ = eol_style::crlf;
+    bytes = 2;
+    return std::nullopt;
+  }
+  if (eol_ == eol_style::crlf)
+    return refuse("carriage return");
+  eol_ = eol_style::cr;
+  bytes = 1;
+  return std::nullopt;
+}
+
 std::optional<positioned_error> copy_parser::check_utf8(std::string_view text) const {
   size_t at = invalid_utf8_at(text);
   if (at == std::string_view::npos) [[likely]]
@@ -234,7 +274,7 @@ positioned_error copy_parser::not_null(size_t c) const {
 
 std::optional<positioned_error> copy_parser::feed(std::string_view data) {
   if (ended_)
-    return std::nullopt;
+    return after_end(data);
   auto parse = [&](size_t& used) {
     return opts_.fmt == copy_options::format::binary ? binary_tuples(used)
                                                      : text_lines(false, used);
@@ -271,9 +311,23 @@ std::optional<positioned_error> copy_parser::feed(std::string_view data) {
   in_ = data;
   used = 0;
   auto e = parse(used);
+  if (!e && ended_) {
+    e = after_end(data.substr(used));
+    used = data.size();
+  }
   pending_.assign(in_.substr(used));
   in_ = {};
   return e;
+}
+
+std::optional<positioned_error> copy_parser::after_end(std::string_view data) {
+  // Text after the end marker is ignored, as PostgreSQL ignores it; binary
+  // data after the trailer is an error in PostgreSQL 15 (on the line after
+  // the trailer's).
+  if (opts_.fmt != copy_options::format::binary || data.empty())
+    return std::nullopt;
+  ++line_;
+  return bad("22P04", "received copy data after EOF marker");
 }
 
 std::optional<positioned_error> copy_parser::finish() {
@@ -285,7 +339,8 @@ std::optional<positioned_error> copy_parser::finish() {
     return std::nullopt;
   }
   if (!pending_.empty()) {
-    pending_.push_back('\n');
+    // The last line needs no end of its own: give it the data's.
+    pending_ += eol_ == eol_style::crlf ? "\r\n" : eol_ == eol_style::cr ? "\r" : "\n";
     in_ = pending_;
     size_t used = 0;
     auto e = text_lines(true, used);
@@ -315,20 +370,23 @@ std::optional<positioned_error> copy_parser::text_lines(bool /*at_end*/, size_t&
           in_quotes = false;
       } else if (ch == opts_.quote) {
         in_quotes = true;
-      } else if (ch == '\n') {
+      } else if (ch == '\n' || ch == '\r') {
         end = i;
         break;
       }
     }
     if (end == std::string::npos)
       break;
+    size_t eol_bytes = 0;
+    if (auto e = line_end(pos, end, true, eol_bytes))
+      return e;
+    if (eol_bytes == 0)
+      break; // a carriage return last: is a newline next?
     std::string_view line{in_.data() + pos, end - pos};
-    pos = end + 1;
+    pos = end + eol_bytes;
     ++line_;
     if (auto e = check_utf8(line))
       return e;
-    if (!line.empty() && line.back() == '\r')
-      line.remove_suffix(1);
     if (!is_data(line))
       continue;
     // Split into fields.
@@ -407,7 +465,7 @@ positioned_error copy_parser::missing(size_t f) const {
 namespace {
 
 /// Finds the bytes that end or escape a text-format field (the delimiter,
-/// a newline, a backslash) 64 at a time, as bits, the way simdjson finds
+/// a newline or carriage return, a backslash) 64 at a time, as bits, the way simdjson finds
 /// its structural characters: a row is scanned once, not once for its
 /// end and again for its fields.
 class special_bytes {
@@ -436,26 +494,27 @@ private:
     if (at + 64 > in_.size()) {
       uint64_t m = 0;
       for (size_t k = 0; at + k < in_.size(); ++k)
-        if (p[k] == delim_ || p[k] == '\n' || p[k] == '\\')
+        if (p[k] == delim_ || p[k] == '\n' || p[k] == '\r' || p[k] == '\\')
           m |= uint64_t{1} << k;
       return m;
     }
 #if defined(__SSE2__)
     const __m128i d = _mm_set1_epi8(delim_);
     const __m128i nl = _mm_set1_epi8('\n');
+    const __m128i cr = _mm_set1_epi8('\r');
     const __m128i bs = _mm_set1_epi8('\\');
     uint64_t m = 0;
     for (int k = 0; k < 4; ++k) {
       __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
       __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, d), _mm_cmpeq_epi8(x, nl)),
-                                 _mm_cmpeq_epi8(x, bs));
+                                 _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, bs)));
       m |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(hit))) << (16 * k);
     }
     return m;
 #else
     uint64_t m = 0;
     for (size_t k = 0; k < 64; ++k)
-      if (p[k] == delim_ || p[k] == '\n' || p[k] == '\\')
+      if (p[k] == delim_ || p[k] == '\n' || p[k] == '\r' || p[k] == '\\')
         m |= uint64_t{1} << k;
     return m;
 #endif
@@ -498,7 +557,7 @@ std::optional<positioned_error> copy_parser::text_rows(size_t& used) {
       if (k >= in_.size())
         break;
       char ch = in_[k];
-      if (ch == '\n') {
+      if (ch == '\n' || ch == '\r') {
         end = k;
         break;
       }
@@ -515,16 +574,17 @@ std::optional<positioned_error> copy_parser::text_rows(size_t& used) {
     }
     if (end >= in_.size())
       break; // the row's end is in a later message
+    size_t eol_bytes = 0;
+    if (auto e = line_end(pos, end, false, eol_bytes))
+      return e;
+    if (eol_bytes == 0)
+      break; // a carriage return last: is a newline next?
     std::string_view line{in_.data() + pos, end - pos};
-    size_t last_end = end;
-    pos = end + 1;
+    const size_t last_end = end;
+    pos = end + eol_bytes;
     ++line_;
     if (auto e = check_utf8(line))
       return e;
-    if (!line.empty() && line.back() == '\r') {
-      line.remove_suffix(1);
-      --last_end;
-    }
     if (!is_data(line))
       continue;
     if (escaped) {
@@ -534,8 +594,9 @@ std::optional<positioned_error> copy_parser::text_rows(size_t& used) {
       // Octal and hex escapes make bytes of their own: PostgreSQL checks
       // the fields they made.
       for (size_t j = 0; j < std::min(f, nf); ++j)
-        if (auto e = check_utf8(views_[j]))
-          return e;
+        if (!nulls_[j])
+          if (auto e = check_utf8(views_[j]))
+            return e;
     } else {
       if (f < nf)
         views_[f] = std::string_view{in_.data() + start, last_end - start};

@@ -59,6 +59,15 @@ private:
   /// row() for a line of f fields, or the error for its width.
   std::optional<positioned_error> take_row(size_t f);
   positioned_error bad(std::string sqlstate, std::string message) const;
+  /// `data` arriving after the end marker or trailer.
+  std::optional<positioned_error> after_end(std::string_view data);
+  /// The end of the line from in_[line_start] at in_[k] (a newline or
+  /// carriage return outside a field): `bytes` it takes (1 or 2; 0 when the
+  /// byte after a carriage return has not come yet), or 22P04 when it is
+  /// not the data's style.
+  std::optional<positioned_error> line_end(size_t line_start, size_t k, bool csv, size_t& bytes);
+  enum class eol_style : uint8_t { unknown, nl, crlf, cr };
+  eol_style eol_ = eol_style::unknown; ///< set by the first line's end
   /// 22021 unless `text` is valid UTF-8 without NUL (PostgreSQL checks
   /// every byte a COPY reads).
   std::optional<positioned_error> check_utf8(std::string_view text) const;

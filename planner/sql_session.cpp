@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cctype>
 #include <memory>
+#include <set>
 
 #include "planner/catalog_query.hpp"
 #include "planner/datetime.hpp"
@@ -569,6 +570,38 @@ sql_session::sql_session() {
   settings_ = defaults_;
 }
 
+std::variant<std::string, pg_error> sql_session::client_encoding(std::string_view value) {
+  // PostgreSQL's names (pg_enc2name_tbl) and its aliases, compared as it
+  // compares them: case and punctuation aside.
+  std::string key;
+  for (char c : value)
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (key == "utf8" || key == "unicode")
+    return std::string{"UTF8"};
+  if (key == "sqlascii")
+    return std::string{"SQL_ASCII"};
+  static const std::set<std::string> others = {
+    "big5", "euccn", "eucjis2004", "eucjp", "euckr", "euctw", "gb18030", "gbk", "iso88595",
+    "iso88596", "iso88597", "iso88598", "johab", "koi8", "koi8r", "koi8u", "latin1", "latin2",
+    "latin3", "latin4", "latin5", "latin6", "latin7", "latin8", "latin9", "latin10",
+    "muleinternal", "shiftjis2004", "sjis", "uhc", "win", "win866", "win874", "win1250",
+    "win1251", "win1252", "win1253", "win1254", "win1255", "win1256", "win1257", "win1258",
+    "windows866", "windows874", "windows1250", "windows1251", "windows1252", "windows1253",
+    "windows1254", "windows1255", "windows1256", "windows1257", "windows1258", "iso885915",
+    "iso88591", "iso88592", "iso88593", "iso88594", "iso88599", "iso885910", "iso885913",
+    "iso885914", "iso885916", "mskanji", "shiftjis", "tcvn", "tcvn5712", "vscii", "abc",
+    "alt", "cp866", "cp874", "cp936", "cp949", "cp950", "cp1250", "cp1251", "cp1252", "cp1253",
+    "cp1254", "cp1255", "cp1256", "cp1257", "cp1258", "koi8ru"};
+  std::string shown{value};
+  if (others.count(key) > 0)
+    return pg_error{"0A000", "client_encoding \"" + shown
+                               + "\" is not supported yet: the server converts no encodings "
+                                 "(use UTF8)", {}};
+  return pg_error{"22023", "invalid value for parameter \"client_encoding\": \"" + shown + "\"",
+                  {}};
+}
+
 const std::vector<std::string>& sql_session::reported_settings() {
   static const std::vector<std::string> names = {
     "application_name", "client_encoding", "DateStyle", "integer_datetimes",
@@ -869,6 +902,12 @@ planned_statement sql_session::plan_node(const void* raw) {
           fail("0A000", "only TimeZone UTC is supported yet");
         if (name == "timezone")
           value = "UTC";
+        if (name == "client_encoding") {
+          auto enc = client_encoding(value);
+          if (auto* e = std::get_if<pg_error>(&enc))
+            fail(e->sqlstate, e->message);
+          value = std::get<std::string>(enc);
+        }
         if (name == "synchronous_commit") {
           static const std::map<std::string, std::string> accepted = {
             {"on", "on"},     {"true", "on"},   {"yes", "on"},   {"1", "on"},

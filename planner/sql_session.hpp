@@ -211,6 +211,12 @@ public:
   /// RESET since).
   bool is_default(std::string_view name) const;
 
+  /// client_encoding `value` by its canonical name (UTF8, or SQL_ASCII,
+  /// whose bytes PostgreSQL checks as UTF-8 too), or the error: encodings
+  /// that need a conversion are not supported (0A000), unknown names are
+  /// 22023.
+  static std::variant<std::string, chunkstore::pg_error> client_encoding(std::string_view value);
+
   /// The settings PostgreSQL reports to a client in ParameterStatus.
   static const std::vector<std::string>& reported_settings();
 

@@ -433,6 +433,43 @@ BOOST_AUTO_TEST_CASE(copy_data_cut_anywhere_by_the_network_is_read_whole) {
   BOOST_CHECK_EQUAL(s.stop(), 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_copy_sent_without_waiting_for_copy_in_response_completes) {
+  // The statement, its data, CopyDone and the next query in one write.
+  server s;
+  int fd = open_session(s.port);
+  BOOST_REQUIRE_GE(fd, 0);
+  BOOST_REQUIRE(s.psql("-c 'CREATE TABLE p (a int, b text)'").first == 0);
+  std::string all = message('Q', std::string{"COPY p FROM STDIN"} + '\0')
+                    + message('d', "1\tx\n2\ty\n") + message('d', "3\tz\n") + message('c', "")
+                    + message('Q', std::string{"SELECT sum(a) FROM p"} + '\0');
+  BOOST_REQUIRE_EQUAL(write(fd, all.data(), all.size()), static_cast<ssize_t>(all.size()));
+  std::string got;
+  char buf[4096];
+  // Bounded by the socket's 5 s timeout: ReadyForQuery twice.
+  while (std::count(got.begin(), got.end(), 'Z') < 2) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0)
+      break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  BOOST_CHECK_NE(got.find("COPY 3"), std::string::npos);
+  BOOST_CHECK_NE(got.find(std::string{"\0\0\0\1" "6", 5}), std::string::npos);
+  close(fd);
+  BOOST_CHECK_EQUAL(s.stop(), 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_startup_client_encoding_the_server_cannot_serve_is_refused) {
+  server s;
+  auto [rc, out] = run("PGCLIENTENCODING=LATIN1 PGCONNECT_TIMEOUT=5 psql -X -A -t -h 127.0.0.1 -p "
+                         + std::to_string(s.port) + " -U postgres -c 'SELECT 1' 2>&1");
+  BOOST_CHECK_NE(rc, 0);
+  BOOST_CHECK_NE(out.find("client_encoding \"LATIN1\" is not supported yet"), std::string::npos);
+  auto [rc2, out2] = run("PGCLIENTENCODING=UTF8 PGCONNECT_TIMEOUT=5 psql -X -A -t -h 127.0.0.1 -p "
+                           + std::to_string(s.port) + " -U postgres -c 'SHOW client_encoding'");
+  BOOST_CHECK_EQUAL(out2, "UTF8\n");
+  BOOST_CHECK_EQUAL(s.stop(), 0);
+}
+
 BOOST_AUTO_TEST_CASE(text_that_is_not_utf8_fails_with_22021_and_the_session_goes_on) {
   // As PostgreSQL 15 with a UTF8 database: a query, a Parse and a Bind
   // parameter with bytes that are not UTF-8 fail; nothing is stored.

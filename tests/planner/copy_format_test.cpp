@@ -1,6 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -139,7 +140,7 @@ BOOST_AUTO_TEST_CASE(random_rows_read_back_whatever_the_escapes_and_message_cuts
       rows.push_back(std::move(row));
     }
     if (round % 2 == 0)
-      data += "\\.\n";
+      data += crlf ? "\\.\r\n" : "\\.\n"; // the end marker in the data's line end
     planner::copy_parser p{schema, all_fields(ncols), planner::copy_options{}, "t"};
     auto e = feed_in_pieces(p, data, rng, large ? 30000 : 300);
     BOOST_REQUIRE_MESSAGE(!e, (e ? e->error.message : ""));
@@ -266,6 +267,69 @@ BOOST_AUTO_TEST_CASE(rows_of_the_wrong_width_and_nulls_in_not_null_columns_fail)
         "null value in column \"time\" of relation \"t\" violates not-null constraint");
   fails({2, 1}, "\\N\t1\n", "23502",
         "null value in column \"time\" of relation \"t\" violates not-null constraint");
+}
+
+BOOST_AUTO_TEST_CASE(line_ends_follow_the_first_lines_as_in_postgresql) {
+  // PostgreSQL 15: the first line's end (\n, \r\n or a lone \r) is every
+  // line's; another one outside an escape or quotes is 22P04.
+  auto schema = text_columns(2);
+  auto read = [&](const std::string& data, bool csv, size_t piece) {
+    planner::copy_options o;
+    if (csv) {
+      o.fmt = planner::copy_options::format::csv;
+      o.delimiter = ',';
+      o.null_string.clear();
+    }
+    auto p = std::make_unique<planner::copy_parser>(schema, all_fields(2), o, "t");
+    std::optional<planner::positioned_error> e;
+    for (size_t at = 0; at < data.size() && !e; at += piece)
+      e = p->feed(std::string_view{data}.substr(at, piece));
+    if (!e)
+      e = p->finish();
+    return std::pair{std::move(p), e};
+  };
+  for (size_t piece : {size_t{1}, size_t{2}, size_t{1000}}) {
+    for (bool csv : {false, true}) {
+      std::string sep = csv ? "," : "\t";
+      for (std::string eol : {"\n", "\r\n", "\r"}) {
+        // Every style reads, the last line with or without its end.
+        for (bool last_eol : {true, false}) {
+          std::string data = "a" + sep + "b" + eol + "c" + sep + "d" + (last_eol ? eol : "");
+          auto [p, e] = read(data, csv, piece);
+          BOOST_REQUIRE_MESSAGE(!e, (e ? e->error.message : "") << " piece " << piece);
+          BOOST_REQUIRE_EQUAL(p->batch().rows(), 2u);
+          BOOST_CHECK_EQUAL(p->batch().at(1, 1).s, "d");
+        }
+      }
+      const std::string lit = csv ? "unquoted " : "literal ";
+      struct bad_case {
+        std::string data, message, line;
+      };
+      for (const auto& [data, message, line] : std::vector<bad_case>{
+             {"a" + sep + "b\nc\rd" + sep + "e\n", lit + "carriage return found in data", "line 2"},
+             {"a" + sep + "b\r\nc" + sep + "d\n", lit + "newline found in data", "line 2"},
+             {"a" + sep + "b\r\nc\rx" + sep + "d\r\n", lit + "carriage return found in data", "line 2"},
+             {"a" + sep + "b\rc" + sep + "d\r\n", lit + "newline found in data", "line 3"},
+             {"a" + sep + "b\nc" + sep + "d\r\n", lit + "carriage return found in data", "line 2"},
+             {"a" + sep + "b\r\n\\.\n", "end-of-copy marker does not match previous newline style",
+              "line 2"}}) {
+        auto [p, e] = read(data, csv, piece);
+        BOOST_REQUIRE_MESSAGE(e.has_value(), data);
+        BOOST_CHECK_EQUAL(e->error.sqlstate, "22P04");
+        BOOST_CHECK_EQUAL(e->error.message, message);
+        BOOST_CHECK_MESSAGE(e->error.detail.find(line) != std::string::npos, e->error.detail);
+      }
+    }
+  }
+  // Escaped (text) or quoted (CSV), they are data.
+  auto [p, e] = read("a\\\rb\tc\\\nd\n", false, 1000);
+  BOOST_REQUIRE(!e);
+  BOOST_CHECK_EQUAL(p->batch().at(0, 0).s, "a\rb");
+  BOOST_CHECK_EQUAL(p->batch().at(0, 1).s, "c\nd");
+  auto [q, f] = read("\"a\rb\",\"c\nd\"\r\n", true, 1000);
+  BOOST_REQUIRE(!f);
+  BOOST_CHECK_EQUAL(q->batch().at(0, 0).s, "a\rb");
+  BOOST_CHECK_EQUAL(q->batch().at(0, 1).s, "c\nd");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -120,6 +120,14 @@ BOOST_AUTO_TEST_CASE(copy_from_stdin_in_every_format) {
   BOOST_CHECK_EQUAL(err, "23502");
   std::tie(err, tag) = copy_in(c, "COPY m FROM STDIN WITH (FORMAT binary)", {"not a header........."});
   BOOST_CHECK_EQUAL(err, "22P04");
+  // A column named twice (PostgreSQL 15: 42701), binary data after the
+  // trailer (22P04 "received copy data after EOF marker").
+  std::tie(err, tag) = copy_in(c, "COPY m (time, host, host) FROM STDIN", {});
+  BOOST_CHECK_NE(err.find("column \"host\" specified more than once"), std::string::npos);
+  std::tie(err, tag) = copy_in(c, "COPY m FROM STDIN WITH (FORMAT binary)", {bin + "x"});
+  BOOST_CHECK_EQUAL(err, "22P04");
+  std::tie(err, tag) = copy_in(c, "COPY m FROM STDIN WITH (FORMAT binary)", {bin, "x"});
+  BOOST_CHECK_EQUAL(err, "22P04");
   BOOST_CHECK_EQUAL(scalar(c, "SELECT count(*) FROM m"), "5");
   // The connection is still fine.
   BOOST_CHECK_EQUAL(scalar(c, "SELECT 1"), "1");
