@@ -284,7 +284,14 @@ std::optional<positioned_error> copy_parser::feed(std::string_view data) {
   // the new bytes as complete it (clients cut CopyData anywhere: copying
   // each whole message behind its part row would copy every byte once more).
   if (!pending_.empty()) {
-    const size_t part = pending_.size();
+    if (pending_.size() + data.size() < retry_at_) {
+      // A row longer than what came since the last try: it is read again
+      // when twice as much is here, so a huge row is scanned a few times,
+      // not once a message.
+      pending_.append(data);
+      return std::nullopt;
+    }
+    size_t part = pending_.size(); // pending_ is part's bytes, then data's first `taken`
     size_t taken = 0;
     for (size_t step = std::max<size_t>(part, 4096);; step *= 2) {
       size_t more = std::min(step, data.size() - taken);
@@ -294,15 +301,31 @@ std::optional<positioned_error> copy_parser::feed(std::string_view data) {
       used = 0;
       auto e = parse(used);
       in_ = {};
-      if (e || used >= part || taken == data.size()) {
-        if (e || used < part) {
-          pending_.erase(0, used);
-          return e;
-        }
+      if (!e && ended_) {
+        // The end marker or trailer: what follows it.
+        e = after_end(std::string_view{pending_}.substr(used));
+        if (!e)
+          e = after_end(data.substr(taken));
+        pending_.clear();
+        return e;
+      }
+      if (e) {
+        pending_.erase(0, used);
+        return e;
+      }
+      if (used >= part) {
         // Past the part row: the rest is read where it lies.
         data.remove_prefix(used - part);
         pending_.clear();
+        retry_at_ = 0;
         break;
+      }
+      // Whole rows that waited behind a long one were read: not again.
+      pending_.erase(0, used);
+      part -= used;
+      if (taken == data.size()) {
+        retry_at_ = 2 * pending_.size();
+        return std::nullopt;
       }
       // Still inside the part row: keep what was taken, take more.
     }
@@ -333,6 +356,14 @@ std::optional<positioned_error> copy_parser::after_end(std::string_view data) {
 std::optional<positioned_error> copy_parser::finish() {
   if (ended_)
     return std::nullopt;
+  if (!pending_.empty() && retry_at_ > 0) {
+    // Rows that waited behind a long one, read now.
+    retry_at_ = 0;
+    if (auto e = feed({}))
+      return e;
+    if (ended_)
+      return std::nullopt;
+  }
   if (opts_.fmt == copy_options::format::binary) {
     if (!pending_.empty() || !binary_header_)
       return bad("22P04", "unexpected EOF in COPY data");

@@ -81,6 +81,7 @@ private:
   std::string table_;
   chunkstore::column_batch batch_;
   std::string pending_;  ///< a part row from the last feed()
+  size_t retry_at_ = 0;  ///< pending_ is read again once it is this long
   std::string_view in_;  ///< what is being parsed: the new data, or pending_ with it
   size_t line_ = 0;
   bool header_skipped_ = false;

@@ -392,6 +392,58 @@ BOOST_AUTO_TEST_CASE(random_tuples_read_back_whatever_the_message_cuts) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_row_of_megabytes_and_the_rows_behind_it_in_small_messages) {
+  // A part row is read again only when twice as much has come (else a
+  // huge row is scanned once a message); rows that arrive behind it while
+  // it waits, the trailer among them, are read once, in order.
+  cs::table_schema schema;
+  schema.columns = {cs::column_def{"n", cs::column_type::int8, false},
+                    cs::column_def{"s", cs::column_type::text, false}};
+  const std::string huge(3'000'000, 'h');
+  for (bool binary : {false, true}) {
+    std::string data = binary ? binary_header() : std::string{};
+    auto row = [&](int64_t n, const std::string& text) {
+      if (binary) {
+        be(data, 2, 2);
+        be(data, 8, 4);
+        be(data, static_cast<uint64_t>(n), 8);
+        be(data, text.size(), 4);
+        data += text;
+      } else {
+        data += std::to_string(n) + "\t" + text + "\n";
+      }
+    };
+    row(0, "first");
+    row(1, huge);
+    for (int i = 2; i < 2000; ++i)
+      row(i, "r" + std::to_string(i));
+    row(2000, huge);
+    row(2001, "last");
+    if (binary)
+      be(data, 0xffff, 2);
+    for (size_t piece : {size_t{1000}, size_t{65536}}) {
+      planner::copy_options o;
+      if (binary)
+        o.fmt = planner::copy_options::format::binary;
+      planner::copy_parser p{schema, all_fields(2), o, "t"};
+      std::optional<planner::positioned_error> e;
+      for (size_t at = 0; at < data.size() && !e; at += piece)
+        e = p.feed(std::string_view{data}.substr(at, piece));
+      if (!e)
+        e = p.finish();
+      BOOST_REQUIRE_MESSAGE(!e, (e ? e->error.message : ""));
+      const auto& b = p.batch();
+      BOOST_REQUIRE_EQUAL(b.rows(), 2002u);
+      for (size_t r = 0; r < b.rows(); ++r)
+        BOOST_REQUIRE_EQUAL(b.at(r, 0).i, static_cast<int64_t>(r));
+      BOOST_CHECK(b.at(1, 1).s == huge);
+      BOOST_CHECK(b.at(2000, 1).s == huge);
+      BOOST_CHECK_EQUAL(b.at(1999, 1).s, "r1999");
+      BOOST_CHECK_EQUAL(b.at(2001, 1).s, "last");
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_bad_field_fails_before_not_null_and_not_null_in_table_order) {
   // As PostgreSQL 15 reads a binary tuple: every field first (a wrong size
   // is 22P03), then the NOT NULL columns in table order.
