@@ -8,8 +8,10 @@
 #
 # HOSTS x HOURS at 10 s is the data set (4,000 x 24 h = 34.56 M rows).
 # LOAD_WORKERS connections load each server with binary COPY in batches of
-# BATCH rows, drawn before the clock starts (PREGENERATE=1, the default, as
-# TSBS generates its data first; PREGENERATE=0 draws them while loading);
+# BATCH rows, drawn while loading (PREGENERATE=1 draws them before the clock,
+# as TSBS generates its data first; not the default: the loader's 3.5 GB
+# during PostgreSQL's load left its light queries reading from disk after,
+# 1.5-5x slower with p99s of 24-634 ms, in both runs that used it);
 # hypertide gets a hypertable with 12-hour chunks, PostgreSQL TSBS's plain
 # table and its two indexes, then VACUUM ANALYZE and a
 # CHECKPOINT (so that its writes are over before any query). Each server
@@ -30,7 +32,7 @@ COUNT=${COUNT:-20}
 HEAVY_COUNT=${HEAVY_COUNT:-5}
 CHECK_COUNT=${CHECK_COUNT:-2}
 LOAD_WORKERS=${LOAD_WORKERS:-2}
-PREGENERATE=${PREGENERATE:-1}
+PREGENERATE=${PREGENERATE:-0}
 QUERY_WORKERS=${QUERY_WORKERS:-1}
 BATCH=${BATCH:-10000}
 BUILD=${BUILD:-build/release}
