@@ -234,8 +234,8 @@ void handle_extended(self_ptr self, char type,
         ext_error(self, protocol_violation("invalid Parse message"));
         return;
       }
-      if (size_t bad = planner::invalid_utf8_at(sql); bad != std::string::npos) {
-        ext_error(self, planner::invalid_utf8_error(std::string_view{sql}.substr(bad)));
+      if (auto e = planner::utf8_error(sql)) {
+        ext_error(self, *e);
         return;
       }
       if (!name.empty() && st.prepared.count(name) > 0) {
@@ -326,9 +326,8 @@ void handle_extended(self_ptr self, char type,
         values.push_back(std::move(text));
       }
       for (const auto& v : values)
-        if (size_t bad = v ? planner::invalid_utf8_at(*v) : std::string::npos;
-            bad != std::string::npos) {
-          ext_error(self, planner::invalid_utf8_error(std::string_view{*v}.substr(bad)));
+        if (auto e = v ? planner::utf8_error(*v) : std::nullopt) {
+          ext_error(self, *e);
           return;
         }
       auto bound = planner::bind_parameters(ps.sql, values, ps.types);

@@ -140,14 +140,14 @@ copy_parser::copy_parser(const cs::table_schema& schema, std::vector<int> fields
                          copy_options opts, std::string table)
   : schema_(schema), fields_(std::move(fields)), opts_(std::move(opts)),
     table_(std::move(table)), batch_(schema) {
-  field_of_column_.assign(schema.columns.size(), -1);
+  std::vector<int> field_of_column(schema.columns.size(), -1);
   for (size_t i = 0; i < fields_.size(); ++i)
-    field_of_column_[static_cast<size_t>(fields_[i])] = static_cast<int>(i);
+    field_of_column[static_cast<size_t>(fields_[i])] = static_cast<int>(i);
   for (size_t c = 0; c < schema.columns.size(); ++c) {
-    if (field_of_column_[c] < 0)
+    if (field_of_column[c] < 0)
       absent_.push_back(c);
     if (schema.columns[c].not_null)
-      not_null_.emplace_back(c, field_of_column_[c]);
+      not_null_.emplace_back(c, field_of_column[c]);
   }
   for (int c : fields_) {
     const auto& col = schema.columns[static_cast<size_t>(c)];
@@ -260,11 +260,9 @@ std::optional<positioned_error> copy_parser::line_end(size_t line_start, size_t 
 }
 
 std::optional<positioned_error> copy_parser::check_utf8(std::string_view text) const {
-  size_t at = invalid_utf8_at(text);
-  if (at == std::string_view::npos) [[likely]]
-    return std::nullopt;
-  auto e = invalid_utf8_error(text.substr(at));
-  return bad(e.sqlstate, e.message);
+  if (auto e = utf8_error(text)) [[unlikely]]
+    return bad(e->sqlstate, e->message);
+  return std::nullopt;
 }
 
 positioned_error copy_parser::not_null(size_t c) const {
@@ -496,9 +494,9 @@ positioned_error copy_parser::missing(size_t f) const {
 namespace {
 
 /// Finds the bytes that end or escape a text-format field (the delimiter,
-/// a newline or carriage return, a backslash) 64 at a time, as bits, the way simdjson finds
-/// its structural characters: a row is scanned once, not once for its
-/// end and again for its fields.
+/// a newline or carriage return, a backslash) 64 at a time, as bits, the
+/// way simdjson finds its structural characters: a row is scanned once,
+/// not once for its end and again for its fields.
 class special_bytes {
 public:
   special_bytes(std::string_view in, char delimiter) : in_(in), delim_(delimiter) {}

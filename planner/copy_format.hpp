@@ -76,7 +76,6 @@ private:
 
   const chunkstore::table_schema& schema_;
   std::vector<int> fields_;
-  std::vector<int> field_of_column_;
   copy_options opts_;
   std::string table_;
   chunkstore::column_batch batch_;

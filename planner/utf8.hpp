@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -114,6 +115,14 @@ inline chunkstore::pg_error invalid_utf8_error(std::string_view bad) {
     bytes = "0x00";
   return chunkstore::pg_error{
     "22021", "invalid byte sequence for encoding \"UTF8\": " + bytes, {}};
+}
+
+/// 22021 for the first bad sequence of `s`, or nullopt when it is valid.
+inline std::optional<chunkstore::pg_error> utf8_error(std::string_view s) {
+  size_t at = invalid_utf8_at(s);
+  if (at == std::string_view::npos) [[likely]]
+    return std::nullopt;
+  return invalid_utf8_error(s.substr(at));
 }
 
 } // namespace hypertide::planner
