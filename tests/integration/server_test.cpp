@@ -341,11 +341,24 @@ std::string message(char type, const std::string& body) {
   return m + body;
 }
 
-/// Reads until ReadyForQuery (bounded by the socket's 5 s timeout).
-std::string until_ready(int fd) {
+/// Reads until the `readies`-th ReadyForQuery, messages framed by their
+/// lengths (bounded by the socket's 5 s timeout).
+std::string until_ready(int fd, int readies = 1) {
   std::string got;
   char buf[4096];
-  while (got.size() < 6 || got.find('Z', got.size() - 6) == std::string::npos) {
+  size_t at = 0; // the next whole message's start
+  for (int seen = 0; seen < readies;) {
+    while (seen < readies && got.size() >= at + 5) {
+      uint32_t len = 0;
+      for (int k = 1; k <= 4; ++k)
+        len = (len << 8) | static_cast<unsigned char>(got[at + static_cast<size_t>(k)]);
+      if (got.size() < at + 1 + len)
+        break;
+      seen += got[at] == 'Z';
+      at += 1 + len;
+    }
+    if (seen == readies)
+      break;
     ssize_t n = read(fd, buf, sizeof buf);
     if (n <= 0)
       break;
@@ -400,9 +413,10 @@ BOOST_AUTO_TEST_CASE(copy_data_cut_anywhere_by_the_network_is_read_whole) {
   BOOST_REQUIRE(s.psql("-c 'CREATE TABLE t (a int, b text)'").first == 0);
   std::string copy = message('Q', std::string{"COPY t FROM STDIN"} + '\0');
   BOOST_REQUIRE_EQUAL(write(fd, copy.data(), copy.size()), static_cast<ssize_t>(copy.size()));
-  char g = 0;
-  BOOST_REQUIRE_EQUAL(read(fd, &g, 1), 1);
-  BOOST_REQUIRE_EQUAL(g, 'G'); // CopyInResponse (the rest is read with the reply)
+  // CopyInResponse, whole: 'G', its length, the format, the count and 2 formats.
+  char g[12];
+  BOOST_REQUIRE_EQUAL(recv(fd, g, sizeof g, MSG_WAITALL), static_cast<ssize_t>(sizeof g));
+  BOOST_REQUIRE_EQUAL(g[0], 'G');
   std::mt19937 rng{20261126};
   std::string rows;
   long long sum = 0;
@@ -443,15 +457,7 @@ BOOST_AUTO_TEST_CASE(a_copy_sent_without_waiting_for_copy_in_response_completes)
                     + message('d', "1\tx\n2\ty\n") + message('d', "3\tz\n") + message('c', "")
                     + message('Q', std::string{"SELECT sum(a) FROM p"} + '\0');
   BOOST_REQUIRE_EQUAL(write(fd, all.data(), all.size()), static_cast<ssize_t>(all.size()));
-  std::string got;
-  char buf[4096];
-  // Bounded by the socket's 5 s timeout: ReadyForQuery twice.
-  while (std::count(got.begin(), got.end(), 'Z') < 2) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0)
-      break;
-    got.append(buf, static_cast<size_t>(n));
-  }
+  std::string got = until_ready(fd, 2); // the COPY's and the SELECT's
   BOOST_CHECK_NE(got.find("COPY 3"), std::string::npos);
   BOOST_CHECK_NE(got.find(std::string{"\0\0\0\1" "6", 5}), std::string::npos);
   close(fd);
